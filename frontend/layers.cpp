@@ -1,0 +1,91 @@
+// Built-in layers; see layers.h for their semantics.
+#include "frontend/layers.h"
+
+#include <fmt/format.h>
+
+#include "frontend/functional.h"
+#include "frontend/trace.h"
+#include "ir/error.h"
+
+namespace minigrad::nn {
+
+Linear::Linear(int64_t in, int64_t out, bool bias, Initializer init, Here here)
+    : Module(here), in_(in), out_(out), bias_(bias), init_(init) {
+  if (in < 1 || out < 1) fail("{}: Linear({}, {}) needs positive sizes", ir::to_string(to_loc(here)), in, out);
+}
+
+Tensor Linear::forward(const Tensor& x) {
+  Tensor y = x.matmul(param("weight", {in_, out_}, init_, /*torch_transposed=*/true), here_);
+  if (bias_) y = F::add(y, param("bias", {out_}, init::zeros()), here_);
+  return y;
+}
+
+std::string Linear::describe() const { return fmt::format("Linear({}, {})", in_, out_); }
+
+BatchNorm1d::BatchNorm1d(int64_t features, double eps, std::optional<double> momentum, Here here)
+    : Module(here), features_(features), eps_(eps), momentum_(momentum) {
+  if (features < 1) fail("{}: BatchNorm1d({}) needs a positive size", ir::to_string(to_loc(here)), features);
+  if (momentum && (*momentum < 0 || *momentum > 1))
+    fail("{}: BatchNorm1d momentum must be in [0, 1], got {}", ir::to_string(to_loc(here)), *momentum);
+}
+
+Tensor BatchNorm1d::forward(const Tensor& x) {
+  TraceContext& c = TraceContext::current();
+  Tensor gamma = param("weight", {features_}, init::ones());
+  Tensor beta = param("bias", {features_}, init::zeros());
+  Tensor rm = buffer("running_mean", ir::DType::F32, {features_}, {ir::Init::Kind::Zeros});
+  Tensor rv = buffer("running_var", ir::DType::F32, {features_}, {ir::Init::Kind::Ones});
+  if (!training())
+    return c.emit1(ir::Op::BatchNormEval, {c.id(x), c.id(gamma), c.id(beta), c.id(rm), c.id(rv)}, {{"eps", eps_}}, here_);
+  std::vector<ir::ValueId> r = c.emit(ir::Op::BatchNormTrain, {c.id(x), c.id(gamma), c.id(beta)}, {{"eps", eps_}}, here_);
+  update_running_stats(c.wrap(r[1]), c.wrap(r[2]), x.dim(0));
+  return c.wrap(r[0]);
+}
+
+void BatchNorm1d::update_running_stats(const Tensor& mean, const Tensor& var, int64_t batch) {
+  Tensor count = buffer("num_batches_tracked", ir::DType::I32, {}, {ir::Init::Kind::Zeros});
+  Tensor count1 = F::add(count, F::scalar_like(1, count, here_), here_);
+  update("num_batches_tracked", count1);
+  // running_var holds the unbiased variance: var * N / (N - 1). A batch of one row
+  // has no unbiased estimate (PyTorch refuses it); its biased variance, 0, is used.
+  double correction = batch > 1 ? static_cast<double>(batch) / static_cast<double>(batch - 1) : 1.0;
+  Tensor unbiased = correction == 1.0 ? var : F::mul(var, F::scalar_like(correction, var, here_), here_);
+  // m = momentum, or 1 / num_batches_tracked for the cumulative average.
+  Tensor m = momentum_ ? F::scalar_like(*momentum_, mean, here_)
+                       : F::div(F::scalar_like(1, mean, here_), F::cast(count1, ir::DType::F32, here_), here_);
+  Tensor keep = F::sub(F::scalar_like(1, mean, here_), m, here_);
+  Tensor rm = buffer("running_mean", ir::DType::F32, {features_}, {ir::Init::Kind::Zeros});
+  Tensor rv = buffer("running_var", ir::DType::F32, {features_}, {ir::Init::Kind::Ones});
+  // r' = (1 - m) r + m stat
+  update("running_mean", F::add(F::mul(rm, keep, here_), F::mul(mean, m, here_), here_));
+  update("running_var", F::add(F::mul(rv, keep, here_), F::mul(unbiased, m, here_), here_));
+}
+
+std::string BatchNorm1d::describe() const {
+  return fmt::format("BatchNorm1d({}, eps={}, momentum={})", features_, eps_,
+                     momentum_ ? fmt::format("{}", *momentum_) : "cumulative");
+}
+
+Tensor ReLU::forward(const Tensor& x) { return F::relu(x, here_); }
+Tensor LeakyReLU::forward(const Tensor& x) { return F::leaky_relu(x, slope_, here_); }
+std::string LeakyReLU::describe() const { return fmt::format("LeakyReLU({})", slope_); }
+Tensor Sigmoid::forward(const Tensor& x) { return F::sigmoid(x, here_); }
+Tensor Tanh::forward(const Tensor& x) { return F::tanh(x, here_); }
+
+Dropout::Dropout(double p, Here here) : Module(here), p_(p) {
+  if (p < 0 || p >= 1) fail("{}: Dropout p must be in [0, 1), got {}", ir::to_string(to_loc(here)), p);
+}
+
+Tensor Dropout::forward(const Tensor& x) { return F::dropout(x, p_, here_); }
+std::string Dropout::describe() const { return fmt::format("Dropout({})", p_); }
+
+AnyModule activation(const std::string& name, Here here) {
+  if (name == "none" || name == "identity") return Identity(here);
+  if (name == "relu") return ReLU(here);
+  if (name == "leaky_relu") return LeakyReLU(0.01, here);
+  if (name == "sigmoid") return Sigmoid(here);
+  if (name == "tanh") return Tanh(here);
+  fail("{}: unknown activation '{}' (none, relu, leaky_relu, sigmoid, tanh)", ir::to_string(to_loc(here)), name);
+}
+
+}  // namespace minigrad::nn

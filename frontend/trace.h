@@ -1,0 +1,70 @@
+// TraceContext: the function being traced. While a model's forward pass runs, one
+// TraceContext is current (per thread); tensor operations and modules append
+// nodes to its function through an ir::Builder, declare the state they use in its
+// module, and read whether the trace is for training or for evaluation.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "frontend/here.h"
+#include "frontend/tensor.h"
+#include "ir/builder.h"
+#include "ir/graph.h"
+
+namespace minigrad {
+
+ir::SourceLoc to_loc(const Here& here);
+
+class TraceContext {
+ public:
+  // Makes this context current until it is destroyed; traces do not nest.
+  TraceContext(ir::Module& m, ir::Function& f, bool training);
+  ~TraceContext();
+  TraceContext(const TraceContext&) = delete;
+  TraceContext& operator=(const TraceContext&) = delete;
+
+  // The current context; an Error if no trace is running.
+  static TraceContext& current();
+
+  ir::Module& module() { return module_; }
+  ir::Function& function() { return function_; }
+  bool training() const { return training_; }
+  const ir::Type& type(const Tensor& t) const { return function_.type(t.id()); }
+
+  Tensor wrap(ir::ValueId v) { return Tensor(this, v); }
+  ir::ValueId id(const Tensor& t) const;  // Error if t belongs to another trace
+  std::vector<ir::ValueId> emit(ir::Op op, std::vector<ir::ValueId> operands, ir::Attrs attrs, const Here& here);
+  Tensor emit1(ir::Op op, std::vector<ir::ValueId> operands, ir::Attrs attrs, const Here& here);
+  Tensor constant(double value, const ir::Type& type, const Here& here);
+  Tensor input(const std::string& name, const ir::Type& type, const Here& here);
+  void output(const std::string& name, const Tensor& v, const Here& here);
+
+  // Declares `decl` in the module (if new) and loads it; each state is loaded once
+  // per function, so a module used twice shares its parameters.
+  Tensor state(const ir::StateDecl& decl, const Here& here);
+  void store(const std::string& name, const Tensor& v, const Here& here);
+  // Parameters loaded so far, in order of first use.
+  const std::vector<std::string>& params() const { return params_; }
+  Tensor loaded(const std::string& name) const;
+
+  // The training step counter (after this step's increment) and the run's seed,
+  // i32 scalars that dropout masks are drawn from.
+  void set_step(const Tensor& step) { step_ = step; }
+  Tensor step(const Here& here);
+  Tensor seed(const Here& here);
+  int64_t next_salt() { return salt_++; }
+
+ private:
+  ir::Module& module_;
+  ir::Function& function_;
+  ir::Builder builder_;
+  bool training_;
+  std::map<std::string, ir::ValueId> loaded_;
+  std::vector<std::string> params_;
+  Tensor step_;
+  int64_t salt_ = 0;
+};
+
+}  // namespace minigrad

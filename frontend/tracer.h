@@ -1,0 +1,34 @@
+// The tracer: runs a network, a loss and an optimiser symbolically for one batch
+// size and returns the IR module of the whole model:
+//
+//   @train_step(x: f32[B,F], labels: i32[B]) -> loss, correct
+//       step += 1; forward in training mode (batch statistics, dropout); loss;
+//       grad(loss, every parameter); the optimiser's update; running statistics.
+//   @eval(x: f32[B,F], labels: i32[B]) -> loss, correct, logits
+//       forward in evaluation mode (running statistics, no dropout).
+//
+// The gradients are a `grad` node at this stage; the autodiff pass expands it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "frontend/here.h"
+#include "frontend/loss.h"
+#include "frontend/module.h"
+#include "frontend/optim.h"
+#include "ir/graph.h"
+
+namespace minigrad {
+
+struct TraceSpec {
+  std::string name = "model";
+  int64_t batch = 64;
+  int64_t in_features = 0;
+  int64_t num_classes = 0;
+  bool output_grads = false;  // train_step also outputs "grad.<param>" for each parameter
+};
+
+ir::Module trace(nn::Module& net, nn::Loss& loss, optim::Optimizer& opt, const TraceSpec& spec, Here here = {});
+
+}  // namespace minigrad
