@@ -15,6 +15,15 @@ void StateStore::add_missing(const ir::Module& m) {
   }
 }
 
+StateStore::StateStore(const StateStore& other) { *this = other; }
+
+StateStore& StateStore::operator=(const StateStore& other) {
+  if (this == &other) return *this;
+  buffers_.clear();
+  for (const auto& [name, buf] : other.buffers_) buffers_.emplace(name, std::make_unique<Buffer>(*buf));
+  return *this;
+}
+
 Buffer& StateStore::get(const std::string& name) {
   auto it = buffers_.find(name);
   if (it == buffers_.end()) fail("no state named '{}'", name);

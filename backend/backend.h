@@ -23,6 +23,11 @@ class StateStore {
  public:
   StateStore() = default;
   explicit StateStore(const ir::Module& m) { add_missing(m); }
+  // Copies hold their own buffers (a snapshot of every state).
+  StateStore(const StateStore& other);
+  StateStore& operator=(const StateStore& other);
+  StateStore(StateStore&&) = default;
+  StateStore& operator=(StateStore&&) = default;
 
   // Creates a zeroed buffer for each state of `m` not yet present; an existing one
   // of another type is an Error.

@@ -1,0 +1,202 @@
+// One VJP rule per op. Notation: x, a, b are operands, y the result, g the
+// cotangent of y, and unb(v, s) sums v over the axes broadcast to reach shape s.
+// Each rule states its algebra; the gradient checks in tests/passes compare every
+// rule with central finite differences.
+#include "passes/vjp_rules.h"
+
+#include <fmt/format.h>
+
+#include "ir/error.h"
+
+namespace minigrad::passes {
+namespace {
+
+using ir::Op;
+using ir::ValueId;
+constexpr ValueId kNone = -1;
+
+struct Rule {
+  VjpArgs& a;
+  ir::Builder& b;
+  const ir::Node& n;
+
+  ValueId x(size_t i = 0) const { return n.operands[i]; }
+  ValueId y(size_t i = 0) const { return n.results[i]; }
+  ValueId g(size_t i = 0) const { return a.dout[i]; }
+  const ir::Type& type(ValueId v) const { return b.type(v); }
+  ir::DType dt() const { return type(y()).dtype; }
+  ValueId num(double v) const { return b.scalar(v, dt()); }
+  ValueId zeros(ValueId like) const { return b.constant(0, type(like)); }
+  ValueId unb(ValueId v, size_t operand) const { return b.unbroadcast(v, type(x(operand)).shape); }
+  double attr_f(const char* name) const { return n.attrs.f(name); }
+  // sum over the last axis, keeping it: the row sums of a rowwise op.
+  ValueId row_sum(ValueId v) const { return b.reduce_sum(v, {type(v).shape.rank() - 1}, true); }
+  // The smoothed target t = (1 - ls) one_hot(labels) + ls / C of a class loss.
+  ValueId target() const;
+  std::vector<ValueId> reduce_rule() const;
+  std::vector<ValueId> matmul_rule() const;
+  std::vector<ValueId> bn_train_rule() const;
+  std::vector<ValueId> bn_eval_rule() const;
+  std::vector<ValueId> apply() const;
+};
+
+ValueId Rule::target() const {
+  int64_t classes = type(x(0)).shape[1];
+  double ls = attr_f("label_smoothing");
+  ValueId oh = b.emit1(Op::OneHot, {x(1)}, {{"classes", classes}, {"dtype", std::string(ir::dtype_name(dt()))}});
+  if (ls == 0) return oh;
+  return b.add(b.mul(oh, 1 - ls), ls / static_cast<double>(classes));
+}
+
+// y = reduce(x, axes): g is broadcast back over the reduced axes.
+//   sum: dx = g;  mean: dx = g / count;  max: dx = g * [x == y] / #[x == y]
+std::vector<ValueId> Rule::reduce_rule() const {
+  const ir::Type& xt = type(x());
+  ir::Shape keep = xt.shape;
+  int64_t count = 1;
+  for (int64_t ax : n.attrs.ints("axes")) count *= keep.dims[static_cast<size_t>(ax)], keep.dims[static_cast<size_t>(ax)] = 1;
+  ValueId gk = b.reshape(g(), keep);
+  if (n.op == Op::ReduceSum) return {b.broadcast_to(gk, xt.shape)};
+  if (n.op == Op::ReduceMean) return {b.broadcast_to(b.mul(gk, 1.0 / static_cast<double>(count)), xt.shape)};
+  ValueId mask = b.cmp("eq", x(), b.reshape(y(), keep));
+  ValueId ties = b.reduce_sum(mask, n.attrs.ints("axes"), true);
+  return {b.mul(b.div(mask, ties), gk)};
+}
+
+// C = op(A) op(B). For C = A B: dA = G B^T, dB = A^T G; the transposed forms
+// follow from (A^T)' = (A')^T:
+//   C = A^T B:   dA = B G^T,   dB = A G
+//   C = A B^T:   dA = G B,     dB = G^T A
+//   C = A^T B^T: dA = B^T G^T, dB = G^T A^T
+std::vector<ValueId> Rule::matmul_rule() const {
+  bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
+  ValueId A = x(0), B = x(1), G = g();
+  ValueId dA = kNone, dB = kNone;
+  if (a.need[0]) dA = !ta ? b.matmul(G, B, false, !tb) : b.matmul(B, G, tb, true);
+  if (a.need[1]) dB = !tb ? b.matmul(A, G, !ta, false) : b.matmul(G, A, true, ta);
+  return {dA, dB};
+}
+
+// batch_norm_grad gives the total derivative through y; direct uses of the batch
+// mean and variance add dmean / N and dvar * 2 (x - mean) / N.
+std::vector<ValueId> Rule::bn_train_rule() const {
+  ValueId dy = g(0) != kNone ? g(0) : zeros(y(0));
+  std::vector<ValueId> d = b.emit(Op::BatchNormGrad, {dy, x(0), x(1), y(1), y(2)}, {{"eps", attr_f("eps")}});
+  double rows = static_cast<double>(type(x(0)).shape[0]);
+  if (g(1) != kNone) d[0] = b.add(d[0], b.mul(g(1), 1.0 / rows));
+  if (g(2) != kNone) d[0] = b.add(d[0], b.mul(b.mul(b.sub(x(0), y(1)), g(2)), 2.0 / rows));
+  return d;
+}
+
+// y = (x - rm) inv gamma + beta, inv = (rv + eps)^-1/2:
+//   dx = g gamma inv;  dgamma = sum_n g (x - rm) inv;  dbeta = sum_n g;
+//   drm = -dbeta gamma inv;  drv = -1/2 sum_n g (x - rm) gamma inv^3
+std::vector<ValueId> Rule::bn_eval_rule() const {
+  ValueId gamma = x(1), rm = x(3), rv = x(4);
+  ValueId inv = b.unary(Op::Rsqrt, b.add(rv, attr_f("eps")));
+  ValueId xc = b.sub(x(0), rm);
+  ValueId dbeta = b.reduce_sum(g(), {0});
+  ValueId gxc = b.reduce_sum(b.mul(g(), xc), {0});
+  ValueId gamma_inv = b.mul(gamma, inv);
+  return {b.mul(g(), gamma_inv), b.mul(gxc, inv), dbeta, b.neg(b.mul(dbeta, gamma_inv)),
+          b.mul(b.mul(gxc, b.mul(gamma_inv, b.mul(inv, inv))), -0.5)};
+}
+
+std::vector<ValueId> Rule::apply() const {
+  switch (n.op) {
+    case Op::Input:
+    case Op::LoadState:
+    case Op::Constant:
+    case Op::Cmp:
+    case Op::OneHot:
+    case Op::Argmax:
+    case Op::Correct: return std::vector<ValueId>(n.operands.size(), kNone);  // sources, zero gradients
+    case Op::StoreState:
+    case Op::Output:
+    case Op::Grad:
+    case Op::BatchNormGrad:
+      fail("{}: autodiff: {} has no VJP rule, but the loss depends on it", ir::to_string(n.locs), n.info().name);
+    case Op::Neg: return {b.neg(g())};                                              // dx = -g
+    case Op::Abs: return {b.mul(g(), b.sub(b.cmp("gt", x(), num(0)), b.cmp("lt", x(), num(0))))};  // g sign(x)
+    case Op::Exp: return {b.mul(g(), y())};                                         // g e^x
+    case Op::Log: return {b.div(g(), x())};                                         // g / x
+    case Op::Sqrt: return {b.div(g(), b.mul(y(), 2.0))};                            // g / (2 sqrt x)
+    case Op::Rsqrt: return {b.mul(g(), b.mul(b.unary(Op::Pow, y(), {{"exponent", 3.0}}), -0.5))};  // -g y^3 / 2
+    case Op::Relu: return {b.mul(g(), b.cmp("gt", x(), num(0)))};                   // g [x > 0]
+    case Op::LeakyRelu:                                                              // g (x > 0 ? 1 : slope)
+      return {b.select(b.cmp("gt", x(), num(0)), g(), b.mul(g(), attr_f("slope")))};
+    case Op::Sigmoid: return {b.mul(g(), b.mul(y(), b.sub(num(1), y())))};         // g y (1 - y)
+    case Op::Tanh: return {b.mul(g(), b.sub(num(1), b.mul(y(), y())))};            // g (1 - y^2)
+    case Op::Pow: {                                                                 // g e x^(e-1)
+      double e = attr_f("exponent");
+      return {b.mul(b.mul(g(), b.unary(Op::Pow, x(), {{"exponent", e - 1}})), e)};
+    }
+    case Op::Cast:                                                                  // float to float: cast back
+      return {ir::is_float(type(x()).dtype) ? b.cast(g(), type(x()).dtype) : kNone};
+    case Op::Add: return {unb(g(), 0), unb(g(), 1)};                                // g, g
+    case Op::Sub: return {unb(g(), 0), unb(b.neg(g()), 1)};                         // g, -g
+    case Op::Mul: return {unb(b.mul(g(), x(1)), 0), unb(b.mul(g(), x(0)), 1)};      // g b, g a
+    case Op::Div: return {unb(b.div(g(), x(1)), 0), unb(b.neg(b.div(b.mul(g(), y()), x(1))), 1)};  // g/b, -g y/b
+    case Op::Maximum:
+    case Op::Minimum: {  // the larger (smaller) operand takes g; ties share it equally, as torch does
+      const char* wins = n.op == Op::Maximum ? "gt" : "lt";
+      ValueId share = b.add(b.cmp(wins, x(0), x(1)), b.mul(b.cmp("eq", x(0), x(1)), 0.5));
+      ValueId ga = b.mul(g(), share);
+      return {unb(ga, 0), unb(b.sub(g(), ga), 1)};
+    }
+    case Op::Select: {  // g flows to a where c != 0, to b elsewhere
+      ValueId zero = num(0);
+      return {kNone, unb(b.select(x(0), g(), zero), 1), unb(b.select(x(0), zero, g()), 2)};
+    }
+    case Op::ReduceSum:
+    case Op::ReduceMean:
+    case Op::ReduceMax: return reduce_rule();
+    case Op::Reshape: return {b.reshape(g(), type(x()).shape)};
+    case Op::BroadcastTo: return {unb(g(), 0)};
+    case Op::Transpose: return {b.unary(Op::Transpose, g())};
+    case Op::Slice: {  // zeros outside [start, end)
+      int64_t axis = n.attrs.i("axis"), start = n.attrs.i("start"), end = n.attrs.i("end");
+      int64_t extent = type(x()).shape[static_cast<int>(axis)];
+      return {b.emit1(Op::Pad, {g()}, {{"axis", axis}, {"before", start}, {"after", extent - end}})};
+    }
+    case Op::Pad: {  // the part that came from x
+      int64_t axis = n.attrs.i("axis"), before = n.attrs.i("before");
+      int64_t extent = type(x()).shape[static_cast<int>(axis)];
+      return {b.emit1(Op::Slice, {g()}, {{"axis", axis}, {"start", before}, {"end", before + extent}})};
+    }
+    case Op::Matmul: return matmul_rule();
+    case Op::Softmax: return {b.mul(y(), b.sub(g(), row_sum(b.mul(g(), y()))))};   // y (g - sum(g y))
+    case Op::LogSoftmax: return {b.sub(g(), b.mul(b.unary(Op::Exp, y()), row_sum(g())))};  // g - e^y sum(g)
+    case Op::SoftmaxXent: {  // (softmax(x) - t) g / N
+      double rows = static_cast<double>(type(x()).shape[0]);
+      return {b.mul(b.sub(b.unary(Op::Softmax, x()), target()), b.mul(g(), 1.0 / rows)), kNone};
+    }
+    case Op::Nll: {  // -t g / N
+      double rows = static_cast<double>(type(x()).shape[0]);
+      return {b.mul(target(), b.mul(g(), -1.0 / rows)), kNone};
+    }
+    case Op::Mse: {  // d(mean (a - b)^2) = 2 (a - b) g / numel, and its negation for b
+      ValueId d = b.mul(b.sub(x(0), x(1)), b.mul(g(), 2.0 / static_cast<double>(type(x(0)).numel())));
+      return {d, b.neg(d)};
+    }
+    case Op::BatchNormTrain: return bn_train_rule();
+    case Op::BatchNormEval: return bn_eval_rule();
+    case Op::Dropout: return {b.emit1(Op::Dropout, {g(), x(1), x(2)}, n.attrs), kNone, kNone};  // the same mask
+  }
+  fail("autodiff: unknown op");
+}
+
+}  // namespace
+
+std::vector<ValueId> vjp(VjpArgs& a) {
+  std::vector<ValueId> d = Rule{a, a.b, a.node}.apply();
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (d[i] == kNone || !a.need[i]) continue;
+    if (a.b.type(d[i]) != a.b.type(a.node.operands[i]))
+      fail("{}: autodiff: the VJP of {} gives operand {} type {}, expected {}", ir::to_string(a.node.locs),
+           a.node.info().name, i, ir::to_string(a.b.type(d[i])), ir::to_string(a.b.type(a.node.operands[i])));
+  }
+  return d;
+}
+
+}  // namespace minigrad::passes
