@@ -1,0 +1,70 @@
+// Building a run from its description; see experiment.h.
+#include "runtime/experiment.h"
+
+#include "frontend/loss.h"
+#include "frontend/optim.h"
+#include "ir/error.h"
+
+namespace minigrad::runtime {
+
+PreparedData prepare_data(const RunConfig& config) {
+  if (config.data_dir.empty()) fail("no data directory given (--data DIR)");
+  PreparedData p{load_data_dir(config.data_dir), {}};
+  p.preprocessing = preprocess(p.data, Preprocessing{config.scale, config.pca});
+  return p;
+}
+
+std::shared_ptr<optim::Optimizer> make_optimizer(const RunConfig& c) {
+  if (c.optimizer == "adam") return std::make_shared<optim::Adam>(c.lr, c.weight_decay);
+  if (c.optimizer == "adamw") return std::make_shared<optim::AdamW>(c.lr, c.weight_decay);
+  if (c.optimizer == "sgd") return std::make_shared<optim::SGD>(c.lr, c.weight_decay, c.momentum);
+  fail("unknown optimizer '{}' (adam, adamw, sgd)", c.optimizer);
+}
+
+std::shared_ptr<nn::Loss> make_loss(const RunConfig& c) {
+  if (c.loss == "cross_entropy") return std::make_shared<nn::CrossEntropyLoss>(c.label_smoothing);
+  if (c.loss == "mse") return std::make_shared<nn::MSELoss>();
+  fail("unknown loss '{}' (cross_entropy, mse)", c.loss);
+}
+
+ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t in_features, int64_t num_classes) {
+  ModelArgs args;
+  args.in_features = in_features;
+  args.num_classes = num_classes;
+  for (const auto& [name, value] : config.set) args.set(name, value);
+  nn::Model model = src.build(args);
+  std::vector<std::string> unused = args.unused();
+  if (!unused.empty()) {
+    std::string known;
+    for (const auto& [name, def] : args.declared()) known += (known.empty() ? "" : ", ") + name + "=" + def;
+    fail("model {} has no parameter '{}' (its parameters: {})", src.file, unused[0], known.empty() ? "none" : known);
+  }
+  return {model.net, model.loss ? model.loss : make_loss(config), make_optimizer(config)};
+}
+
+std::unique_ptr<Program> make_program(const RunConfig& config, const Dataset& data) {
+  ModelSource src = load_model(config.model);
+  ProgramOptions opts;
+  opts.name = src.name;
+  opts.in_features = data.train.features();
+  opts.num_classes = data.num_classes;
+  opts.batch = std::min<int64_t>(config.batch, data.train.rows());
+  opts.backend = config.backend;
+  auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
+  program->init_state(config.seed);
+  return program;
+}
+
+TrainOptions train_options(const RunConfig& c) {
+  if (c.epochs < 1) fail("epochs must be >= 1, got {}", c.epochs);
+  if (c.batch < 1) fail("batch size must be >= 1, got {}", c.batch);
+  if (c.eval_every < 1) fail("eval-every must be >= 1, got {}", c.eval_every);
+  TrainOptions t;
+  t.epochs = c.epochs;
+  t.batching = BatchOptions{c.batch, c.shuffle, c.drop_last, c.seed};
+  t.eval_batch = c.eval_batch;
+  t.eval_every = c.eval_every;
+  return t;
+}
+
+}  // namespace minigrad::runtime

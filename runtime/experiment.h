@@ -1,0 +1,67 @@
+// One training run described as data: which model (and its parameters), which
+// data and preprocessing, which optimiser and loss, how many epochs. minigradc
+// train, eval and sweep fill a RunConfig from their flags or a sweep file and call
+// these functions; a C++ program can do the same.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "frontend/model.h"
+#include "runtime/model_loader.h"
+#include "runtime/preprocess.h"
+#include "runtime/program.h"
+#include "runtime/trainer.h"
+
+namespace minigrad::runtime {
+
+struct RunConfig {
+  // Defaults are the seed's best run: Adam 1e-3, weight decay 1e-3, label
+  // smoothing 0.3, batch 64, 100 epochs, standard scaling.
+  std::string model = "seed_mlp";
+  std::vector<std::pair<std::string, std::string>> set;  // model parameters, name=value
+  std::string data_dir;
+  int epochs = 100;
+  int64_t batch = 64;
+  std::string optimizer = "adam";  // adam | adamw | sgd
+  double lr = 1e-3;
+  double weight_decay = 1e-3;
+  double momentum = 0;             // sgd only
+  std::string loss = "cross_entropy";  // cross_entropy | mse
+  double label_smoothing = 0.3;
+  Scale scale = Scale::Standard;
+  int pca = 0;
+  uint64_t seed = 0;
+  bool shuffle = true;
+  bool drop_last = false;
+  std::string backend = "interp";
+  int64_t eval_batch = 1000;
+  int eval_every = 1;
+};
+
+struct PreparedData {
+  Dataset data;
+  FittedPreprocessing preprocessing;
+};
+
+// Loads config.data_dir and fits and applies the preprocessing.
+PreparedData prepare_data(const RunConfig& config);
+
+// The optimiser and loss that the config names; Error for an unknown name.
+std::shared_ptr<optim::Optimizer> make_optimizer(const RunConfig& config);
+std::shared_ptr<nn::Loss> make_loss(const RunConfig& config);
+
+// Builds the model named by config.model for data of the given shape; the model
+// file's own loss, if it defines one, wins over config.loss. Unknown --set names
+// are an Error listing the model's parameters.
+ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t in_features, int64_t num_classes);
+
+// A Program for the config and data, its state initialised from config.seed.
+std::unique_ptr<Program> make_program(const RunConfig& config, const Dataset& data);
+
+TrainOptions train_options(const RunConfig& config);
+
+}  // namespace minigrad::runtime

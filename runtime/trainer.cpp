@@ -1,0 +1,91 @@
+// The training loop and evaluation; see trainer.h.
+#include "runtime/trainer.h"
+
+#include <chrono>
+
+#include "ir/error.h"
+
+namespace minigrad::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Reusable batch buffers, one pair per batch size.
+struct BatchBuffers {
+  std::map<int64_t, std::pair<Buffer, Buffer>> by_size;
+  std::pair<Buffer, Buffer>& get(int64_t rows, int64_t features) {
+    auto it = by_size.find(rows);
+    if (it != by_size.end()) return it->second;
+    return by_size
+        .emplace(rows, std::make_pair(Buffer(ir::Type{ir::DType::F32, {rows, features}}),
+                                      Buffer(ir::Type{ir::DType::I32, {rows}})))
+        .first->second;
+  }
+};
+
+}  // namespace
+
+EvalResult evaluate(Program& program, const Split& split, int64_t batch, Buffer* logits) {
+  int64_t n = split.rows(), f = split.features();
+  int64_t classes = program.options().num_classes;
+  if (logits) *logits = Buffer(ir::Type{ir::DType::F32, {n, classes}});
+  BatchBuffers buffers;
+  double loss_sum = 0;
+  int64_t correct = 0;
+  std::vector<int64_t> idx;
+  for (int64_t start = 0; start < n; start += batch) {
+    int64_t rows = std::min(batch, n - start);
+    idx.resize(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i) idx[static_cast<size_t>(i)] = start + i;
+    auto& [bx, by] = buffers.get(rows, f);
+    gather(split.x, split.y, idx, bx, by);
+    TensorView out;
+    if (logits) out = TensorView{ir::Type{ir::DType::F32, {rows, classes}}, logits->as<float>() + start * classes};
+    Program::Result r = program.eval_step(bx.view(), by.view(), logits ? &out : nullptr);
+    loss_sum += r.loss * static_cast<double>(rows);
+    correct += r.correct;
+  }
+  if (n == 0) fail("cannot evaluate an empty split");
+  return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n), n};
+}
+
+std::vector<EpochStats> train(Program& program, const Dataset& data, const TrainOptions& options,
+                              const EpochCallback& on_epoch) {
+  const Split& tr = data.train;
+  BatchBuffers buffers;
+  std::vector<EpochStats> history;
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    EpochStats st;
+    st.epoch = epoch;
+    auto t0 = Clock::now();
+    EpochBatches batches(tr.rows(), options.batching, static_cast<uint64_t>(epoch - 1));
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0;
+    std::span<const int64_t> idx;
+    while (batches.next(&idx)) {
+      int64_t rows = static_cast<int64_t>(idx.size());
+      auto& [bx, by] = buffers.get(rows, tr.features());
+      gather(tr.x, tr.y, idx, bx, by);
+      Program::Result r = program.train_step(bx.view(), by.view());
+      loss_sum += r.loss * static_cast<double>(rows);
+      correct += r.correct;
+      seen += rows;
+      ++st.steps;
+    }
+    st.train_seconds = seconds_since(t0);
+    if (seen > 0) st.train_loss = loss_sum / static_cast<double>(seen), st.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+    if (epoch % options.eval_every == 0 || epoch == options.epochs) {
+      auto t1 = Clock::now();
+      EvalResult test = evaluate(program, data.test, options.eval_batch);
+      st.test_loss = test.loss, st.test_accuracy = test.accuracy, st.evaluated = true;
+      st.eval_seconds = seconds_since(t1);
+    }
+    history.push_back(st);
+    if (on_epoch) on_epoch(st);
+  }
+  return history;
+}
+
+}  // namespace minigrad::runtime

@@ -1,0 +1,12 @@
+// The subcommands of minigradc; each adds itself to the app and runs as the
+// app's callback. They parse flags and call the library, nothing more.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace minigrad::tools {
+
+void add_train_command(CLI::App& app);
+void add_dump_ir_command(CLI::App& app);
+
+}  // namespace minigrad::tools

@@ -1,0 +1,52 @@
+// Run flags; see run_flags.h.
+#include "tools/run_flags.h"
+
+#include "ir/error.h"
+
+namespace minigrad::tools {
+
+void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
+  runtime::RunConfig& c = f.config;
+  cmd->add_option("model", c.model, "model file (.cpp written with the DSL) or the name of an example")
+      ->capture_default_str();
+  auto* data = cmd->add_option("--data", c.data_dir, "data directory: train_data.npy, train_label.npy, test_data.npy, test_label.npy (.npy or .npy.gz)");
+  if (data_required) data->required();
+  cmd->add_option("--set", f.set, "model parameter, name=value (repeatable)");
+  cmd->add_option("--epochs", c.epochs, "training epochs")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch-size", c.batch, "rows per training step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--optimizer", c.optimizer, "adam, adamw or sgd")
+      ->check(CLI::IsMember({"adam", "adamw", "sgd"}))->capture_default_str();
+  cmd->add_option("--lr", c.lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--weight-decay", c.weight_decay, "L2 weight decay (decoupled for adamw)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--momentum", c.momentum, "SGD momentum")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
+  cmd->add_option("--loss", c.loss, "cross_entropy or mse")
+      ->check(CLI::IsMember({"cross_entropy", "mse"}))->capture_default_str();
+  cmd->add_option("--label-smoothing", c.label_smoothing, "label smoothing of the cross-entropy")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--scale", f.scale, "feature scaling fitted on the training split: standard, minmax or none")
+      ->check(CLI::IsMember({"standard", "minmax", "none"}))->capture_default_str();
+  cmd->add_option("--pca", c.pca, "project the features on their first K principal components (0: off)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--seed", c.seed, "seed of initialisation, shuffling and dropout")->capture_default_str();
+  cmd->add_flag("--no-shuffle", f.no_shuffle, "keep the training rows in order");
+  cmd->add_flag("--drop-last", c.drop_last, "drop the last partial batch of each epoch");
+  cmd->add_option("--backend", c.backend, "interp")->check(CLI::IsMember({"interp"}))->capture_default_str();
+  cmd->add_option("--eval-batch", c.eval_batch, "rows per evaluation step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--eval-every", c.eval_every, "evaluate the test split every N epochs")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+}
+
+runtime::RunConfig RunFlags::finish() const {
+  runtime::RunConfig c = config;
+  c.scale = runtime::parse_scale(scale);
+  c.shuffle = !no_shuffle;
+  for (const std::string& kv : set) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) fail("--set {}: expected name=value", kv);
+    c.set.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return c;
+}
+
+}  // namespace minigrad::tools

@@ -1,0 +1,24 @@
+// The flags that describe a run (model, data, preprocessing, optimiser, loss,
+// epochs, ...), shared by the subcommands that train, evaluate or dump a model.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "runtime/experiment.h"
+
+namespace minigrad::tools {
+
+struct RunFlags {
+  runtime::RunConfig config;
+  std::vector<std::string> set;  // name=value
+  std::string scale = "standard";
+  bool no_shuffle = false;
+
+  // Completes `config` from the parsed flags; Error on a malformed --set.
+  runtime::RunConfig finish() const;
+};
+
+// MODEL positional plus every run flag; `data_required` makes --data mandatory.
+void add_run_flags(CLI::App* cmd, RunFlags& flags, bool data_required);
+
+}  // namespace minigrad::tools
