@@ -4,7 +4,8 @@
 // buffer of its name (which must exist with the type the function uses). run()
 // allocates a zeroed buffer per SSA value and executes the nodes in order; state
 // writes wait until every node has run, so each load_state sees the state as it was
-// on entry, even in a function that loads and stores the same state.
+// on entry, even in a function that loads and stores the same state, and a run that
+// fails with an Error part-way leaves the state untouched.
 #include <cstring>
 
 #include "backend/backend.h"

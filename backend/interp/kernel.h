@@ -6,8 +6,10 @@
 // float types, int64_t for i32) and each result is rounded once to T, so the
 // reference is at least as accurate as any backend it checks. Integer arithmetic is
 // done in int64_t and narrowed, which C++20 defines as wrapping modulo 2^32 (as
-// PyTorch's int32 tensors behave); no kernel has undefined behaviour on any input.
-// Eigen is used inside backend/interp only.
+// PyTorch's int32 tensors behave); conversions to i32 are checked, and bad input
+// (a label out of range, an integer division by zero) is an Error naming the node,
+// never undefined behaviour. Float conversions round as IEEE 754 does (an
+// overflow gives inf). Eigen is used inside backend/interp only.
 #pragma once
 
 #include <cmath>
@@ -86,7 +88,7 @@ decltype(auto) with_dtype(ir::DType d, F&& f) {
     case ir::DType::F64: return f(double{});
     case ir::DType::I32: return f(int32_t{});
   }
-  return f(float{});  // not reached: the switch covers every dtype
+  fail("dtype {} is not f32, f64 or i32", static_cast<int>(d));  // not reached: every dtype has its case
 }
 
 // As with_dtype, for kernels that only float types admit (the type rules ensure it).

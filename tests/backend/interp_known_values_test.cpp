@@ -65,8 +65,8 @@ const char* kBatchNormTrain = R"(module @m {
 })";
 
 TEST(InterpKnownValues, BatchNormTrainAndGrad) {
-  std::vector<Buffer> out = run_text(kBatchNormTrain, {f32({4, 2}, {1, 2, 3, 5, 0, -1, 2, 0.5}), f32({2}, {1.5, 0.5}),
-                                                       f32({2}, {0.1, -0.2}), f32({4, 2}, {0.5, -1, 1, 2, -0.5, 0.25, 0, 1})});
+  Buffer x = f32({4, 2}, {1, 2, 3, 5, 0, -1, 2, 0.5}), dy = f32({4, 2}, {0.5, -1, 1, 2, -0.5, 0.25, 0, 1});
+  std::vector<Buffer> out = run_text(kBatchNormTrain, {x, f32({2}, {1.5, 0.5}), f32({2}, {0.1, -0.2}), dy});
   expect_near_all(values<float>(out[0]), {-0.5708177089691162f, -0.11548468470573425f, 2.1124532222747803f,
                                           0.5606380105018616f, -1.9124531745910645f, -0.7916073799133301f,
                                           0.770817756652832f, -0.45354604721069336f});

@@ -129,7 +129,8 @@ TEST_P(InterpOps, MatchesNaiveReference) {
   std::vector<Tensor> want = naive_reference(node, result_types, operands);
 
   ASSERT_EQ(want.size(), out.size());
-  for (size_t r = 0; r < out.size(); ++r) expect_close(out[r], want[r], c.sample.label + " result " + std::to_string(r));
+  for (size_t r = 0; r < out.size(); ++r)
+    expect_close(out[r], want[r], c.sample.label + " result " + std::to_string(r));
 }
 
 INSTANTIATE_TEST_SUITE_P(EverySample, InterpOps, ::testing::ValuesIn(all_cases()),

@@ -103,13 +103,13 @@ Tensor gather(const Tensor& x, const Shape& out, const std::function<bool(Dims&)
 
 Tensor matmul(const ir::Node& n, const Tensor& a, const Tensor& b, const Shape& out) {
   bool ta = n.attrs.b("transpose_a"), tb = n.attrs.b("transpose_b");
-  auto A = [&](int64_t i, int64_t k) { return ta ? a.v[size_t(k * a.shape[1] + i)] : a.v[size_t(i * a.shape[1] + k)]; };
-  auto B = [&](int64_t k, int64_t j) { return tb ? b.v[size_t(j * b.shape[1] + k)] : b.v[size_t(k * b.shape[1] + j)]; };
+  auto A = [&](int64_t i, int64_t k) { return ta ? a.at(k, i) : a.at(i, k); };
+  auto B = [&](int64_t k, int64_t j) { return tb ? b.at(j, k) : b.at(k, j); };
   int64_t inner = ta ? a.shape[0] : a.shape[1];
   Tensor c = zeros(out);
   for (int64_t i = 0; i < out[0]; ++i)
     for (int64_t j = 0; j < out[1]; ++j)
-      for (int64_t k = 0; k < inner; ++k) c.v[size_t(i * out[1] + j)] += A(i, k) * B(k, j);
+      for (int64_t k = 0; k < inner; ++k) c.at(i, j) += A(i, k) * B(k, j);
   return c;
 }
 
@@ -132,9 +132,10 @@ Args softmax(const Args& row) {
   return e;
 }
 
-Args log_of(Args a) {
-  for (double& x : a) x = std::log(x);
-  return a;
+Args log_softmax(const Args& row) {
+  Args p = softmax(row);
+  for (double& x : p) x = std::log(x);
+  return p;
 }
 
 // mean over rows of -sum_c t_c logp_c, t = (1 - ls) one_hot + ls / C.
@@ -143,8 +144,8 @@ Tensor smoothed_nll(const ir::Node& n, const Tensor& logp, const Tensor& labels)
   int64_t rows = logp.shape[0], classes = logp.shape[1];
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < classes; ++c) {
-      double t = (1 - ls) * (labels.v[size_t(r)] == double(c)) + ls / double(classes);
-      loss -= t * logp.v[size_t(r * classes + c)];
+      double t = (1 - ls) * (labels.at(r) == double(c)) + ls / double(classes);
+      loss -= t * logp.at(r, c);
     }
   return {Shape{}, {loss / double(rows)}};
 }
@@ -154,7 +155,7 @@ Tensor argmax(const Tensor& x) {
   int64_t cols = x.shape[1];
   for (int64_t r = 0; r < x.shape[0]; ++r) {
     auto row = x.v.begin() + r * cols;
-    y.v[size_t(r)] = double(std::max_element(row, row + cols) - row);  // the first max
+    y.at(r) = double(std::max_element(row, row + cols) - row);  // the first max
   }
   return y;
 }
@@ -166,24 +167,15 @@ Tensor correct(const Tensor& x, const Tensor& labels) {
   return {Shape{}, {n}};
 }
 
-// Column f of an [N, F] tensor.
-Args column(const Tensor& t, int64_t f) {
-  Args c;
-  for (int64_t n = 0; n < t.shape[0]; ++n) c.push_back(t.v[size_t(n * t.shape[1] + f)]);
-  return c;
-}
-
 std::vector<Tensor> bn_train(const ir::Node& node, const std::vector<Tensor>& in) {
   const Tensor &x = in[0], &gamma = in[1], &beta = in[2];
   int64_t N = x.shape[0], F = x.shape[1];
   Tensor y = zeros(x.shape), mean = zeros(Shape{F}), var = zeros(Shape{F});
   for (int64_t f = 0; f < F; ++f) {
-    Args col = column(x, f);
-    mean.v[size_t(f)] = sum(col) / double(N);
-    for (double v : col) var.v[size_t(f)] += (v - mean.v[size_t(f)]) * (v - mean.v[size_t(f)]) / double(N);
-    for (int64_t n = 0; n < N; ++n)
-      y.v[size_t(n * F + f)] = (col[size_t(n)] - mean.v[size_t(f)]) / std::sqrt(var.v[size_t(f)] + node.attrs.f("eps")) *
-                                   gamma.v[size_t(f)] + beta.v[size_t(f)];
+    for (int64_t n = 0; n < N; ++n) mean.at(f) += x.at(n, f) / double(N);
+    for (int64_t n = 0; n < N; ++n) var.at(f) += (x.at(n, f) - mean.at(f)) * (x.at(n, f) - mean.at(f)) / double(N);
+    double stddev = std::sqrt(var.at(f) + node.attrs.f("eps"));
+    for (int64_t n = 0; n < N; ++n) y.at(n, f) = (x.at(n, f) - mean.at(f)) / stddev * gamma.at(f) + beta.at(f);
   }
   return {y, mean, var};
 }
@@ -193,19 +185,18 @@ std::vector<Tensor> bn_grad(const ir::Node& node, const std::vector<Tensor>& in)
   int64_t N = x.shape[0], F = x.shape[1];
   Tensor dx = zeros(x.shape), dgamma = zeros(Shape{F}), dbeta = zeros(Shape{F});
   for (int64_t f = 0; f < F; ++f) {
-    double inv = 1 / std::sqrt(var.v[size_t(f)] + node.attrs.f("eps"));
+    double inv = 1 / std::sqrt(var.at(f) + node.attrs.f("eps"));
     Args xhat, dxhat;
     for (int64_t n = 0; n < N; ++n) {
-      xhat.push_back((x.v[size_t(n * F + f)] - mean.v[size_t(f)]) * inv);
-      dxhat.push_back(dy.v[size_t(n * F + f)] * gamma.v[size_t(f)]);
-      dgamma.v[size_t(f)] += dy.v[size_t(n * F + f)] * xhat.back();
-      dbeta.v[size_t(f)] += dy.v[size_t(n * F + f)];
+      xhat.push_back((x.at(n, f) - mean.at(f)) * inv);
+      dxhat.push_back(dy.at(n, f) * gamma.at(f));
+      dgamma.at(f) += dy.at(n, f) * xhat.back();
+      dbeta.at(f) += dy.at(n, f);
     }
     double sum_dxhat_xhat = 0;
-    for (int64_t n = 0; n < N; ++n) sum_dxhat_xhat += dxhat[size_t(n)] * xhat[size_t(n)];
+    for (size_t n = 0; n < xhat.size(); ++n) sum_dxhat_xhat += dxhat[n] * xhat[n];
     for (int64_t n = 0; n < N; ++n)
-      dx.v[size_t(n * F + f)] =
-          inv / double(N) * (double(N) * dxhat[size_t(n)] - sum(dxhat) - xhat[size_t(n)] * sum_dxhat_xhat);
+      dx.at(n, f) = inv / double(N) * (double(N) * dxhat[size_t(n)] - sum(dxhat) - xhat[size_t(n)] * sum_dxhat_xhat);
   }
   return {dx, dgamma, dbeta};
 }
@@ -229,7 +220,7 @@ Tensor dropout(const ir::Node& node, const std::vector<Tensor>& in) {
 
 Tensor one_hot(const Tensor& labels, const Shape& out) {
   Tensor y = zeros(out);
-  for (int64_t r = 0; r < out[0]; ++r) y.v[size_t(r * out[1] + int64_t(labels.v[size_t(r)]))] = 1;
+  for (int64_t r = 0; r < out[0]; ++r) y.at(r, int64_t(labels.at(r))) = 1;
   return y;
 }
 
@@ -286,9 +277,9 @@ std::vector<Tensor> compute(const ir::Node& n, const std::vector<ir::Type>& resu
 
     case Op::Matmul: return {matmul(n, in[0], in[1], out)};
     case Op::Softmax: return row(softmax);
-    case Op::LogSoftmax: return row([](const Args& r) { return log_of(softmax(r)); });
+    case Op::LogSoftmax: return row(log_softmax);
 
-    case Op::SoftmaxXent: return {smoothed_nll(n, rowwise(in[0], [](const Args& r) { return log_of(softmax(r)); }), in[1])};
+    case Op::SoftmaxXent: return {smoothed_nll(n, rowwise(in[0], log_softmax), in[1])};
     case Op::Nll: return {smoothed_nll(n, in[0], in[1])};
     case Op::Mse: {
       Tensor sq = elementwise(in[0].shape, in, [](const Args& a) { return (a[0] - a[1]) * (a[0] - a[1]); });

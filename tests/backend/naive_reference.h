@@ -4,6 +4,8 @@
 // default case, so an op added to the table needs a reference here too.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "ir/graph.h"
@@ -14,6 +16,12 @@ namespace minigrad::testing {
 struct Tensor {
   ir::Shape shape;
   std::vector<double> v;
+
+  double& at(int64_t i) { return v[size_t(i)]; }
+  double at(int64_t i) const { return v[size_t(i)]; }
+  // Element (r, c) of a matrix.
+  double& at(int64_t r, int64_t c) { return v[size_t(r * shape[1] + c)]; }
+  double at(int64_t r, int64_t c) const { return v[size_t(r * shape[1] + c)]; }
 };
 
 // The results of `node` (whose result types are `results`) on operands `in`. Results
