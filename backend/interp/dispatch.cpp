@@ -1,0 +1,90 @@
+// The interpreter's dispatch: one switch over every op of ir/ops.def, without a
+// default case, so that an op added to the table does not compile until it is
+// handled here. Elementwise ops are written here as scalar functions given to the
+// maps of elementwise.h (x, a, b are of type Wide<T>: the element type, or int64_t
+// for i32); every other op calls the kernel of its family (kernel.h). Sources and
+// sinks copy between the frame's buffers and the inputs, outputs and state bound to
+// them; state writes wait in the frame until the function returns.
+#include <cmath>
+#include <cstring>
+
+#include "backend/interp/elementwise.h"
+#include "backend/interp/frame.h"
+
+namespace minigrad::interp {
+namespace {
+
+void copy_in(const void* from, Buffer& to) { std::memcpy(to.data(), from, to.bytes()); }
+void copy_out(const Buffer& from, void* to) { std::memcpy(to, from.data(), from.bytes()); }
+
+}  // namespace
+
+void execute(const ir::Node& node, const Binding& binding, Frame& frame) {
+  using ir::Op;
+  Call c{node, frame.values};
+  switch (node.op) {
+    case Op::Input: return copy_in(frame.inputs[binding.io].data, c.out());
+    case Op::LoadState: return copy_in(binding.state->data(), c.out());
+    case Op::Constant: return constant(c);
+    case Op::StoreState: frame.stores.emplace_back(binding.state, &c.in(0)); return;
+    case Op::Output: return copy_out(c.in(0), frame.outputs[binding.io].data);
+    case Op::Grad: fail_at(node, "grad must be expanded by the autodiff pass first");
+
+    case Op::Neg: return map_unary(c, [](auto x) { return -x; });
+    case Op::Abs: return map_unary(c, [](auto x) { return std::abs(x); });
+    case Op::Exp: return map_unary_float(c, [](auto x) { return std::exp(x); });
+    case Op::Log: return map_unary_float(c, [](auto x) { return std::log(x); });
+    case Op::Sqrt: return map_unary_float(c, [](auto x) { return std::sqrt(x); });
+    case Op::Rsqrt: return map_unary_float(c, [](auto x) { return 1 / std::sqrt(x); });
+    case Op::Relu: return map_unary(c, [](auto x) { return max_nan(x, decltype(x)(0)); });
+    case Op::LeakyRelu: {
+      double slope = node.attrs.f("slope");
+      return map_unary_float(c, [slope](auto x) { return x > 0 ? x : decltype(x)(slope) * x; });
+    }
+    case Op::Sigmoid: return map_unary_float(c, [](auto x) { return 1 / (1 + std::exp(-x)); });
+    case Op::Tanh: return map_unary_float(c, [](auto x) { return std::tanh(x); });
+    case Op::Pow: {
+      double e = node.attrs.f("exponent");
+      return map_unary_float(c, [e](auto x) { return std::pow(x, decltype(x)(e)); });
+    }
+    case Op::Cast: return cast(c);
+
+    case Op::Add: return map_binary(c, [](auto a, auto b) { return a + b; });
+    case Op::Sub: return map_binary(c, [](auto a, auto b) { return a - b; });
+    case Op::Mul: return map_binary(c, [](auto a, auto b) { return a * b; });
+    case Op::Div: return divide(c);
+    case Op::Maximum: return map_binary(c, [](auto a, auto b) { return max_nan(a, b); });
+    case Op::Minimum: return map_binary(c, [](auto a, auto b) { return min_nan(a, b); });
+    case Op::Cmp: return compare(c);
+    case Op::Select: return select(c);
+
+    case Op::ReduceSum: return reduce_sum(c);
+    case Op::ReduceMean: return reduce_mean(c);
+    case Op::ReduceMax: return reduce_max(c);
+
+    case Op::Reshape: return reshape(c);
+    case Op::BroadcastTo: return broadcast_to(c);
+    case Op::Transpose: return transpose(c);
+    case Op::Slice: return slice(c);
+    case Op::Pad: return pad(c);
+
+    case Op::Matmul: return matmul(c);
+    case Op::Softmax: return softmax(c);
+    case Op::LogSoftmax: return log_softmax(c);
+
+    case Op::SoftmaxXent: return softmax_xent(c);
+    case Op::Nll: return nll(c);
+    case Op::Mse: return mse(c);
+    case Op::OneHot: return one_hot(c);
+    case Op::Argmax: return argmax(c);
+    case Op::Correct: return correct(c);
+
+    case Op::BatchNormTrain: return batch_norm_train(c);
+    case Op::BatchNormGrad: return batch_norm_grad(c);
+    case Op::BatchNormEval: return batch_norm_eval(c);
+    case Op::Dropout: return dropout(c);
+  }
+  fail_at(node, "is not an op the interpreter knows");  // not reached: the switch is complete
+}
+
+}  // namespace minigrad::interp
