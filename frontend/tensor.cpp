@@ -57,7 +57,7 @@ Tensor binary(Op op, const Operand& a, const Operand& b) {
 
 }  // namespace
 
-const ir::Type& Tensor::type() const { return ctx_of(*this).type(*this); }
+ir::Type Tensor::type() const { return ctx_of(*this).type(*this); }
 
 int64_t Tensor::dim(int axis) const { return shape().at(static_cast<size_t>(axis_of(*this, axis, Here()))); }
 

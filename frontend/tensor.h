@@ -27,8 +27,8 @@ class Tensor {
   bool defined() const { return ctx_ != nullptr; }
   int32_t id() const { return id_; }
   TraceContext* context() const { return ctx_; }
-  const ir::Type& type() const;
-  const std::vector<int64_t>& shape() const { return type().shape.dims; }
+  ir::Type type() const;
+  std::vector<int64_t> shape() const { return type().shape.dims; }
   int64_t dim(int axis) const;
   int rank() const { return static_cast<int>(shape().size()); }
 

@@ -31,7 +31,7 @@ class TraceContext {
   ir::Module& module() { return module_; }
   ir::Function& function() { return function_; }
   bool training() const { return training_; }
-  const ir::Type& type(const Tensor& t) const { return function_.type(t.id()); }
+  ir::Type type(const Tensor& t) const { return function_.type(t.id()); }
 
   Tensor wrap(ir::ValueId v) { return Tensor(this, v); }
   ir::ValueId id(const Tensor& t) const;  // Error if t belongs to another trace

@@ -19,7 +19,7 @@ class Builder {
   size_t position() const { return pos_; }
   void set_locs(Locs locs) { locs_ = std::move(locs); }
   const Locs& locs() const { return locs_; }
-  const Type& type(ValueId v) const { return f_.type(v); }
+  Type type(ValueId v) const { return f_.type(v); }
 
   std::vector<ValueId> emit(Op op, std::vector<ValueId> operands, Attrs attrs = {});
   ValueId emit1(Op op, std::vector<ValueId> operands, Attrs attrs = {});

@@ -66,7 +66,9 @@ class Function {
   size_t index_of(const Node* n) const;  // position in topological order
 
   int num_values() const { return static_cast<int>(values_.size()); }
-  const Type& type(ValueId v) const { return values_.at(static_cast<size_t>(v)).type; }
+  // By value: adding nodes may move the value table, so a reference would not last.
+  Type type(ValueId v) const { return values_.at(static_cast<size_t>(v)).type; }
+  // A reference that lasts only until the next node is added.
   const ValueInfo& value(ValueId v) const { return values_.at(static_cast<size_t>(v)); }
 
   // Creates a node at position `pos` (size() appends). Result types come from the

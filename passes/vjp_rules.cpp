@@ -23,7 +23,7 @@ struct Rule {
   ValueId x(size_t i = 0) const { return n.operands[i]; }
   ValueId y(size_t i = 0) const { return n.results[i]; }
   ValueId g(size_t i = 0) const { return a.dout[i]; }
-  const ir::Type& type(ValueId v) const { return b.type(v); }
+  ir::Type type(ValueId v) const { return b.type(v); }
   ir::DType dt() const { return type(y()).dtype; }
   ValueId num(double v) const { return b.scalar(v, dt()); }
   ValueId zeros(ValueId like) const { return b.constant(0, type(like)); }

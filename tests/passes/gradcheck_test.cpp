@@ -34,7 +34,7 @@ ir::Module loss_module(const OpSample& s, std::vector<std::string>* wrt) {
   std::vector<ir::ValueId> out = b.emit(s.op, in, s.attrs);
   ir::ValueId loss = -1;
   for (size_t r = 0; r < out.size(); ++r) {
-    const ir::Type& t = f.type(out[r]);
+    ir::Type t = f.type(out[r]);
     if (!ir::is_float(t.dtype)) continue;
     ir::ValueId w = b.input("w" + std::to_string(r), t);
     ir::ValueId term = b.mul(out[r], w);

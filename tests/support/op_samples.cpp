@@ -30,10 +30,9 @@ std::vector<OpSample> binary(Op op, Gen rhs = Gen::Normal) {
 }
 
 std::vector<OpSample> reductions(Op op) {
-  Gen g = op == Op::ReduceMax ? Gen::Normal : Gen::Normal;
-  return {{"axis1 keep", op, {f({3, 4}, g)}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", true}}},
-          {"axis0", op, {f({3, 4}, g)}, {{"axes", std::vector<int64_t>{0}}}},
-          {"all", op, {f({2, 3, 4}, g)}, {{"axes", std::vector<int64_t>{0, 1, 2}}}}};
+  return {{"axis1 keep", op, {f({3, 4})}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", true}}},
+          {"axis0", op, {f({3, 4})}, {{"axes", std::vector<int64_t>{0}}}},
+          {"all", op, {f({2, 3, 4})}, {{"axes", std::vector<int64_t>{0, 1, 2}}}}};
 }
 
 std::vector<OpSample> matmuls() {
@@ -45,11 +44,6 @@ std::vector<OpSample> matmuls() {
                      {{"transpose_a", ta}, {"transpose_b", tb}}});
     }
   return out;
-}
-
-OperandSpec with_classes(OperandSpec s, int64_t c) {
-  s.classes = c;
-  return s;
 }
 
 }  // namespace
@@ -69,11 +63,19 @@ std::vector<OpSample> samples_for(Op op) {
     case Op::Sqrt: return {unary(op, Gen::Positive)};
     case Op::Rsqrt: return {unary(op, Gen::Positive)};
     case Op::Relu: return {unary(op, Gen::AwayFromZero)};
-    case Op::LeakyRelu: return {unary(op, Gen::AwayFromZero), unary(op, Gen::AwayFromZero, {{"slope", 0.2}})};
+    case Op::LeakyRelu: {
+      OpSample steep = unary(op, Gen::AwayFromZero, {{"slope", 0.2}});
+      steep.label = "slope 0.2";
+      return {unary(op, Gen::AwayFromZero), steep};
+    }
     case Op::Sigmoid: return {unary(op)};
     case Op::Tanh: return {unary(op)};
     case Op::Pow:
-      return {unary(op, Gen::Normal, {{"exponent", 3.0}}), unary(op, Gen::Positive, {{"exponent", -1.5}})};
+    {
+      OpSample cube = unary(op, Gen::Normal, {{"exponent", 3.0}}), root = unary(op, Gen::Positive, {{"exponent", -1.5}});
+      cube.label = "cube", root.label = "negative fraction";
+      return {cube, root};
+    }
     case Op::Cast:
       return {unary(op, Gen::Normal, {{"dtype", std::string("f64")}}),
               {"to i32", op, {constant_f({3, 4}, Gen::Positive)}, {{"dtype", std::string("i32")}}}};
