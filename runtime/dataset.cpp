@@ -50,7 +50,8 @@ std::vector<int32_t> load_labels(const std::filesystem::path& path) {
   if (a.numel() == 0) fail("{}: empty split: labels shape {}", file, shape_string(a.shape));
   Buffer as_double = to_buffer(a, ir::DType::F64, file);
   std::vector<int32_t> y(static_cast<size_t>(a.numel()));
-  for (size_t i = 0; i < y.size(); ++i) y[i] = check_label(as_double.as<double>()[i], static_cast<int64_t>(i), file);
+  const double* v = as_double.as<double>();
+  for (size_t i = 0; i < y.size(); ++i) y[i] = check_label(v[i], static_cast<int64_t>(i), file);
   return y;
 }
 

@@ -352,7 +352,8 @@ std::string header_bytes(const NpyArray& a, int version) {
   std::string out(kMagic);
   out.push_back(static_cast<char>(version));
   out.push_back(0);
-  for (size_t i = 0; i < len_bytes; ++i) out.push_back(static_cast<char>((dict.size() >> (8 * i)) & 0xff));
+  for (size_t i = 0; i < len_bytes; ++i)
+    out.push_back(static_cast<char>((dict.size() >> (8 * i)) & 0xff));
   if (version == 1 && dict.size() > 0xffff) fail("npy: header too long for version 1.0");
   return out + dict;
 }

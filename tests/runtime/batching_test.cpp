@@ -99,7 +99,8 @@ TEST(EpochBatches, InOrderWhenShuffleIsOff) {
   EpochBatches e(10, opt, 3);
   EXPECT_EQ(all_rows(e), iota(10));
   EXPECT_EQ(e.count(), 3);
-  EXPECT_EQ(std::vector<int64_t>(e.batch(2).begin(), e.batch(2).end()), (std::vector<int64_t>{8, 9}));
+  std::span<const int64_t> last = e.batch(2);
+  EXPECT_EQ(std::vector<int64_t>(last.begin(), last.end()), (std::vector<int64_t>{8, 9}));
 }
 
 TEST(EpochBatches, DropLastDropsOnlyThePartialBatch) {

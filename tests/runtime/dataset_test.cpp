@@ -22,7 +22,8 @@ using ::testing::HasSubstr;
 using testing::error_of;
 using testing::TempDir;
 
-const std::filesystem::path kMnist = std::filesystem::path(MINIGRAD_SOURCE_DIR) / "data/mnist10k";
+const std::filesystem::path kMnist =
+    std::filesystem::path(MINIGRAD_SOURCE_DIR) / "data/mnist10k";
 
 template <typename T>
 constexpr NpyDType dtype_of() {
@@ -96,7 +97,8 @@ TEST(BundledMnist, ShapesClassesAndFirstValues) {
 TEST(BundledMnist, ValuesAndLabelsInRange) {
   Dataset d = load_data_dir(kMnist);
   for (const Split* s : {&d.train, &d.test}) {
-    auto [lo, hi] = std::minmax_element(s->x.span<const float>().begin(), s->x.span<const float>().end());
+    std::span<const float> x = s->x.span<const float>();
+    auto [lo, hi] = std::minmax_element(x.begin(), x.end());
     EXPECT_EQ(*lo, 0.0f);
     EXPECT_EQ(*hi, 255.0f);
     std::vector<int> count(10, 0);
@@ -193,13 +195,16 @@ TEST(LoadDataDirErrors, NonIntegralLabelGivesRowAndValue) {
   SmallSet set;
   set.train_y = array<double>({3}, {0, 1, 2.5});
   set.write(dir);
-  EXPECT_THAT(load_error(dir, "train_label.npy"), HasSubstr("row 2: label 2.5 is not an integer"));
+  EXPECT_THAT(load_error(dir, "train_label.npy"),
+              HasSubstr("row 2: label 2.5 is not an integer"));
   set.train_y = array<double>({3}, {0, std::numeric_limits<double>::quiet_NaN(), 1});
   set.write(dir);
-  EXPECT_THAT(load_error(dir, "train_label.npy"), HasSubstr("row 1: label nan is not an integer"));
+  EXPECT_THAT(load_error(dir, "train_label.npy"),
+              HasSubstr("row 1: label nan is not an integer"));
   set.train_y = array<int64_t>({3}, {0, int64_t{1} << 40, 1});
   set.write(dir);
-  EXPECT_THAT(load_error(dir, "train_label.npy"), HasSubstr("row 1: label 1099511627776 is too large"));
+  EXPECT_THAT(load_error(dir, "train_label.npy"),
+              HasSubstr("row 1: label 1099511627776 is too large"));
 }
 
 TEST(LoadDataDirErrors, BadLabelShape) {
@@ -207,7 +212,8 @@ TEST(LoadDataDirErrors, BadLabelShape) {
   SmallSet set;
   set.train_y = array<int64_t>({3, 2}, {0, 1, 1, 0, 0, 1});
   set.write(dir);
-  EXPECT_THAT(load_error(dir, "train_label.npy"), HasSubstr("labels must be shaped (N) or (N, 1), got (3, 2)"));
+  EXPECT_THAT(load_error(dir, "train_label.npy"),
+              HasSubstr("labels must be shaped (N) or (N, 1), got (3, 2)"));
 }
 
 TEST(LoadDataDirErrors, DataMustBeTwoDimensionalAndFinite) {
@@ -215,10 +221,12 @@ TEST(LoadDataDirErrors, DataMustBeTwoDimensionalAndFinite) {
   SmallSet set;
   set.train_x = array<double>({3}, {1, 2, 3});
   set.write(dir);
-  EXPECT_THAT(load_error(dir, "train_data.npy"), HasSubstr("expected an array of rank 2, got shape (3,)"));
+  EXPECT_THAT(load_error(dir, "train_data.npy"),
+              HasSubstr("expected an array of rank 2, got shape (3,)"));
   set.train_x = array<double>({3, 2}, {1, 2, 3, std::numeric_limits<double>::infinity(), 5, 6});
   set.write(dir);
-  EXPECT_THAT(load_error(dir, "train_data.npy"), HasSubstr("row 1, column 1: value inf is not finite"));
+  EXPECT_THAT(load_error(dir, "train_data.npy"),
+              HasSubstr("row 1, column 1: value inf is not finite"));
 }
 
 TEST(LoadDataDirErrors, EmptySplit) {

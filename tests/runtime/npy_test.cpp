@@ -60,7 +60,8 @@ INSTANTIATE_TEST_SUITE_P(
                                          NpyDType::I64, NpyDType::F32, NpyDType::F64),
                        ::testing::Values(1, 2, 3)),
     [](const auto& info) {
-      return fmt::format("{}_v{}", npy_dtype_name(std::get<0>(info.param)), std::get<1>(info.param));
+      NpyDType dtype = std::get<0>(info.param);
+      return fmt::format("{}_v{}", npy_dtype_name(dtype), std::get<1>(info.param));
     });
 
 TEST(Npy, HeaderWrittenAsNumPyDoes) {
@@ -97,7 +98,8 @@ TEST(Npy, ReadsVersion2And3HeadersBuiltByHand) {
   int32_t values[3] = {7, -8, 9};
   std::string_view data(reinterpret_cast<const char*>(values), sizeof values);
   for (int major : {2, 3}) {
-    write_bytes(dir / "v.npy", raw_npy("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }\n", data, major));
+    std::string dict = "{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }\n";
+    write_bytes(dir / "v.npy", raw_npy(dict, data, major));
     NpyArray a = read_npy(dir / "v.npy");
     EXPECT_EQ(a.shape, std::vector<int64_t>{3});
     EXPECT_EQ(a.as<int32_t>()[1], -8);
@@ -107,9 +109,9 @@ TEST(Npy, ReadsVersion2And3HeadersBuiltByHand) {
 TEST(Npy, AcceptsOneByteDTypesWithAnyByteOrderMark) {
   TempDir dir;
   for (const char* descr : {"|u1", "<u1", "|b1", ">u1"}) {
-    write_bytes(dir / "b.npy",
-                raw_npy(fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': (2,)}}", descr),
-                        std::string("\x01\x00", 2)));
+    std::string dict =
+        fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': (2,)}}", descr);
+    write_bytes(dir / "b.npy", raw_npy(dict, std::string("\x01\x00", 2)));
     EXPECT_EQ(read_npy(dir / "b.npy").numel(), 2) << descr;
   }
 }
@@ -232,7 +234,8 @@ TEST(NpyErrors, UnparseableHeaderDict) {
       "{'descr: '<f4', 'fortran_order': False, 'shape': (3,)}",
   };
   for (const char* dict : dicts)
-    EXPECT_THAT(read_error(dir, "h.npy", raw_npy(dict, kF32x3)), HasSubstr("unparseable header dict"))
+    EXPECT_THAT(read_error(dir, "h.npy", raw_npy(dict, kF32x3)),
+                HasSubstr("unparseable header dict"))
         << dict;
 }
 
@@ -263,7 +266,8 @@ TEST(NpyErrors, BigEndianAndUnsupportedDTypes) {
     EXPECT_THAT(read_error(dir, "dt.npy", raw_npy(dict(descr), kF32x3)),
                 HasSubstr(fmt::format("unsupported dtype '{}'", descr)));
   std::string structured = "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3,), }";
-  EXPECT_THAT(read_error(dir, "st.npy", raw_npy(structured, kF32x3)), HasSubstr("unparseable header"));
+  EXPECT_THAT(read_error(dir, "st.npy", raw_npy(structured, kF32x3)),
+              HasSubstr("unparseable header"));
 }
 
 TEST(NpyErrors, ShapeNotOfTheExpectedRank) {
@@ -280,8 +284,8 @@ TEST(NpyErrors, TruncatedData) {
               HasSubstr("truncated data: the shape needs 16 bytes, the file has 12"));
   EXPECT_THAT(read_error(dir, "huge.npy", raw_npy(f32_dict("(1000000, 1000000)"), kF32x3)),
               HasSubstr("truncated data: the shape needs 4000000000000 bytes, the file has 12"));
-  EXPECT_THAT(read_error(dir, "absurd.npy", raw_npy(f32_dict("(4611686018427387904, 8)"), kF32x3)),
-              HasSubstr("is too large"));
+  std::string absurd = f32_dict("(4611686018427387904, 8)");  // 2^62 x 8 elements
+  EXPECT_THAT(read_error(dir, "absurd.npy", raw_npy(absurd, kF32x3)), HasSubstr("is too large"));
 }
 
 TEST(NpyErrors, TrailingBytes) {

@@ -138,7 +138,8 @@ Buffer line_cloud(int64_t n, uint64_t seed, double shift) {
   Buffer b(ir::Type{ir::DType::F32, {n, 3}});
   for (int64_t i = 0; i < n; ++i) {
     double t = 10 * normal(g), u = 2 * normal(g), w = 0.1 * normal(g);
-    for (int j = 0; j < 3; ++j) b.as<float>()[i * 3 + j] = float(shift + t * d[j] + u * e[j] + w * f[j]);
+    for (int j = 0; j < 3; ++j)
+      b.as<float>()[i * 3 + j] = float(shift + t * d[j] + u * e[j] + w * f[j]);
   }
   return b;
 }
@@ -175,7 +176,8 @@ TEST(Pca, ComponentsAreOrthonormal) {
   for (int64_t a = 0; a < 3; ++a)
     for (int64_t b = 0; b < 3; ++b) {
       double dot = 0;
-      for (int64_t f = 0; f < 3; ++f) dot += component(fitted.pca, f, a) * component(fitted.pca, f, b);
+      for (int64_t f = 0; f < 3; ++f)
+        dot += component(fitted.pca, f, a) * component(fitted.pca, f, b);
       EXPECT_NEAR(dot, a == b ? 1.0 : 0.0, 1e-9) << a << "," << b;
     }
 }

@@ -68,7 +68,8 @@ inline std::string raw_npy(std::string_view dict, std::string_view data, int maj
   out.push_back(static_cast<char>(major));
   out.push_back(static_cast<char>(minor));
   int len_bytes = major == 1 ? 2 : 4;
-  for (int i = 0; i < len_bytes; ++i) out.push_back(static_cast<char>((dict.size() >> (8 * i)) & 0xff));
+  for (int i = 0; i < len_bytes; ++i)
+    out.push_back(static_cast<char>((dict.size() >> (8 * i)) & 0xff));
   out.append(dict);
   out.append(data);
   return out;
