@@ -231,7 +231,9 @@ class GzReader {
     int code = 0;
     const char* msg = gzerror(gz_, &code);
     if (code == Z_ERRNO) return std::strerror(errno);
-    return msg != nullptr ? msg : "unknown zlib error";
+    std::string text = msg != nullptr ? msg : "unknown zlib error";
+    if (text.starts_with(file_ + ": ")) text.erase(0, file_.size() + 2);  // zlib adds the path
+    return text;
   }
 
   std::string file_;
