@@ -7,8 +7,9 @@ namespace minigrad::ir {
 
 Builder::Builder(Function& f, size_t pos) : f_(f), pos_(std::min(pos, f.size())) {}
 
-std::vector<ValueId> Builder::emit(Op op, std::vector<ValueId> operands, Attrs attrs) {
-  Node& n = f_.insert(pos_++, op, std::move(operands), std::move(attrs), locs_);
+std::vector<ValueId> Builder::emit(Op op, std::vector<ValueId> operands, Attrs attrs,
+                                   std::shared_ptr<const Function> body) {
+  Node& n = f_.insert(pos_++, op, std::move(operands), std::move(attrs), locs_, {}, std::move(body));
   return n.results;
 }
 

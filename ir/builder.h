@@ -21,7 +21,8 @@ class Builder {
   const Locs& locs() const { return locs_; }
   Type type(ValueId v) const { return f_.type(v); }
 
-  std::vector<ValueId> emit(Op op, std::vector<ValueId> operands, Attrs attrs = {});
+  std::vector<ValueId> emit(Op op, std::vector<ValueId> operands, Attrs attrs = {},
+                            std::shared_ptr<const Function> body = nullptr);
   ValueId emit1(Op op, std::vector<ValueId> operands, Attrs attrs = {});
 
   // Sources and sinks.

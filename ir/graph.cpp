@@ -42,8 +42,21 @@ size_t Function::index_of(const Node* n) const {
   fail("node is not in function {}", name_);
 }
 
+std::vector<Type> fused_result_types(const Function& body, const std::vector<Type>& operands) {
+  std::vector<const Node*> in = body.nodes_of(Op::Input), out = body.nodes_of(Op::Output);
+  if (in.size() != operands.size())
+    fail("fused body takes {} input(s), the node gives {}", in.size(), operands.size());
+  for (size_t i = 0; i < in.size(); ++i)
+    if (body.type(in[i]->result()) != operands[i])
+      fail("fused body input {} is {}, the operand is {}", i, to_string(body.type(in[i]->result())),
+           to_string(operands[i]));
+  std::vector<Type> types;
+  for (const Node* o : out) types.push_back(body.type(o->operands[0]));
+  return types;
+}
+
 Node& Function::insert(size_t pos, Op op, std::vector<ValueId> operands, Attrs attrs, Locs locs,
-                       std::vector<Type> declared) {
+                       std::vector<Type> declared, std::shared_ptr<const Function> body) {
   const OpInfo& info = op_info(op);
   attrs = with_defaults(info, std::move(attrs));
   std::vector<Type> in;
@@ -57,13 +70,18 @@ Node& Function::insert(size_t pos, Op op, std::vector<ValueId> operands, Attrs a
       check_attrs(info, attrs);
       if (declared.size() != 1) fail("{} needs its result type declared", info.name);
       out = std::move(declared);
+    } else if (op == Op::Fused) {
+      check_attrs(info, attrs);
+      if (!body) fail("fused needs a body");
+      out = fused_result_types(*body, in);
     } else {
       out = infer_types(op, in, attrs);
     }
   } catch (const Error& e) {
     fail("{}: {}", to_string(locs), e.what());
   }
-  auto node = std::make_unique<Node>(Node{op, std::move(operands), {}, std::move(attrs), std::move(locs)});
+  if (body && op != Op::Fused) fail("{}: only a fused node has a body", to_string(locs));
+  auto node = std::make_unique<Node>(Node{op, std::move(operands), {}, std::move(attrs), std::move(locs), std::move(body)});
   for (size_t r = 0; r < out.size(); ++r) {
     node->results.push_back(num_values());
     values_.push_back(ValueInfo{out[r], node.get(), static_cast<int>(r)});

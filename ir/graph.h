@@ -20,6 +20,7 @@
 namespace minigrad::ir {
 
 using ValueId = int32_t;
+class Function;
 
 // The DSL line that created a node; fused nodes keep the lines of all their parts.
 struct SourceLoc {
@@ -38,6 +39,7 @@ struct Node {
   std::vector<ValueId> results;
   Attrs attrs;
   Locs locs;
+  std::shared_ptr<const Function> body;  // the fused op's body, else null
 
   const OpInfo& info() const { return op_info(op); }
   ValueId result(size_t i = 0) const { return results.at(i); }
@@ -74,11 +76,13 @@ class Function {
   // Creates a node at position `pos` (size() appends). Result types come from the
   // op's type rule, or from `declared` for source ops; a rule's refusal is an Error
   // naming the op and `locs`.
+  // A fused node takes its result types from `body`.
   Node& insert(size_t pos, Op op, std::vector<ValueId> operands, Attrs attrs, Locs locs,
-               std::vector<Type> declared = {});
+               std::vector<Type> declared = {}, std::shared_ptr<const Function> body = nullptr);
   Node& append(Op op, std::vector<ValueId> operands, Attrs attrs = {}, Locs locs = {},
-               std::vector<Type> declared = {}) {
-    return insert(size(), op, std::move(operands), std::move(attrs), std::move(locs), std::move(declared));
+               std::vector<Type> declared = {}, std::shared_ptr<const Function> body = nullptr) {
+    return insert(size(), op, std::move(operands), std::move(attrs), std::move(locs), std::move(declared),
+                  std::move(body));
   }
 
   // Every use of `from` in nodes at positions >= `first` now uses `to`.
@@ -101,6 +105,10 @@ class Function {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<ValueInfo> values_;
 };
+
+// The result types of a fused node with this body and these operand types: the
+// types of the body's outputs. Error if the operands do not match its inputs.
+std::vector<Type> fused_result_types(const Function& body, const std::vector<Type>& operands);
 
 enum class StateRole { Param, Buffer, Optim };
 std::string_view role_name(StateRole r);

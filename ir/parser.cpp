@@ -173,7 +173,21 @@ class Parser {
     std::vector<ValueId> operands = operand_list();
     Attrs attrs = attributes(op_info(*op));
     Locs locs = at_ident("loc") ? loc_list() : Locs{};
-    create(f, op_tok, *op, std::move(operands), std::move(attrs), std::move(locs), results);
+    std::shared_ptr<const Function> body = at_ident("body") ? fused_body() : nullptr;
+    create(f, op_tok, *op, std::move(operands), std::move(attrs), std::move(locs), results, std::move(body));
+  }
+
+  // body { nodes }: a nested function with its own value names.
+  std::shared_ptr<const Function> fused_body() {
+    expect_ident("body");
+    auto body = std::make_shared<Function>("body");
+    std::map<std::string, ValueId> outer = std::move(names_);
+    names_.clear();
+    expect_punct("{");
+    while (!at_punct("}")) node(*body);
+    expect_punct("}");
+    names_ = std::move(outer);
+    return body;
   }
 
   std::vector<ValueId> operand_list() {
@@ -241,14 +255,14 @@ class Parser {
   }
 
   void create(Function& f, const Token& op_tok, Op op, std::vector<ValueId> operands, Attrs attrs, Locs locs,
-              const std::vector<Result>& results) {
+              const std::vector<Result>& results, std::shared_ptr<const Function> body) {
     const OpInfo& info = op_info(op);
     std::vector<Type> declared;
     for (const Result& r : results) declared.push_back(r.type);
     Node* n = nullptr;
     try {
       n = &f.append(op, std::move(operands), std::move(attrs), std::move(locs),
-                    info.type_rule == nullptr ? declared : std::vector<Type>{});
+                    info.type_rule == nullptr ? declared : std::vector<Type>{}, std::move(body));
     } catch (const Error& e) {
       error(op_tok, "{}", e.what());
     }

@@ -70,11 +70,23 @@ std::string print_state(const StateDecl& s) {
                      to_string(s.init), s.torch_transposed ? " torch_transposed" : "");
 }
 
-std::string print(const Function& f, const PrintOptions& opts) {
+namespace {
+// The nodes of `f`, one a line at `indent`; a fused node's body follows it, nested.
+std::string print_nodes(const Function& f, const PrintOptions& opts, const std::string& indent) {
   std::vector<int> numbers = number_values(f);
-  std::string s = fmt::format("func @{} {{\n", f.name());
-  for (size_t i = 0; i < f.size(); ++i) s += "  " + print_node(f, f.node(i), numbers, opts) + "\n";
-  return s + "}\n";
+  std::string s;
+  for (size_t i = 0; i < f.size(); ++i) {
+    const Node& n = f.node(i);
+    s += indent + print_node(f, n, numbers, opts);
+    if (n.body) s += " body {\n" + print_nodes(*n.body, opts, indent + "  ") + indent + "}";
+    s += "\n";
+  }
+  return s;
+}
+}  // namespace
+
+std::string print(const Function& f, const PrintOptions& opts) {
+  return fmt::format("func @{} {{\n", f.name()) + print_nodes(f, opts, "  ") + "}\n";
 }
 
 std::string print(const Module& m, const PrintOptions& opts) {

@@ -278,4 +278,6 @@ std::vector<Type> type_dropout(const TypeRuleArgs& a) {
   return {operand(a, 0)};
 }
 
+std::vector<Type> type_fused(const TypeRuleArgs&) { fail("fused needs its body to give its result types"); }
+
 }  // namespace minigrad::ir

@@ -54,5 +54,7 @@ std::vector<Type> type_bn_train(const TypeRuleArgs&);
 std::vector<Type> type_bn_grad(const TypeRuleArgs&);
 std::vector<Type> type_bn_eval(const TypeRuleArgs&);
 std::vector<Type> type_dropout(const TypeRuleArgs&);
+// A fused node's types come from its body (see fused_result_types in graph.h).
+std::vector<Type> type_fused(const TypeRuleArgs&);
 
 }  // namespace minigrad::ir

@@ -59,7 +59,7 @@ class FunctionVerifier {
       }
       std::vector<Type> in;
       for (ValueId v : n.operands) in.push_back(f_.type(v));
-      std::vector<Type> want = infer_types(n.op, in, n.attrs);
+      std::vector<Type> want = n.op == Op::Fused ? fused_types(n, in) : infer_types(n.op, in, n.attrs);
       if (want.size() != n.results.size()) {
         problem(n, fmt::format("has {} results, its type rule gives {}", n.results.size(), want.size()));
         return;
@@ -71,6 +71,20 @@ class FunctionVerifier {
     } catch (const Error& e) {
       problem(n, e.what());
     }
+  }
+
+  // A fused node's body is a well-formed function of its operands, with no state,
+  // grad or nested fusion; its outputs give the node's result types.
+  std::vector<Type> fused_types(const Node& n, const std::vector<Type>& in) {
+    check_attrs(n.info(), n.attrs);
+    if (!n.body) fail("fused node has no body");
+    for (size_t i = 0; i < n.body->size(); ++i) {
+      Op op = n.body->node(i).op;
+      if (op == Op::LoadState || op == Op::StoreState || op == Op::Grad || op == Op::Fused)
+        fail("a fused body cannot hold {}", op_name(op));
+    }
+    for (std::string& p : FunctionVerifier(*n.body, nullptr).run()) problems_.push_back("in body: " + p);
+    return fused_result_types(*n.body, in);
   }
 
   void check_names(const Node& n) {

@@ -114,6 +114,7 @@ std::vector<ValueId> Rule::apply() const {
     case Op::StoreState:
     case Op::Output:
     case Op::Grad:
+    case Op::Fused:
     case Op::BatchNormGrad:
       fail("{}: autodiff: {} has no VJP rule, but the loss depends on it", ir::to_string(n.locs), n.info().name);
     case Op::Neg: return {b.neg(g())};                                              // dx = -g

@@ -9,5 +9,6 @@
 namespace minigrad::passes {
 
 ir::Module widen_to_f64(const ir::Module& m);
+ir::Function widen_to_f64(const ir::Function& f);
 
 }  // namespace minigrad::passes

@@ -17,6 +17,26 @@ namespace {
 void copy_in(const void* from, Buffer& to) { std::memcpy(to.data(), from, to.bytes()); }
 void copy_out(const Buffer& from, void* to) { std::memcpy(to, from.data(), from.bytes()); }
 
+// A fused node runs its body as a function of its own: the operands' buffers are
+// the body's inputs and the results' buffers its outputs.
+void run_fused(const ir::Node& node, Frame& frame) {
+  const ir::Function& body = *node.body;
+  std::vector<TensorView> in, out;
+  for (ir::ValueId v : node.operands) in.push_back(frame.values[static_cast<size_t>(v)].view());
+  for (ir::ValueId r : node.results) out.push_back(frame.values[static_cast<size_t>(r)].view());
+  Frame sub{{}, in, out, {}};
+  sub.values.reserve(static_cast<size_t>(body.num_values()));
+  for (ir::ValueId v = 0; v < body.num_values(); ++v) sub.values.emplace_back(body.type(v));
+  size_t inputs = 0, outputs = 0;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const ir::Node& n = body.node(i);
+    Binding b;
+    if (n.op == ir::Op::Input) b.io = inputs++;
+    if (n.op == ir::Op::Output) b.io = outputs++;
+    execute(n, b, sub);
+  }
+}
+
 }  // namespace
 
 void execute(const ir::Node& node, const Binding& binding, Frame& frame) {
@@ -83,6 +103,7 @@ void execute(const ir::Node& node, const Binding& binding, Frame& frame) {
     case Op::BatchNormGrad: return batch_norm_grad(c);
     case Op::BatchNormEval: return batch_norm_eval(c);
     case Op::Dropout: return dropout(c);
+    case Op::Fused: return run_fused(node, frame);
   }
   fail_at(node, "is not an op the interpreter knows");  // not reached: the switch is complete
 }

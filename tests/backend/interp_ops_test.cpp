@@ -16,6 +16,7 @@
 #include "ir/type_rules.h"
 #include "tests/backend/interp_helpers.h"
 #include "tests/backend/naive_reference.h"
+#include "passes/widen_f64.h"
 #include "tests/support/op_samples.h"
 
 namespace minigrad::testing {
@@ -40,6 +41,7 @@ std::optional<OpSample> retyped(const OpSample& s, DType to) {
   if (to != DType::I32)
     if (const auto* d = attrs.find("dtype"); d && std::get<std::string>(*d) == "f32")
       out.attrs.set("dtype", std::string(ir::dtype_name(to))), changed = true;
+  if (s.body && to == DType::F64) out.body = std::make_shared<ir::Function>(passes::widen_to_f64(*s.body));
   if (!changed) return std::nullopt;
   return out;
 }
@@ -146,7 +148,8 @@ TEST(InterpOpsCoverage, EverySampleRunsInF32AndF64) {
   };
   for (const OpSample& s : all_samples()) {
     EXPECT_TRUE(has(s, DType::F32)) << s.label;
-    const ir::Function& f = *sample_module(s).find_func("f");
+    ir::Module m = sample_module(s);
+    const ir::Function& f = *m.find_func("f");
     bool has_f32 = false;
     for (ir::ValueId v = 0; v < f.num_values(); ++v) has_f32 |= f.type(v).dtype == DType::F32;
     if (has_f32) {

@@ -224,6 +224,34 @@ Tensor one_hot(const Tensor& labels, const Shape& out) {
   return y;
 }
 
+std::vector<Tensor> compute(const ir::Node& n, const std::vector<ir::Type>& results, const std::vector<Tensor>& in);
+
+// A fused node: the naive reference of each node of its body in turn.
+std::vector<Tensor> fused(const ir::Node& n, const std::vector<Tensor>& in) {
+  const ir::Function& body = *n.body;
+  std::vector<Tensor> values(size_t(body.num_values()));
+  std::vector<Tensor> out;
+  size_t next_input = 0;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const ir::Node& b = body.node(i);
+    if (b.op == Op::Input) {
+      values[size_t(b.result())] = in[next_input++];
+      continue;
+    }
+    if (b.op == Op::Output) {
+      out.push_back(values[size_t(b.operands[0])]);
+      continue;
+    }
+    std::vector<Tensor> args;
+    std::vector<ir::Type> types;
+    for (ir::ValueId v : b.operands) args.push_back(values[size_t(v)]);
+    for (ir::ValueId r : b.results) types.push_back(body.type(r));
+    std::vector<Tensor> r = compute(b, types, args);
+    for (size_t k = 0; k < r.size(); ++k) values[size_t(b.results[k])] = r[k];
+  }
+  return out;
+}
+
 std::vector<Tensor> compute(const ir::Node& n, const std::vector<ir::Type>& results, const std::vector<Tensor>& in) {
   const Shape& out = results.empty() ? Shape{} : results[0].shape;
   auto map = [&](const std::function<double(const Args&)>& f) { return std::vector<Tensor>{elementwise(out, in, f)}; };
@@ -293,6 +321,7 @@ std::vector<Tensor> compute(const ir::Node& n, const std::vector<ir::Type>& resu
     case Op::BatchNormGrad: return bn_grad(n, in);
     case Op::BatchNormEval: return {bn_eval(n, in)};
     case Op::Dropout: return {dropout(n, in)};
+    case Op::Fused: return fused(n, in);
   }
   fail("unknown op");
 }

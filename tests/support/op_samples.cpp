@@ -46,6 +46,17 @@ std::vector<OpSample> matmuls() {
   return out;
 }
 
+// fused elementwise: t = a * b; out0 = t + a; out1 = exp(-t)
+OpSample fused_sample() {
+  auto body = std::make_shared<ir::Function>("body");
+  ir::Builder b(*body);
+  ir::ValueId a = b.input("0", Type{DType::F32, Shape{3, 4}}), c = b.input("1", Type{DType::F32, Shape{4}});
+  ir::ValueId t = b.mul(a, c);
+  b.output("0", b.add(t, a));
+  b.output("1", b.unary(Op::Exp, b.neg(t)));
+  return {"elementwise", Op::Fused, {f({3, 4}), f({4})}, {{"kind", std::string("elementwise")}}, body};
+}
+
 }  // namespace
 
 std::vector<OpSample> samples_for(Op op) {
@@ -121,6 +132,7 @@ std::vector<OpSample> samples_for(Op op) {
       return {{"", op, {f({6, 4}), f({6, 4}), f({4}), f({4}), f({4}, Gen::Positive)}, {}}};
     case Op::BatchNormEval:
       return {{"", op, {f({6, 4}), f({4}), f({4}), f({4}), f({4}, Gen::Positive)}, {{"eps", 1e-3}}}};
+    case Op::Fused: return {fused_sample()};
     case Op::Dropout:
       return {{"", op, {f({5, 7}), i32_scalar(), i32_scalar()}, {{"p", 0.3}, {"salt", int64_t{2}}}}};
   }
@@ -144,7 +156,7 @@ ir::Module sample_module(const OpSample& s) {
   ir::Builder b(fn);
   std::vector<ir::ValueId> in;
   for (size_t i = 0; i < s.operands.size(); ++i) in.push_back(b.input("in" + std::to_string(i), s.operands[i].type));
-  std::vector<ir::ValueId> out = b.emit(s.op, in, s.attrs);
+  std::vector<ir::ValueId> out = b.emit(s.op, in, s.attrs, s.body);
   for (size_t i = 0; i < out.size(); ++i) b.output("out" + std::to_string(i), out[i]);
   return m;
 }
@@ -199,7 +211,7 @@ ir::Module module_with_every_op() {
     for (size_t i = 0; i < s.operands.size(); ++i)
       in.push_back(b.input("s" + std::to_string(k) + "_" + std::to_string(i), s.operands[i].type));
     b.set_locs({{"every_op.cpp", 10 + k, 3}});
-    b.emit(s.op, in, s.attrs);
+    b.emit(s.op, in, s.attrs, s.body);
     ++k;
   }
   return m;
