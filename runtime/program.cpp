@@ -1,6 +1,7 @@
 // Program: tracing, compiling and running per batch size; see program.h.
 #include "runtime/program.h"
 
+#include "backend/llvm/jit_backend.h"
 #include "frontend/tracer.h"
 #include "ir/error.h"
 #include "runtime/init_state.h"
@@ -8,8 +9,9 @@
 namespace minigrad::runtime {
 
 std::unique_ptr<Backend> make_backend(const std::string& name) {
+  if (name == "jit") return make_jit_backend();
   if (name == "interp") return make_interp_backend();
-  fail("unknown backend '{}' (interp)", name);
+  fail("unknown backend '{}' (jit, interp)", name);
 }
 
 Program::Program(ModelParts parts, ProgramOptions options)

@@ -1,0 +1,332 @@
+// Code generation of a function: the entry, one kernel per node, the fused
+// groups; see codegen.h. Lowering walks a function's nodes in order. Sources
+// produce no code (their values are read where they live, homes.h); each compute
+// node becomes a kernel function called with the addresses of its results and
+// operands; sinks copy into the output or state buffer unless the value was
+// computed there. A fused node with an elementwise body becomes one loop
+// (elementwise.cpp); any other fused body is lowered the same way as a function,
+// inside a kernel of its own, its values planned in that kernel's scratch.
+#include "backend/llvm/codegen.h"
+
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include "backend/llvm/homes.h"
+#include "ir/error.h"
+
+namespace minigrad::jit {
+namespace {
+
+using ir::Op;
+using llvm::Value;
+
+int64_t aligned(int64_t bytes) { return (bytes + 63) / 64 * 64; }
+
+[[noreturn]] void fail_node(const ir::Node& n, const std::string& what) {
+  fail("{} at {}: {}", ir::op_name(n.op), ir::to_string(n.locs), what);
+}
+
+// A fused node compiled as one loop.
+bool single_loop(const ir::Node& n) {
+  return n.op == Op::Fused && n.attrs.s("kind") == "elementwise" && is_elementwise_body(*n.body);
+}
+
+bool node_can_fail(const ir::Function& f, const ir::Node& n) {
+  if (n.op == Op::SoftmaxXent || n.op == Op::Nll || n.op == Op::OneHot || n.op == Op::Correct) return true;
+  if (n.op == Op::Div) return f.type(n.result()).dtype == ir::DType::I32;
+  if (n.op == Op::Cast) return f.type(n.result()).dtype == ir::DType::I32 && f.type(n.operands[0]).dtype != ir::DType::I32;
+  if (n.op == Op::Fused)
+    for (size_t i = 0; i < n.body->size(); ++i)
+      if (node_can_fail(*n.body, n.body->node(i))) return true;
+  return false;
+}
+
+// Elementwise kernels read element i of an operand of the results' shape before
+// writing element i, so they may run in place over it.
+bool in_place_ok(const ir::Function& f, const ir::Node& n, size_t operand) {
+  if (!n.info().has(ir::kElementwise) && !single_loop(n)) return false;
+  for (ir::ValueId r : n.results)
+    if (f.type(r).shape != f.type(n.operands[operand]).shape) return false;
+  return true;
+}
+
+int64_t frame_bytes(const ir::Function& f, const Homes& h);
+
+int64_t kernel_scratch(const ir::Function& f, const ir::Node& n) {
+  if (n.op == Op::Matmul)
+    return aligned(matmul_scratch_bytes(f.type(n.operands[0]), f.type(n.operands[1]), n.attrs.b("transpose_a"),
+                                        n.attrs.b("transpose_b")));
+  if (n.op == Op::BatchNormEval) return aligned(2 * int64_t(f.type(n.operands[0]).bytes()) / f.type(n.operands[0]).shape[0]);
+  if (n.op == Op::Fused && !single_loop(n)) return frame_bytes(*n.body, assign_homes(*n.body, false, in_place_ok));
+  return 0;
+}
+
+// Planned values, snapshots, then the largest scratch any kernel needs.
+int64_t frame_bytes(const ir::Function& f, const Homes& h) {
+  int64_t scratch = 0;
+  for (size_t i = 0; i < f.size(); ++i) scratch = std::max(scratch, kernel_scratch(f, f.node(i)));
+  return h.values_bytes + scratch;
+}
+
+// The family emitter of every op that is a kernel on its own.
+void emit_kernel_body(Kernel& k) {
+  switch (k.node.op) {
+    case Op::Input: case Op::LoadState: case Op::Constant: case Op::StoreState: case Op::Output: case Op::Grad:
+    case Op::Fused: break;
+    case Op::Neg: case Op::Abs: case Op::Exp: case Op::Log: case Op::Sqrt: case Op::Rsqrt: case Op::Relu:
+    case Op::LeakyRelu: case Op::Sigmoid: case Op::Tanh: case Op::Pow: case Op::Cast: case Op::Add: case Op::Sub:
+    case Op::Mul: case Op::Div: case Op::Maximum: case Op::Minimum: case Op::Cmp: case Op::Select:
+    case Op::Dropout: return emit_elementwise(k);
+    case Op::ReduceSum: case Op::ReduceMean: case Op::ReduceMax: return emit_reduce(k);
+    case Op::Reshape: return emit_reshape(k);
+    case Op::BroadcastTo: return emit_broadcast_to(k);
+    case Op::Transpose: return emit_transpose(k);
+    case Op::Slice: return emit_slice(k);
+    case Op::Pad: return emit_pad(k);
+    case Op::Matmul: return emit_matmul(k);
+    case Op::Softmax: return emit_softmax(k, false);
+    case Op::LogSoftmax: return emit_softmax(k, true);
+    case Op::SoftmaxXent: return emit_class_loss(k, true);
+    case Op::Nll: return emit_class_loss(k, false);
+    case Op::Mse: return emit_mse(k);
+    case Op::OneHot: return emit_one_hot(k);
+    case Op::Argmax: return emit_argmax(k);
+    case Op::Correct: return emit_correct(k);
+    case Op::BatchNormTrain: return emit_batch_norm_train(k);
+    case Op::BatchNormEval: return emit_batch_norm_eval(k);
+    case Op::BatchNormGrad: return emit_batch_norm_grad(k);
+  }
+  fail_node(k.node, "is not a kernel");
+}
+
+// One function being lowered: where its values live and how to reach them.
+struct Frame {
+  const ir::Function* f = nullptr;
+  Homes homes;
+  bool top = false;
+  bool returns_status = false;      // the enclosing LLVM function returns i32
+  Value *in_table = nullptr, *out_table = nullptr, *state_table = nullptr;  // top level
+  Values inputs, outputs;           // fused body: the kernel's parameters
+  Value *values = nullptr, *scratch = nullptr, *err = nullptr;
+  std::map<ir::ValueId, Value*> ptrs;
+};
+
+class Lowering {
+ public:
+  Lowering(Emitter& e, Generated& g) : e_(e), g_(g) {}
+
+  void lower(Frame& fr) {
+    for (auto [state, offset] : fr.homes.snapshots) {
+      Value* at = e_.b().CreateConstInBoundsGEP1_64(e_.b().getInt8Ty(), fr.values, uint64_t(offset));
+      const std::string& name = fr.homes.states[state];
+      e_.copy(at, table_entry(fr.state_table, state), int64_t(state_type(fr, name).bytes()));
+    }
+    for (size_t i = 0; i < fr.f->size(); ++i) lower_node(fr, i);
+  }
+
+ private:
+  ir::Type state_type(const Frame& fr, const std::string& name) {
+    for (size_t i = 0; i < fr.f->size(); ++i) {
+      const ir::Node& n = fr.f->node(i);
+      if (n.op == Op::LoadState && n.attrs.s("name") == name) return fr.f->type(n.result());
+      if (n.op == Op::StoreState && n.attrs.s("name") == name) return fr.f->type(n.operands[0]);
+    }
+    fail("no state named '{}' in @{}", name, fr.f->name());
+  }
+
+  Value* table_entry(Value* table, size_t i) {
+    auto& b = e_.b();
+    return b.CreateLoad(e_.ptr(), b.CreateConstInBoundsGEP1_64(e_.ptr(), table, uint64_t(i)));
+  }
+
+  Value* constant_global(const ir::Function& f, ir::ValueId v) {
+    const ir::Node& n = *f.value(v).def;
+    ir::Type t = f.type(v);
+    llvm::Constant* c = llvm::cast<llvm::Constant>(e_.constant(t.dtype, n.attrs.f("value")));
+    auto* at = llvm::ArrayType::get(e_.scalar(t.dtype), uint64_t(t.numel()));
+    std::vector<llvm::Constant*> items(size_t(t.numel()), c);
+    return new llvm::GlobalVariable(e_.module(), at, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(at, items), "const");
+  }
+
+  Value* ptr_of(Frame& fr, ir::ValueId v) {
+    auto it = fr.ptrs.find(v);
+    if (it != fr.ptrs.end()) return it->second;
+    const Home& h = fr.homes.of[size_t(v)];
+    Value* p = nullptr;
+    switch (h.kind) {
+      case Home::Kind::Input: p = fr.top ? table_entry(fr.in_table, h.index) : fr.inputs[h.index]; break;
+      case Home::Kind::Output: p = fr.top ? table_entry(fr.out_table, h.index) : fr.outputs[h.index]; break;
+      case Home::Kind::State: p = table_entry(fr.state_table, h.index); break;
+      case Home::Kind::Constant: p = constant_global(*fr.f, v); break;
+      case Home::Kind::Arena:
+        p = e_.b().CreateConstInBoundsGEP1_64(e_.b().getInt8Ty(), fr.values, uint64_t(h.offset));
+        break;
+      case Home::Kind::None: fail("@{}: value %{} has no home", fr.f->name(), v);
+    }
+    return fr.ptrs[v] = p;
+  }
+
+  void lower_node(Frame& fr, size_t i) {
+    const ir::Node& n = fr.f->node(i);
+    const ir::Function& f = *fr.f;
+    if (n.info().has(ir::kSource)) return;
+    if (n.op == Op::Grad) fail_node(n, "grad must be expanded by the autodiff pass first");
+    if (n.op == Op::StoreState) {
+      if (fr.homes.sink_done[i]) return;
+      size_t s = 0;
+      while (fr.homes.states[s] != n.attrs.s("name")) ++s;
+      e_.copy(table_entry(fr.state_table, s), ptr_of(fr, n.operands[0]), int64_t(f.type(n.operands[0]).bytes()));
+      return;
+    }
+    if (n.op == Op::Output) {
+      if (fr.homes.sink_done[i]) return;
+      size_t pos = 0;
+      for (size_t j = 0; j < i; ++j) pos += f.node(j).op == Op::Output;
+      Value* to = fr.top ? table_entry(fr.out_table, pos) : fr.outputs[pos];
+      e_.copy(to, ptr_of(fr, n.operands[0]), int64_t(f.type(n.operands[0]).bytes()));
+      return;
+    }
+    call_kernel(fr, n);
+  }
+
+  // Whether two addresses of one call may be the same buffer.
+  static std::pair<int, int64_t> root(const Home& h, ir::ValueId v) {
+    switch (h.kind) {
+      case Home::Kind::Input: return {1, int64_t(h.index)};
+      case Home::Kind::Output: return {2, int64_t(h.index)};
+      case Home::Kind::State: return {3, int64_t(h.index)};
+      case Home::Kind::Arena: return {4, h.offset};
+      case Home::Kind::Constant: case Home::Kind::None: break;
+    }
+    return {5, v};
+  }
+
+  void call_kernel(Frame& fr, const ir::Node& n) {
+    const ir::Function& f = *fr.f;
+    bool fails = node_can_fail(f, n);
+    std::vector<ir::ValueId> args(n.results);
+    args.insert(args.end(), n.operands.begin(), n.operands.end());
+    Values actual;
+    for (ir::ValueId v : args) actual.push_back(ptr_of(fr, v));
+    actual.push_back(e_.b().CreateConstInBoundsGEP1_64(e_.b().getInt8Ty(), fr.scratch, 0));
+    actual.push_back(fr.err);
+
+    auto saved = e_.b().saveIP();
+    std::string name = fmt::format("k{}_{}", g_.kernels++, ir::op_name(n.op));
+    llvm::Function* fn = e_.kernel(name, unsigned(actual.size()), fails);
+    set_param_attrs(fr, n, fn, args);
+    Kernel k{e_, n, {}, {}, fn->getArg(unsigned(args.size())), fn->getArg(unsigned(args.size() + 1)), &g_.sites};
+    for (size_t j = 0; j < args.size(); ++j) {
+      Operand o{f.type(args[j]), fn->getArg(unsigned(j)), std::nullopt};
+      const ir::Node* def = f.value(args[j]).def;
+      if (j >= n.results.size() && def->op == Op::Constant) o.constant = constant_value(*def, o.type.dtype);
+      (j < n.results.size() ? k.out : k.in).push_back(o);
+    }
+    if (n.op == Op::Fused) lower_fused(k, fails);
+    else emit_kernel_body(k);
+    if (fails) e_.b().CreateRet(e_.b().getInt32(0));
+    else e_.b().CreateRetVoid();
+    e_.b().restoreIP(saved);
+
+    Value* status = e_.b().CreateCall(fn, actual);
+    if (fails) {
+      if (!fr.returns_status) fail_node(n, "internal error: a failing kernel inside a kernel that cannot fail");
+      llvm::BasicBlock* failed = e_.block("failed");
+      llvm::BasicBlock* ok = e_.block("next");
+      e_.b().CreateCondBr(e_.b().CreateICmpNE(status, e_.b().getInt32(0)), failed, ok);
+      e_.b().SetInsertPoint(failed);
+      e_.b().CreateRet(status);
+      e_.b().SetInsertPoint(ok);
+    }
+  }
+
+  static double constant_value(const ir::Node& def, ir::DType d) {
+    double v = def.attrs.f("value");
+    return d == ir::DType::I32 ? std::trunc(v) : v;
+  }
+
+  // noalias where no other argument of the call may be the same buffer while one
+  // of the two is written; dereferenceable for each buffer's size.
+  void set_param_attrs(Frame& fr, const ir::Node& n, llvm::Function* fn, const std::vector<ir::ValueId>& args) {
+    const ir::Function& f = *fr.f;
+    size_t results = n.results.size();
+    for (size_t p = 0; p < args.size(); ++p) {
+      bool alone = true;
+      for (size_t q = 0; q < args.size(); ++q)
+        if (q != p && (p < results || q < results) &&
+            root(fr.homes.of[size_t(args[p])], args[p]) == root(fr.homes.of[size_t(args[q])], args[q]))
+          alone = false;
+      if (alone) fn->addParamAttr(unsigned(p), llvm::Attribute::NoAlias);
+      uint64_t bytes = f.type(args[p]).bytes();
+      if (bytes > 0) fn->addDereferenceableParamAttr(unsigned(p), bytes);
+    }
+  }
+
+  void lower_fused(Kernel& k, bool fails) {
+    if (single_loop(k.node)) return emit_elementwise_body(k, *k.node.body);
+    Frame body;
+    body.f = k.node.body.get();
+    body.homes = assign_homes(*body.f, false, in_place_ok);
+    body.returns_status = fails;
+    for (const Operand& o : k.in) body.inputs.push_back(o.ptr);
+    for (const Operand& o : k.out) body.outputs.push_back(o.ptr);
+    body.values = k.scratch;
+    body.scratch = e_.b().CreateConstInBoundsGEP1_64(e_.b().getInt8Ty(), k.scratch, uint64_t(body.homes.values_bytes));
+    body.err = k.err;
+    lower(body);
+  }
+
+  Emitter& e_;
+  Generated& g_;
+};
+
+void check_constants(const ir::Function& f) {
+  for (size_t i = 0; i < f.size(); ++i) {
+    const ir::Node& n = f.node(i);
+    if (n.op == Op::Constant && f.type(n.result()).dtype == ir::DType::I32) {
+      double t = std::trunc(n.attrs.f("value"));
+      if (!(t >= -2147483648.0 && t <= 2147483647.0)) fail_node(n, fmt::format("{} does not fit in i32", n.attrs.f("value")));
+    }
+    if (n.op == Op::Fused) check_constants(*n.body);
+  }
+}
+
+}  // namespace
+
+Generated generate(const ir::Module& m, const ir::Function& f, const TargetInfo& target, llvm::LLVMContext& ctx) {
+  Generated g;
+  g.module = std::make_unique<llvm::Module>(m.name + "." + f.name(), ctx);
+  g.module->setTargetTriple(target.triple);
+  g.module->setDataLayout(target.data_layout);
+  check_constants(f);
+  Emitter e(*g.module, target);
+
+  Frame top;
+  top.f = &f;
+  top.top = true;
+  top.returns_status = true;
+  top.homes = assign_homes(f, true, in_place_ok);
+  g.state_names = top.homes.states;
+  g.arena_bytes = frame_bytes(f, top.homes);
+
+  auto* fty = llvm::FunctionType::get(e.i32(), {e.ptr(), e.ptr(), e.ptr(), e.ptr(), e.ptr()}, false);
+  auto* entry = llvm::Function::Create(fty, llvm::GlobalValue::ExternalLinkage, kEntryName, *g.module);
+  e.set_target_attrs(entry);
+  e.b().SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", entry));
+  top.in_table = entry->getArg(0);
+  top.out_table = entry->getArg(1);
+  top.state_table = entry->getArg(2);
+  top.values = entry->getArg(3);
+  top.scratch = e.b().CreateConstInBoundsGEP1_64(e.b().getInt8Ty(), top.values, uint64_t(top.homes.values_bytes));
+  top.err = entry->getArg(4);
+  Lowering(e, g).lower(top);
+  e.b().CreateRet(e.b().getInt32(0));
+
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(*g.module, &os)) fail("internal error: the code generated for @{} is invalid: {}", f.name(), problems);
+  return g;
+}
+
+}  // namespace minigrad::jit

@@ -1,0 +1,46 @@
+// The generated GEMM: C[M, N] = op(A)[M, K] op(B)[K, N] for static extents, as
+// register-blocked micro-kernels. A tile of MR rows by NV vectors of columns keeps
+// its MR x NV accumulators in vector registers for the whole K loop; each k loads
+// NV vectors of B's row k and broadcasts MR elements of A's column k, then does
+// MR x NV fused multiply-adds. (MR, NV) is chosen per shape from the number of
+// vector registers by a cost model of FMA and load throughput; the last tile of
+// each axis is the same code with fewer rows or a narrower last vector.
+//
+// op(A) = A^T reads A[k, m], which is contiguous along m; op(B) = B^T would read
+// B[n, k] across rows, so B^T is first packed into scratch as a [K, N] panel.
+// Loop order: M in chunks that stay in L2, then N tiles, then M tiles, so that a
+// K x NR panel of B stays in L1 while the tiles of a chunk pass over it.
+// An epilogue may rewrite each accumulator before it is stored (fused bias and
+// activation).
+#pragma once
+
+#include <functional>
+
+#include "backend/llvm/emitter.h"
+#include "ir/types.h"
+
+namespace minigrad::jit {
+
+struct GemmShape {
+  int64_t m = 0, n = 0, k = 0;
+  bool ta = false, tb = false;
+  ir::DType dtype = ir::DType::F32;
+};
+
+// Epilogue: the value to store for row `row` (i64) and columns [col, col + lanes)
+// given the accumulated sum. Null: store the sum.
+using GemmEpilogue = std::function<llvm::Value*(llvm::Value* row, llvm::Value* col, llvm::Value* sum)>;
+
+struct GemmTile {
+  int64_t mr = 1, nv = 1;  // rows, vectors of columns
+};
+GemmTile choose_tile(const GemmShape& s, unsigned lanes, unsigned registers);
+
+// Bytes of scratch the GEMM needs (the packed B^T).
+int64_t gemm_scratch_bytes(const GemmShape& s);
+
+// Emits the GEMM into the current function; c, a, b and scratch are pointers.
+void emit_gemm(Emitter& e, const GemmShape& s, llvm::Value* c, llvm::Value* a, llvm::Value* b, llvm::Value* scratch,
+               const GemmEpilogue& epilogue = {});
+
+}  // namespace minigrad::jit

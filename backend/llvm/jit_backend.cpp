@@ -1,0 +1,153 @@
+// The JIT backend and its executable; see jit_backend.h.
+#include "backend/llvm/jit_backend.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <new>
+
+#include <llvm/Support/raw_ostream.h>
+
+#include "backend/llvm/codegen.h"
+#include "backend/llvm/jit.h"
+#include "ir/error.h"
+#include "ir/printer.h"
+#include "ir/verifier.h"
+
+namespace minigrad {
+namespace {
+
+using jit::JitSession;
+
+// The version of the code generator: part of every cache key, so objects made by
+// an older generator are never reused. Bump it when generated code changes.
+constexpr const char* kCodegenVersion = "minigrad-jit 1";
+
+[[noreturn]] void fail_node(const ir::Node& n, const std::string& what) {
+  fail("{} at {}: {}", ir::op_name(n.op), ir::to_string(n.locs), what);
+}
+
+// Everything the object depends on: the function (without source locations,
+// which only name errors, reported from the host side) and the target.
+std::string cache_key(const ir::Function& f, const jit::TargetInfo& t) {
+  std::string text = fmt::format("{}\n{}\n{}\n{}\n{}\n", kCodegenVersion, t.triple, t.cpu, t.features, t.vector_bits);
+  return jit::digest(text + ir::print(f, {false}));
+}
+
+// Checks that every state the function uses is in the store with its type.
+void check_state(const ir::Function& f, const StateStore& state) {
+  for (size_t i = 0; i < f.size(); ++i) {
+    const ir::Node& n = f.node(i);
+    if (n.op == ir::Op::Grad) fail_node(n, "grad must be expanded by the autodiff pass first");
+    if (n.op != ir::Op::LoadState && n.op != ir::Op::StoreState) continue;
+    const std::string& name = n.attrs.s("name");
+    ir::Type used = f.type(n.op == ir::Op::LoadState ? n.result() : n.operands[0]);
+    if (!state.has(name)) fail_node(n, fmt::format("state '{}' is not in the state store", name));
+    if (state.get(name).type() != used)
+      fail_node(n, fmt::format("state '{}' is {} in the state store, the function uses {}", name,
+                               ir::to_string(state.get(name).type()), ir::to_string(used)));
+  }
+}
+
+struct FreeArena {
+  void operator()(std::byte* p) const { std::free(p); }
+};
+
+class JitExecutable final : public Executable {
+ public:
+  JitExecutable(std::shared_ptr<JitSession> session, const ir::Module& m, const ir::Function& f, StateStore& state)
+      : session_(std::move(session)), name_(f.name()) {
+    auto t0 = std::chrono::steady_clock::now();
+    ir::verify(f, &m);
+    check_state(f, state);
+    sig_ = signature_of(f);
+    auto ctx = std::make_unique<llvm::LLVMContext>();
+    jit::Generated g = jit::generate(m, f, session_->target(), *ctx);
+    g.module->setModuleIdentifier(cache_key(f, session_->target()));
+    sites_ = std::move(g.sites);
+    for (const std::string& s : g.state_names) state_.push_back(state.get(s).data());
+    in_.assign(sig_.inputs.size(), nullptr);
+    out_.assign(sig_.outputs.size(), nullptr);
+    size_t bytes = size_t((std::max<int64_t>(g.arena_bytes, 64) + 63) / 64 * 64);
+    arena_.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
+    if (!arena_) throw std::bad_alloc();
+    stats_.kernels = g.kernels;
+    stats_.arena_bytes = g.arena_bytes;
+    JitSession::Loaded loaded = session_->load(std::move(g.module), std::move(ctx), jit::kEntryName);
+    dylib_ = loaded.dylib;
+    entry_ = reinterpret_cast<Entry>(loaded.entry);
+    stats_.from_cache = loaded.from_cache;
+    stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  ~JitExecutable() override { session_->unload(dylib_); }
+
+  void run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) override {
+    if (inputs.size() != in_.size() || outputs.size() != out_.size())
+      fail("@{} takes {} inputs and {} outputs, got {} and {}", name_, in_.size(), out_.size(), inputs.size(),
+           outputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) in_[i] = inputs[i].data;
+    for (size_t i = 0; i < outputs.size(); ++i) out_[i] = outputs[i].data;
+    if (entry_(in_.data(), out_.data(), state_.data(), arena_.get(), err_) != 0)
+      throw Error(sites_.message(err_[0], err_[1], err_[2]));
+  }
+
+  const JitCompileStats& stats() const { return stats_; }
+
+ private:
+  using Entry = int32_t (*)(void* const*, void* const*, void* const*, void*, int64_t*);
+  std::shared_ptr<JitSession> session_;
+  std::string name_;
+  llvm::orc::JITDylib* dylib_ = nullptr;
+  Entry entry_ = nullptr;
+  std::vector<void*> in_, out_, state_;
+  std::unique_ptr<std::byte, FreeArena> arena_;
+  int64_t err_[3] = {0, 0, 0};
+  jit::ErrorSites sites_;
+  JitCompileStats stats_;
+};
+
+class JitBackend final : public Backend {
+ public:
+  explicit JitBackend(const JitBackendOptions& o) : options_(o) {}
+  std::string name() const override { return "jit"; }
+
+  std::unique_ptr<Executable> compile(const ir::Module& m, const std::string& func, StateStore& state) override {
+    const ir::Function* f = m.find_func(func);
+    if (f == nullptr) fail("module {} has no function @{}", m.name, func);
+    if (!session_) session_ = std::make_shared<JitSession>(jit::JitOptions{options_.cache_dir});
+    return std::make_unique<JitExecutable>(session_, m, *f, state);
+  }
+
+ private:
+  JitBackendOptions options_;
+  std::shared_ptr<JitSession> session_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_jit_backend(const JitBackendOptions& options) {
+  return std::make_unique<JitBackend>(options);
+}
+
+const JitCompileStats* jit_stats(const Executable& exe) {
+  auto* j = dynamic_cast<const JitExecutable*>(&exe);
+  return j ? &j->stats() : nullptr;
+}
+
+std::string jit_dump(const ir::Module& m, const std::string& func, const std::string& stage) {
+  const ir::Function* f = m.find_func(func);
+  if (f == nullptr) fail("module {} has no function @{}", m.name, func);
+  ir::verify(*f, &m);
+  JitSession session(jit::JitOptions{"off"});
+  llvm::LLVMContext ctx;
+  jit::Generated g = jit::generate(m, *f, session.target(), ctx);
+  session.optimize(*g.module);
+  if (stage == "asm") return session.assembly(*g.module);
+  if (stage != "llvm") fail("unknown stage '{}' (llvm, asm)", stage);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  g.module->print(os, nullptr);
+  return text;
+}
+
+}  // namespace minigrad

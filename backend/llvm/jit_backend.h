@@ -1,0 +1,35 @@
+// The LLVM JIT as a Backend: compile() generates code for one function
+// (codegen.h), optimises and compiles it for the host CPU and loads it (jit.h);
+// the executable's run() fills the address tables and calls the generated entry,
+// which allocates nothing. Errors found by generated checks (labels out of range,
+// ...) become minigrad::Error naming the node and its source line.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backend/backend.h"
+
+namespace minigrad {
+
+struct JitBackendOptions {
+  std::string cache_dir;  // "" = default location, "off" = no object cache
+};
+
+std::unique_ptr<Backend> make_jit_backend(const JitBackendOptions& options = {});
+
+// What the JIT reports about its last compile() (for tools and benchmarks).
+struct JitCompileStats {
+  double seconds = 0;       // generate + optimise + compile + load
+  bool from_cache = false;  // the object came from the disk cache
+  int64_t kernels = 0;
+  int64_t arena_bytes = 0;
+};
+// The stats of `exe` if it is a JIT executable, else nullptr.
+const JitCompileStats* jit_stats(const Executable& exe);
+
+// Function `func` of `m` after code generation and optimisation, as LLVM IR
+// (stage "llvm") or host assembly (stage "asm").
+std::string jit_dump(const ir::Module& m, const std::string& func, const std::string& stage);
+
+}  // namespace minigrad

@@ -1,0 +1,137 @@
+// Losses and metrics over a batch of N rows and C classes; labels are i32 class
+// indices, each checked against [0, C) (an Error naming the row and the value,
+// as in the interpreter). With label smoothing ls, the target of a row with
+// label y is t_c = (1 - ls) [c == y] + ls / C, and since sum_c t_c = 1,
+//   -sum_c t_c (x_c - shift) = -(1 - ls) (x_y - shift) - (ls / C) sum_c (x_c - shift)
+// where shift is the row's log-sum-exp (softmax_xent) or 0 (nll); a term whose
+// weight is 0 is left out, so that -inf away from the label gives no NaN. Rows
+// are computed in the element type and the mean over rows in double.
+// mse = mean of (a - b)^2, accumulated in f64 vectors. argmax takes the first
+// index of the row max (a NaN counts as the max); correct counts rows whose argmax
+// is the label.
+#include "backend/llvm/rowwise.h"
+
+namespace minigrad::jit {
+namespace {
+
+using ir::DType;
+using llvm::Value;
+
+// The label of `row` as i64, after checking 0 <= label < classes.
+Value* checked_label(Kernel& k, Value* labels, Value* row, int64_t classes, int64_t site) {
+  auto& b = k.e.b();
+  Value* label = b.CreateSExt(k.e.load(DType::I32, 1, labels, row), k.e.i64());
+  k.fail_if(b.CreateICmpUGE(label, k.e.idx(classes)), site, row, label);
+  return label;
+}
+
+// sum_j (x_j - shift) over a row, in the element type.
+Value* row_sum_shifted(Emitter& e, DType d, Value* x, Value* base, int64_t n, Value* shift) {
+  unsigned w = e.width(d);
+  auto& b = e.b();
+  Value* zero = e.constant(d, 0.0);
+  Values acc = e.vector_loop_carry(n, w, {e.splat(zero, w)}, [&](Value* i, unsigned lanes, const Values& a) {
+    Value* v = b.CreateFSub(e.load(d, lanes, x, b.CreateAdd(base, i)), e.splat(shift, lanes));
+    return Values{b.CreateFAdd(a[0], pad_lanes(e, v, w, zero))};
+  });
+  return e.reduce_add(acc[0]);
+}
+
+// The first index of the row max; NaN is the max (the scan stops at the first).
+Value* row_argmax(Emitter& e, DType d, Value* x, Value* base, int64_t n) {
+  auto& b = e.b();
+  Value* first = e.load(d, 1, x, base);
+  Values best = e.loop_carry(1, n, 1, {e.idx(0), first}, [&](Value* j, const Values& c) {
+    Value* v = e.load(d, 1, x, b.CreateAdd(base, j));
+    Value* better = ir::is_float(d)
+                        ? b.CreateAnd(b.CreateNot(e.is_nan(c[1])), b.CreateOr(e.is_nan(v), b.CreateFCmpOGT(v, c[1])))
+                        : b.CreateICmpSGT(v, c[1]);
+    return Values{b.CreateSelect(better, j, c[0]), b.CreateSelect(better, v, c[1])};
+  });
+  return best[0];
+}
+
+}  // namespace
+
+void emit_class_loss(Kernel& k, bool from_logits) {
+  Emitter& e = k.e;
+  auto& b = e.b();
+  DType d = k.dtype(0);
+  int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
+  double ls = k.node.attrs.f("label_smoothing");
+  int64_t site = k.sites->add(k.node, Check::Label, classes);
+  Value* x = k.in[0].ptr;
+  Value* zero = llvm::ConstantFP::get(b.getDoubleTy(), 0.0);
+  Values total = e.loop_carry(0, rows, 1, {zero}, [&](Value* r, const Values& t) {
+    Value* label = checked_label(k, k.in[1].ptr, r, classes, site);
+    Value* base = b.CreateMul(r, e.idx(classes));
+    Value* shift = from_logits ? row_log_sum_exp(e, d, x, base, classes) : e.constant(d, 0.0);
+    Value* loss = t[0];
+    if (ls < 1) {
+      Value* xl = b.CreateFSub(e.load(d, 1, x, b.CreateAdd(base, label)), shift);
+      loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(b.getDoubleTy(), 1 - ls), b.CreateFPExt(xl, b.getDoubleTy())));
+    }
+    if (ls > 0) {
+      Value* sum = b.CreateFPCast(row_sum_shifted(e, d, x, base, classes, shift), b.getDoubleTy());
+      loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(b.getDoubleTy(), ls / double(classes)), sum));
+    }
+    return Values{loss};
+  });
+  Value* mean = b.CreateFDiv(total[0], llvm::ConstantFP::get(b.getDoubleTy(), double(rows)));
+  e.store(d, b.CreateFPCast(mean, e.scalar(d)), k.out[0].ptr, e.idx(0));
+}
+
+void emit_mse(Kernel& k) {
+  Emitter& e = k.e;
+  auto& b = e.b();
+  DType d = k.dtype(0);
+  unsigned w = e.width(d);
+  int64_t n = k.in[0].type.numel();
+  auto* acc_type = e.type(DType::F64, w);
+  Values acc = e.vector_loop_carry(n, w, {llvm::ConstantFP::get(acc_type, 0.0)}, [&](Value* i, unsigned lanes, const Values& a) {
+    Value* diff = b.CreateFSub(e.load(d, lanes, k.in[0].ptr, i), e.load(d, lanes, k.in[1].ptr, i));
+    Value* wide = b.CreateFPCast(diff, e.type(DType::F64, lanes));
+    Value* sq = pad_lanes(e, b.CreateFMul(wide, wide), w, llvm::ConstantFP::get(b.getDoubleTy(), 0.0));
+    return Values{b.CreateFAdd(a[0], sq)};
+  });
+  Value* mean = b.CreateFDiv(e.reduce_add(acc[0]), llvm::ConstantFP::get(b.getDoubleTy(), double(n)));
+  e.store(d, b.CreateFPCast(mean, e.scalar(d)), k.out[0].ptr, e.idx(0));
+}
+
+void emit_one_hot(Kernel& k) {
+  Emitter& e = k.e;
+  auto& b = e.b();
+  DType d = k.out[0].type.dtype;
+  int64_t rows = k.out[0].type.shape[0], classes = k.out[0].type.shape[1];
+  int64_t site = k.sites->add(k.node, Check::Label, classes);
+  e.fill(d, k.out[0].ptr, rows * classes, e.constant(d, 0.0));
+  e.loop(0, rows, 1, [&](Value* r) {
+    Value* label = checked_label(k, k.in[0].ptr, r, classes, site);
+    e.store(d, e.constant(d, 1.0), k.out[0].ptr, b.CreateAdd(b.CreateMul(r, e.idx(classes)), label));
+  });
+}
+
+void emit_argmax(Kernel& k) {
+  Emitter& e = k.e;
+  auto& b = e.b();
+  int64_t rows = k.shape(0)[0], cols = k.shape(0)[1];
+  e.loop(0, rows, 1, [&](Value* r) {
+    Value* best = row_argmax(e, k.dtype(0), k.in[0].ptr, b.CreateMul(r, e.idx(cols)), cols);
+    e.store(DType::I32, b.CreateTrunc(best, e.i32()), k.out[0].ptr, r);
+  });
+}
+
+void emit_correct(Kernel& k) {
+  Emitter& e = k.e;
+  auto& b = e.b();
+  int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
+  int64_t site = k.sites->add(k.node, Check::Label, classes);
+  Values count = e.loop_carry(0, rows, 1, {b.getInt32(0)}, [&](Value* r, const Values& c) {
+    Value* best = row_argmax(e, k.dtype(0), k.in[0].ptr, b.CreateMul(r, e.idx(classes)), classes);
+    Value* label = checked_label(k, k.in[1].ptr, r, classes, site);
+    return Values{b.CreateAdd(c[0], b.CreateZExt(b.CreateICmpEQ(best, label), e.i32()))};
+  });
+  e.store(DType::I32, count[0], k.out[0].ptr, e.idx(0));
+}
+
+}  // namespace minigrad::jit

@@ -1,0 +1,66 @@
+// The on-disk object cache; see object_cache.h.
+#include "backend/llvm/object_cache.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <llvm/IR/Module.h>
+#include <llvm/Support/MemoryBuffer.h>
+
+namespace minigrad::jit {
+
+namespace fs = std::filesystem;
+
+std::string cache_dir_for(const std::string& requested) {
+  if (requested == "off") return "";
+  if (!requested.empty()) return requested;
+  if (const char* d = std::getenv("MINIGRAD_CACHE_DIR")) return std::string(d) == "off" ? "" : d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/minigrad";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/minigrad";
+  return "";
+}
+
+DiskObjectCache::DiskObjectCache(const std::string& dir) : dir_(dir) {
+  if (dir_.empty()) return;
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec || !fs::is_directory(dir_)) dir_.clear();
+}
+
+std::string DiskObjectCache::path(const std::string& key) const { return dir_ + "/" + key + ".o"; }
+
+bool DiskObjectCache::has(const std::string& key) const {
+  std::error_code ec;
+  return enabled() && fs::is_regular_file(path(key), ec);
+}
+
+void DiskObjectCache::notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBufferRef obj) {
+  if (!enabled()) return;
+  std::string final_path = path(m->getModuleIdentifier());
+  std::string tmp = final_path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out.write(obj.getBufferStart(), static_cast<std::streamsize>(obj.getBufferSize()));
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      return;
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, final_path, ec);
+  if (ec) fs::remove(tmp, ec);
+}
+
+std::unique_ptr<llvm::MemoryBuffer> DiskObjectCache::getObject(const llvm::Module* m) {
+  if (!enabled()) return nullptr;
+  auto buf = llvm::MemoryBuffer::getFile(path(m->getModuleIdentifier()), /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf) return nullptr;
+  return std::move(*buf);
+}
+
+}  // namespace minigrad::jit
