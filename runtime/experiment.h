@@ -38,6 +38,7 @@ struct RunConfig {
   bool shuffle = true;
   bool drop_last = false;
   std::string backend = "interp";
+  int threads = 1;  // intra-step threads of the jit backend
   int64_t eval_batch = 1000;
   int eval_every = 1;
 };

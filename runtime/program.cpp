@@ -8,14 +8,19 @@
 
 namespace minigrad::runtime {
 
-std::unique_ptr<Backend> make_backend(const std::string& name) {
-  if (name == "jit") return make_jit_backend();
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
+  if (threads < 1) fail("threads must be >= 1, got {}", threads);
+  if (name == "jit") {
+    JitBackendOptions o;
+    o.threads = threads;
+    return make_jit_backend(o);
+  }
   if (name == "interp") return make_interp_backend();
   fail("unknown backend '{}' (jit, interp)", name);
 }
 
 Program::Program(ModelParts parts, ProgramOptions options)
-    : parts_(std::move(parts)), options_(std::move(options)), backend_(make_backend(options_.backend)) {
+    : parts_(std::move(parts)), options_(std::move(options)), backend_(make_backend(options_.backend, options_.threads)) {
   if (!parts_.loss || !parts_.optimizer) fail("a program needs a loss and an optimiser");
   get(options_.batch);
 }

@@ -29,11 +29,13 @@ struct ProgramOptions {
   int64_t num_classes = 0;
   int64_t batch = 64;            // the specialisation traced first
   std::string backend = "interp";
+  int threads = 1;               // intra-step threads (jit)
   passes::PipelineOptions pipeline;
 };
 
-// "interp" (and, once it exists, "jit"); an Error lists the names otherwise.
-std::unique_ptr<Backend> make_backend(const std::string& name);
+// "jit" (LLVM, for the host CPU, with `threads` intra-step threads) or "interp"
+// (the reference interpreter); an Error lists the names otherwise.
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads = 1);
 
 class Program {
  public:

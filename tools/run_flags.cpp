@@ -31,7 +31,11 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   cmd->add_option("--seed", c.seed, "seed of initialisation, shuffling and dropout")->capture_default_str();
   cmd->add_flag("--no-shuffle", f.no_shuffle, "keep the training rows in order");
   cmd->add_flag("--drop-last", c.drop_last, "drop the last partial batch of each epoch");
-  cmd->add_option("--backend", c.backend, "interp")->check(CLI::IsMember({"interp"}))->capture_default_str();
+  c.backend = "jit";
+  cmd->add_option("--backend", c.backend, "jit (LLVM, compiled for this CPU) or interp (the reference interpreter)")
+      ->check(CLI::IsMember({"jit", "interp"}))->capture_default_str();
+  cmd->add_option("--threads", c.threads, "threads within each step (jit): 1 or the cores to use")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--eval-batch", c.eval_batch, "rows per evaluation step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--eval-every", c.eval_every, "evaluate the test split every N epochs")
       ->check(CLI::PositiveNumber)->capture_default_str();

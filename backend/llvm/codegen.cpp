@@ -13,6 +13,7 @@
 
 #include "backend/llvm/homes.h"
 #include "ir/error.h"
+#include "ir/printer.h"
 
 namespace minigrad::jit {
 namespace {
@@ -202,6 +203,24 @@ class Lowering {
     return {5, v};
   }
 
+  // Everything a kernel's code depends on: nodes with the same key share one
+  // kernel (the Adam update of every parameter of one shape, say). A kernel that
+  // can fail names its node in its error record, so its node's place is part of it.
+  std::string kernel_key(Frame& fr, const ir::Node& n, const std::vector<ir::ValueId>& args, bool fails) {
+    const ir::Function& f = *fr.f;
+    std::string key = std::string(ir::op_name(n.op));
+    for (const auto& [name, value] : n.attrs.items()) key += " " + name + "=" + ir::format_attr(value);
+    for (size_t j = 0; j < args.size(); ++j) {
+      key += " " + ir::to_string(f.type(args[j]));
+      const ir::Node* def = f.value(args[j]).def;
+      if (j >= n.results.size() && def->op == Op::Constant) key += fmt::format("={}", def->attrs.f("value"));
+      key += noalias(fr, n, args, j) ? "!" : "";
+    }
+    if (n.body) key += "\n" + ir::print(*n.body, {false});
+    if (fails) key += "\n" + ir::to_string(n.locs);
+    return key;
+  }
+
   void call_kernel(Frame& fr, const ir::Node& n) {
     const ir::Function& f = *fr.f;
     bool fails = node_can_fail(f, n);
@@ -211,10 +230,18 @@ class Lowering {
     for (ir::ValueId v : args) actual.push_back(ptr_of(fr, v));
     actual.push_back(e_.b().CreateConstInBoundsGEP1_64(e_.b().getInt8Ty(), fr.scratch, 0));
     actual.push_back(fr.err);
+    std::string key = kernel_key(fr, n, args, fails);
+    llvm::Function*& fn = kernels_[key];
+    if (!fn) fn = make_kernel(fr, n, args, fails, unsigned(actual.size()));
+    call(fr, n, fn, actual, fails);
+  }
 
+  llvm::Function* make_kernel(Frame& fr, const ir::Node& n, const std::vector<ir::ValueId>& args, bool fails,
+                              unsigned params) {
+    const ir::Function& f = *fr.f;
     auto saved = e_.b().saveIP();
     std::string name = fmt::format("k{}_{}", g_.kernels++, ir::op_name(n.op));
-    llvm::Function* fn = e_.kernel(name, unsigned(actual.size()), fails);
+    llvm::Function* fn = e_.kernel(name, params, fails);
     set_param_attrs(fr, n, fn, args);
     Kernel k{e_, n, {}, {}, fn->getArg(unsigned(args.size())), fn->getArg(unsigned(args.size() + 1)), &g_.sites};
     for (size_t j = 0; j < args.size(); ++j) {
@@ -228,7 +255,10 @@ class Lowering {
     if (fails) e_.b().CreateRet(e_.b().getInt32(0));
     else e_.b().CreateRetVoid();
     e_.b().restoreIP(saved);
+    return fn;
+  }
 
+  void call(Frame& fr, const ir::Node& n, llvm::Function* fn, const Values& actual, bool fails) {
     Value* status = e_.b().CreateCall(fn, actual);
     if (fails) {
       if (!fr.returns_status) fail_node(n, "internal error: a failing kernel inside a kernel that cannot fail");
@@ -246,18 +276,22 @@ class Lowering {
     return d == ir::DType::I32 ? std::trunc(v) : v;
   }
 
-  // noalias where no other argument of the call may be the same buffer while one
-  // of the two is written; dereferenceable for each buffer's size.
+  // Whether no other argument of the call may be the same buffer as argument p
+  // while one of the two is written.
+  static bool noalias(Frame& fr, const ir::Node& n, const std::vector<ir::ValueId>& args, size_t p) {
+    size_t results = n.results.size();
+    for (size_t q = 0; q < args.size(); ++q)
+      if (q != p && (p < results || q < results) &&
+          root(fr.homes.of[size_t(args[p])], args[p]) == root(fr.homes.of[size_t(args[q])], args[q]))
+        return false;
+    return true;
+  }
+
+  // noalias where noalias() holds; dereferenceable for each buffer's size.
   void set_param_attrs(Frame& fr, const ir::Node& n, llvm::Function* fn, const std::vector<ir::ValueId>& args) {
     const ir::Function& f = *fr.f;
-    size_t results = n.results.size();
     for (size_t p = 0; p < args.size(); ++p) {
-      bool alone = true;
-      for (size_t q = 0; q < args.size(); ++q)
-        if (q != p && (p < results || q < results) &&
-            root(fr.homes.of[size_t(args[p])], args[p]) == root(fr.homes.of[size_t(args[q])], args[q]))
-          alone = false;
-      if (alone) fn->addParamAttr(unsigned(p), llvm::Attribute::NoAlias);
+      if (noalias(fr, n, args, p)) fn->addParamAttr(unsigned(p), llvm::Attribute::NoAlias);
       uint64_t bytes = f.type(args[p]).bytes();
       if (bytes > 0) fn->addDereferenceableParamAttr(unsigned(p), bytes);
     }
@@ -279,6 +313,7 @@ class Lowering {
 
   Emitter& e_;
   Generated& g_;
+  std::map<std::string, llvm::Function*> kernels_;
 };
 
 void check_constants(const ir::Function& f) {

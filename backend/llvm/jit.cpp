@@ -100,28 +100,43 @@ JitSession::JitSession(const JitOptions& options) {
   // Optimise each module before it is compiled, unless its object is cached.
   jit_->getIRTransformLayer().setTransform(
       [this](llvm::orc::ThreadSafeModule tsm, llvm::orc::MaterializationResponsibility&) -> llvm::Expected<llvm::orc::ThreadSafeModule> {
-        tsm.withModuleDo([this](llvm::Module& m) {
-          if (!cache_->has(m.getModuleIdentifier())) optimize(m);
+        // No exception may cross LLVM's frames: errors travel as llvm::Error here.
+        llvm::Error err = tsm.withModuleDo([this](llvm::Module& m) -> llvm::Error {
+          if (cache_->has(m.getModuleIdentifier())) return llvm::Error::success();
+          return run_pipeline(m);
         });
+        if (err) return std::move(err);
         return tsm;
       });
 }
 
 JitSession::~JitSession() = default;
 
-void JitSession::optimize(llvm::Module& m) {
+void JitSession::optimize(llvm::Module& m) { check(run_pipeline(m), "optimising"); }
+
+llvm::Error JitSession::run_pipeline(llvm::Module& m) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm_.get());
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = false;
+  tuning.LoopVectorization = false;
+  tuning.SLPVectorization = false;
+  llvm::PassBuilder pb(tm_.get(), tuning);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  llvm::ModulePassManager mpm;
+  if (const char* text = std::getenv("MINIGRAD_JIT_PIPELINE")) {
+    if (auto err = pb.parsePassPipeline(mpm, text)) return err;
+  } else {
+    mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  }
   mpm.run(m, mam);
+  return llvm::Error::success();
 }
 
 std::string JitSession::assembly(llvm::Module& m) {

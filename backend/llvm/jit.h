@@ -49,6 +49,7 @@ class JitSession {
 
   // Runs the O3 pipeline for the host CPU over m.
   void optimize(llvm::Module& m);
+  llvm::Error run_pipeline(llvm::Module& m);
   // m as host assembly.
   std::string assembly(llvm::Module& m);
 

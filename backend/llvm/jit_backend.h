@@ -14,6 +14,7 @@ namespace minigrad {
 
 struct JitBackendOptions {
   std::string cache_dir;  // "" = default location, "off" = no object cache
+  int threads = 1;        // intra-step threads
 };
 
 std::unique_ptr<Backend> make_jit_backend(const JitBackendOptions& options = {});

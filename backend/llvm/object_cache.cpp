@@ -17,9 +17,9 @@ namespace fs = std::filesystem;
 std::string cache_dir_for(const std::string& requested) {
   if (requested == "off") return "";
   if (!requested.empty()) return requested;
-  if (const char* d = std::getenv("MINIGRAD_CACHE_DIR")) return std::string(d) == "off" ? "" : d;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/minigrad";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/minigrad";
+  if (const char* d = std::getenv("MINIGRAD_CACHE_DIR")) return std::string(d) == "off" ? "" : std::string(d) + "/jit";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/minigrad/jit";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/minigrad/jit";
   return "";
 }
 

@@ -7,8 +7,9 @@
 // Writes go to a temporary file renamed into place, so a reader never sees a
 // partial object and concurrent writers of one key are harmless.
 //
-// The directory: JitOptions::cache_dir, else $MINIGRAD_CACHE_DIR, else
-// $XDG_CACHE_HOME/minigrad, else $HOME/.cache/minigrad; "off" disables caching.
+// The directory: JitOptions::cache_dir, else jit/ under $MINIGRAD_CACHE_DIR, else
+// under $XDG_CACHE_HOME/minigrad, else under $HOME/.cache/minigrad (the model
+// loader's cache); "off" disables caching.
 // A directory that cannot be created or written disables caching, silently: the
 // cache only saves time.
 #pragma once
