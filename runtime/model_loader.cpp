@@ -2,6 +2,7 @@
 #include "runtime/model_loader.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -70,6 +71,7 @@ std::string compile(const std::string& file, bool* compiled_now) {
   fs::path so = dir / fmt::format("{}-{:016x}.so", fs::path(file).stem().string(), fnv1a(key_text));
   *compiled_now = !fs::exists(so);
   if (!*compiled_now) return so.string();
+  fmt::print(stderr, "compiling model file {}\n", file);
   fs::path tmp = so;
   tmp += fmt::format(".tmp{}", ::getpid());
   std::string output;

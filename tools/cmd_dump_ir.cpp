@@ -59,8 +59,8 @@ void add_dump_ir_command(CLI::App& app) {
   add_run_flags(cmd, f->run, /*data_required=*/false);
   cmd->add_option("--stage", f->stage, "traced or autodiff")->check(CLI::IsMember({"traced", "autodiff"}))->capture_default_str();
   cmd->add_option("--format", f->format, "text or dot")->check(CLI::IsMember({"text", "dot"}))->capture_default_str();
-  cmd->add_option("--features", f->features, "input features when no --data is given")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--classes", f->classes, "classes when no --data is given")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--features", f->features, "input features when no --data is given")->check(kPositive)->capture_default_str();
+  cmd->add_option("--classes", f->classes, "classes when no --data is given")->check(kPositive)->capture_default_str();
   cmd->add_flag("--no-locs", f->no_locs, "leave out the source locations");
   cmd->add_option("-o,--output", f->output, "write to this file instead of standard output");
   cmd->callback([f] { run_dump(*f); });

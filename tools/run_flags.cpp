@@ -5,6 +5,20 @@
 
 namespace minigrad::tools {
 
+// Validators with readable messages (CLI11's numeric ranges print the limits of double).
+const CLI::Validator kPositive(
+    [](std::string& s) {
+      double v = 0;
+      return CLI::detail::lexical_cast(s, v) && v > 0 ? std::string() : "must be a number > 0, got " + s;
+    },
+    "> 0");
+const CLI::Validator kNonNegative(
+    [](std::string& s) {
+      double v = 0;
+      return CLI::detail::lexical_cast(s, v) && v >= 0 ? std::string() : "must be a number >= 0, got " + s;
+    },
+    ">= 0");
+
 void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   runtime::RunConfig& c = f.config;
   cmd->add_option("model", c.model, "model file (.cpp written with the DSL) or the name of an example")
@@ -12,13 +26,13 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   auto* data = cmd->add_option("--data", c.data_dir, "data directory: train_data.npy, train_label.npy, test_data.npy, test_label.npy (.npy or .npy.gz)");
   if (data_required) data->required();
   cmd->add_option("--set", f.set, "model parameter, name=value (repeatable)");
-  cmd->add_option("--epochs", c.epochs, "training epochs")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--batch-size", c.batch, "rows per training step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--epochs", c.epochs, "training epochs")->check(kPositive)->capture_default_str();
+  cmd->add_option("--batch-size", c.batch, "rows per training step")->check(kPositive)->capture_default_str();
   cmd->add_option("--optimizer", c.optimizer, "adam, adamw or sgd")
       ->check(CLI::IsMember({"adam", "adamw", "sgd"}))->capture_default_str();
-  cmd->add_option("--lr", c.lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lr", c.lr, "learning rate")->check(kPositive)->capture_default_str();
   cmd->add_option("--weight-decay", c.weight_decay, "L2 weight decay (decoupled for adamw)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   cmd->add_option("--momentum", c.momentum, "SGD momentum")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
   cmd->add_option("--loss", c.loss, "cross_entropy or mse")
       ->check(CLI::IsMember({"cross_entropy", "mse"}))->capture_default_str();
@@ -27,7 +41,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   cmd->add_option("--scale", f.scale, "feature scaling fitted on the training split: standard, minmax or none")
       ->check(CLI::IsMember({"standard", "minmax", "none"}))->capture_default_str();
   cmd->add_option("--pca", c.pca, "project the features on their first K principal components (0: off)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   cmd->add_option("--seed", c.seed, "seed of initialisation, shuffling and dropout")->capture_default_str();
   cmd->add_flag("--no-shuffle", f.no_shuffle, "keep the training rows in order");
   cmd->add_flag("--drop-last", c.drop_last, "drop the last partial batch of each epoch");
@@ -35,10 +49,10 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   cmd->add_option("--backend", c.backend, "jit (LLVM, compiled for this CPU) or interp (the reference interpreter)")
       ->check(CLI::IsMember({"jit", "interp"}))->capture_default_str();
   cmd->add_option("--threads", c.threads, "threads within each step (jit): 1 or the cores to use")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--eval-batch", c.eval_batch, "rows per evaluation step")->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(kPositive)->capture_default_str();
+  cmd->add_option("--eval-batch", c.eval_batch, "rows per evaluation step")->check(kPositive)->capture_default_str();
   cmd->add_option("--eval-every", c.eval_every, "evaluate the test split every N epochs")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(kPositive)->capture_default_str();
 }
 
 runtime::RunConfig RunFlags::finish() const {

@@ -8,6 +8,8 @@
 
 namespace minigrad::tools {
 
+extern const CLI::Validator kPositive, kNonNegative;
+
 struct RunFlags {
   runtime::RunConfig config;
   std::vector<std::string> set;  // name=value

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# dump-ir prints the IR of every stage, as text and as DOT.
+source "$(dirname "$0")/lib.sh"
+expect_ok "$MINIGRADC" dump-ir seed_mlp --stage traced
+grep -q 'grad(' <<<"$OUT" || { echo "FAIL: the traced stage has no grad node"; failures=$((failures + 1)); }
+grep -q 'loc("examples/seed_mlp.cpp":12' <<<"$OUT" || { echo "FAIL: no model-file locations"; failures=$((failures + 1)); }
+expect_ok "$MINIGRADC" dump-ir seed_mlp --stage autodiff --no-locs
+grep -q 'batch_norm_grad(' <<<"$OUT" || { echo "FAIL: the autodiff stage has no backward"; failures=$((failures + 1)); }
+if grep -q 'grad(%' <<<"$(grep -v batch_norm_grad <<<"$OUT")"; then echo "FAIL: a grad node is left"; failures=$((failures + 1)); fi
+expect_ok "$MINIGRADC" dump-ir seed_mlp --format dot -o "$TMP/seed.dot"
+head -n1 "$TMP/seed.dot" | grep -q '^digraph' || { echo "FAIL: not DOT"; failures=$((failures + 1)); }
+expect_fail "--stage" "$MINIGRADC" dump-ir seed_mlp --stage sideways
+finish
