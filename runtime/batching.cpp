@@ -79,10 +79,13 @@ void gather(const Buffer& src_x, std::span<const int32_t> src_y, std::span<const
   int64_t n = sx.shape[0], f = sx.shape[1], len = static_cast<int64_t>(indices.size());
   if (static_cast<int64_t>(src_y.size()) != n)
     fail("gather: {} source labels for {} source rows", src_y.size(), n);
-  ir::Type want_x{ir::DType::F32, {len, f}}, want_y{ir::DType::I32, {len}};
-  if (dst_x.type() != want_x || dst_y.type() != want_y)
-    fail("gather: batch buffers must be {} and {}, got {} and {}", ir::to_string(want_x),
-         ir::to_string(want_y), ir::to_string(dst_x.type()), ir::to_string(dst_y.type()));
+  // Checked without building the expected types: a batch copies, never allocates.
+  const ir::Shape &bx = dst_x.type().shape, &by = dst_y.type().shape;
+  bool x_ok = dst_x.type().dtype == ir::DType::F32 && bx.rank() == 2 && bx[0] == len && bx[1] == f;
+  bool y_ok = dst_y.type().dtype == ir::DType::I32 && by.rank() == 1 && by[0] == len;
+  if (!x_ok || !y_ok)
+    fail("gather: batch buffers must be {} and {}, got {} and {}", ir::to_string(ir::Type{ir::DType::F32, {len, f}}),
+         ir::to_string(ir::Type{ir::DType::I32, {len}}), ir::to_string(dst_x.type()), ir::to_string(dst_y.type()));
   size_t row_bytes = static_cast<size_t>(f) * sizeof(float);
   for (int64_t i = 0; i < len; ++i) {
     int64_t r = indices[static_cast<size_t>(i)];

@@ -42,6 +42,11 @@ Program::Specialisation& Program::get(int64_t batch) {
   s.loss = Buffer(ir::Type{ir::DType::F32, {}});
   s.correct = Buffer(ir::Type{ir::DType::I32, {}});
   s.logits = Buffer(ir::Type{ir::DType::F32, {batch, options_.num_classes}});
+  TensorView x{ir::Type{ir::DType::F32, {batch, options_.in_features}}, nullptr};
+  TensorView y{ir::Type{ir::DType::I32, {batch}}, nullptr};
+  s.train_in = s.eval_in = {x, y};
+  s.train_out = {s.loss.view(), s.correct.view()};
+  s.eval_out = {s.loss.view(), s.correct.view(), s.logits.view()};
   return cache_.emplace(batch, std::move(s)).first->second;
 }
 
@@ -54,18 +59,45 @@ std::vector<int64_t> Program::batch_sizes() const {
 void Program::init_state(uint64_t seed) { runtime::init_state(get(options_.batch).module, state_, seed); }
 
 Program::Result Program::train_step(const TensorView& x, const TensorView& y) {
-  Specialisation& s = get(x.type.shape[0]);
-  TensorView in[] = {x, y};
-  TensorView out[] = {s.loss.view(), s.correct.view()};
-  s.train->run_checked(in, out);
-  return {static_cast<double>(s.loss.as<float>()[0]), static_cast<int64_t>(s.correct.as<int32_t>()[0])};
+  return train(x.type, x.data, y.type, y.data);
+}
+
+Program::Result Program::train_step(const Buffer& x, const Buffer& y) {
+  return train(x.type(), const_cast<void*>(x.data()), y.type(), const_cast<void*>(y.data()));
 }
 
 Program::Result Program::eval_step(const TensorView& x, const TensorView& y, const TensorView* logits) {
-  Specialisation& s = get(x.type.shape[0]);
-  TensorView in[] = {x, y};
-  TensorView out[] = {s.loss.view(), s.correct.view(), logits ? *logits : s.logits.view()};
-  s.eval->run_checked(in, out);
+  return eval(x.type, x.data, y.type, y.data, logits);
+}
+
+Program::Result Program::eval_step(const Buffer& x, const Buffer& y, const TensorView* logits) {
+  return eval(x.type(), const_cast<void*>(x.data()), y.type(), const_cast<void*>(y.data()), logits);
+}
+
+namespace {
+// The batch size of x, which must be a matrix.
+int64_t batch_of(const ir::Type& x) {
+  if (x.shape.rank() != 2) fail("a batch must be [B, F], got {}", ir::to_string(x));
+  return x.shape[0];
+}
+}  // namespace
+
+Program::Result Program::train(const ir::Type& xt, void* x, const ir::Type& yt, void* y) {
+  Specialisation& s = get(batch_of(xt));
+  s.train_in[0].type = xt, s.train_in[0].data = x;
+  s.train_in[1].type = yt, s.train_in[1].data = y;
+  s.train->run_checked(s.train_in, s.train_out);
+  return {static_cast<double>(s.loss.as<float>()[0]), static_cast<int64_t>(s.correct.as<int32_t>()[0])};
+}
+
+Program::Result Program::eval(const ir::Type& xt, void* x, const ir::Type& yt, void* y, const TensorView* logits) {
+  Specialisation& s = get(batch_of(xt));
+  s.eval_in[0].type = xt, s.eval_in[0].data = x;
+  s.eval_in[1].type = yt, s.eval_in[1].data = y;
+  TensorView& out = s.eval_out[2];
+  out.type = logits ? logits->type : s.logits.type();
+  out.data = logits ? logits->data : s.logits.data();
+  s.eval->run_checked(s.eval_in, s.eval_out);
   return {static_cast<double>(s.loss.as<float>()[0]), static_cast<int64_t>(s.correct.as<int32_t>()[0])};
 }
 

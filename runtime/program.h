@@ -45,10 +45,13 @@ class Program {
     double loss = 0;
     int64_t correct = 0;
   };
-  // x: f32 [B, F], y: i32 [B]; any B >= 1.
+  // x: f32 [B, F], y: i32 [B]; any B >= 1. Once B's specialisation exists, a
+  // step allocates no memory.
   Result train_step(const TensorView& x, const TensorView& y);
+  Result train_step(const Buffer& x, const Buffer& y);
   // Evaluation mode; writes the logits [B, C] if `logits` is given.
   Result eval_step(const TensorView& x, const TensorView& y, const TensorView* logits = nullptr);
+  Result eval_step(const Buffer& x, const Buffer& y, const TensorView* logits = nullptr);
 
   // Fills every state from its declaration and `seed` (runtime/init_state.h).
   void init_state(uint64_t seed);
@@ -65,8 +68,13 @@ class Program {
     ir::Module module;
     std::unique_ptr<Executable> train, eval;
     Buffer loss, correct, logits;  // outputs, allocated once: a step allocates nothing
+    // The views passed to the executables, made once; a step sets their data (and
+    // copies a type into one of the same rank, which reuses its storage).
+    std::vector<TensorView> train_in, train_out, eval_in, eval_out;
   };
   Specialisation& get(int64_t batch);
+  Result train(const ir::Type& xt, void* x, const ir::Type& yt, void* y);
+  Result eval(const ir::Type& xt, void* x, const ir::Type& yt, void* y, const TensorView* logits);
 
   ModelParts parts_;
   ProgramOptions options_;

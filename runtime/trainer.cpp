@@ -43,7 +43,7 @@ EvalResult evaluate(Program& program, const Split& split, int64_t batch, Buffer*
     gather(split.x, split.y, idx, bx, by);
     TensorView out;
     if (logits) out = TensorView{ir::Type{ir::DType::F32, {rows, classes}}, logits->as<float>() + start * classes};
-    Program::Result r = program.eval_step(bx.view(), by.view(), logits ? &out : nullptr);
+    Program::Result r = program.eval_step(bx, by, logits ? &out : nullptr);
     loss_sum += r.loss * static_cast<double>(rows);
     correct += r.correct;
   }
@@ -68,7 +68,7 @@ std::vector<EpochStats> train(Program& program, const Dataset& data, const Train
       int64_t rows = static_cast<int64_t>(idx.size());
       auto& [bx, by] = buffers.get(rows, tr.features());
       gather(tr.x, tr.y, idx, bx, by);
-      Program::Result r = program.train_step(bx.view(), by.view());
+      Program::Result r = program.train_step(bx, by);
       loss_sum += r.loss * static_cast<double>(rows);
       correct += r.correct;
       seen += rows;

@@ -2,9 +2,10 @@
 // features: a block of one vector of features walks down the rows, so each row
 // access is one contiguous vector. With inv = 1 / sqrt(var + eps):
 //   train: mean = sum_n x / N, var = sum_n (x - mean)^2 / N (biased, two passes),
-//          y = x scale + shift, scale = inv gamma, shift = beta - mean scale.
-//   eval:  the same y with the running mean and variance; scale and shift are
-//          computed once into scratch, then rows are walked a vector at a time.
+//          y = (x - mean) scale + beta, scale = inv gamma (x - mean first: when
+//          the variance is tiny, x scale and mean scale would cancel).
+//   eval:  the same y with the running mean and variance; scale is computed
+//          once into scratch, then rows are walked a vector at a time.
 //   grad:  xhat = (x - mean) inv, dgamma = sum_n dy xhat, dbeta = sum_n dy,
 //          dx = (gamma inv / N) (N dy - dbeta - xhat dgamma),
 //   the VJP of train's y through xhat, mean and var (backend/interp/batch_norm.cpp
@@ -64,10 +65,10 @@ void emit_batch_norm_train(Kernel& k) {
     })[0];
     Value* var = b.CreateFDiv(sq, rows);
     Value* scale = b.CreateFMul(inverse_std(e, bt, var, lanes), e.load(bt.d, lanes, k.in[1].ptr, f0));
-    Value* shift = b.CreateFSub(e.load(bt.d, lanes, k.in[2].ptr, f0), b.CreateFMul(mean, scale));
+    Value* beta = e.load(bt.d, lanes, k.in[2].ptr, f0);
     e.loop(0, bt.rows, 1, [&](Value* n) {
       Value* at = b.CreateAdd(b.CreateMul(n, e.idx(bt.features)), f0);
-      e.store(bt.d, e.fma(e.load(bt.d, lanes, x, at), scale, shift), y, at);
+      e.store(bt.d, e.fma(b.CreateFSub(e.load(bt.d, lanes, x, at), mean), scale, beta), y, at);
     });
     e.store(bt.d, mean, k.out[1].ptr, f0);
     e.store(bt.d, var, k.out[2].ptr, f0);
@@ -79,22 +80,18 @@ void emit_batch_norm_eval(Kernel& k) {
   auto& b = e.b();
   Batch bt = batch_of(k, 0);
   Value* scale_at = k.scratch;
-  Value* shift_at = e.at(bt.d, k.scratch, e.idx(bt.features));
   unsigned w = e.width(bt.d);
   e.vector_loop(bt.features, w, [&](Value* f, unsigned lanes) {
     Value* scale = b.CreateFMul(inverse_std(e, bt, e.load(bt.d, lanes, k.in[4].ptr, f), lanes),
                                 e.load(bt.d, lanes, k.in[1].ptr, f));
-    Value* shift = b.CreateFSub(e.load(bt.d, lanes, k.in[2].ptr, f),
-                                b.CreateFMul(e.load(bt.d, lanes, k.in[3].ptr, f), scale));
     e.store(bt.d, scale, scale_at, f);
-    e.store(bt.d, shift, shift_at, f);
   });
   e.loop(0, bt.rows, 1, [&](Value* n) {
     Value* row = b.CreateMul(n, e.idx(bt.features));
     e.vector_loop(bt.features, w, [&](Value* f, unsigned lanes) {
       Value* at = b.CreateAdd(row, f);
-      Value* v = e.fma(e.load(bt.d, lanes, k.in[0].ptr, at), e.load(bt.d, lanes, scale_at, f),
-                       e.load(bt.d, lanes, shift_at, f));
+      Value* centred = b.CreateFSub(e.load(bt.d, lanes, k.in[0].ptr, at), e.load(bt.d, lanes, k.in[3].ptr, f));
+      Value* v = e.fma(centred, e.load(bt.d, lanes, scale_at, f), e.load(bt.d, lanes, k.in[2].ptr, f));
       e.store(bt.d, v, k.out[0].ptr, at);
     });
   });

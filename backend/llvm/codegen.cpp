@@ -8,6 +8,8 @@
 // inside a kernel of its own, its values planned in that kernel's scratch.
 #include "backend/llvm/codegen.h"
 
+#include <set>
+
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -57,7 +59,7 @@ int64_t kernel_scratch(const ir::Function& f, const ir::Node& n) {
   if (n.op == Op::Matmul)
     return aligned(matmul_scratch_bytes(f.type(n.operands[0]), f.type(n.operands[1]), n.attrs.b("transpose_a"),
                                         n.attrs.b("transpose_b")));
-  if (n.op == Op::BatchNormEval) return aligned(2 * int64_t(f.type(n.operands[0]).bytes()) / f.type(n.operands[0]).shape[0]);
+  if (n.op == Op::BatchNormEval) return aligned(int64_t(f.type(n.operands[0]).bytes()) / f.type(n.operands[0]).shape[0]);
   if (n.op == Op::Fused && !single_loop(n)) return frame_bytes(*n.body, assign_homes(*n.body, false, in_place_ok));
   return 0;
 }
@@ -327,9 +329,44 @@ void check_constants(const ir::Function& f) {
   }
 }
 
+// Whether f loads a state after storing it (legal: every load sees the state as
+// it was on entry).
+bool loads_after_store(const ir::Function& f) {
+  std::set<std::string> stored;
+  for (size_t i = 0; i < f.size(); ++i) {
+    const ir::Node& n = f.node(i);
+    if (n.op == Op::StoreState) stored.insert(n.attrs.s("name"));
+    if (n.op == Op::LoadState && stored.count(n.attrs.s("name"))) return true;
+  }
+  return false;
+}
+
+// f with every load_state moved to the front, which changes nothing (loads see
+// the state on entry) and lets memory planning place the stores.
+ir::Function hoist_loads(const ir::Function& f) {
+  ir::Function out = f;
+  std::vector<size_t> loads;
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out.node(i).op == Op::LoadState) loads.push_back(i);
+  for (size_t k = 0; k < loads.size(); ++k) {
+    const ir::Node& old = out.node(loads[k] + k);  // k copies now precede it
+    ir::Attrs attrs = old.attrs;
+    ir::Locs locs = old.locs;
+    ir::ValueId from = old.result();
+    ir::ValueId v = out.insert(k, Op::LoadState, {}, attrs, locs, {out.type(from)}).result();
+    out.replace_all_uses(from, v);
+  }
+  std::vector<bool> keep(out.size(), true);
+  for (size_t i = loads.size(); i < out.size(); ++i) keep[i] = out.node(i).op != Op::LoadState;
+  out.remove_nodes(keep);
+  return out;
+}
+
 }  // namespace
 
-Generated generate(const ir::Module& m, const ir::Function& f, const TargetInfo& target, llvm::LLVMContext& ctx) {
+Generated generate(const ir::Module& m, const ir::Function& func, const TargetInfo& target, llvm::LLVMContext& ctx) {
+  ir::Function hoisted = loads_after_store(func) ? hoist_loads(func) : ir::Function("unused");
+  const ir::Function& f = loads_after_store(func) ? hoisted : func;
   Generated g;
   g.module = std::make_unique<llvm::Module>(m.name + "." + f.name(), ctx);
   g.module->setTargetTriple(target.triple);

@@ -1,0 +1,250 @@
+// The JIT as an Executable: the same semantics and errors as the interpreter's
+// (tests/backend/interp_executable_test.cpp). State is read as it was on entry and
+// written by the end of the run, including values written in place into their
+// state buffer and loads used after the store of their state; inputs and outputs
+// follow the order of their nodes; compile() refuses missing state, grad nodes
+// and missing functions; checks in generated code (labels out of range, integer
+// division by zero, casts to i32 that do not fit) are Errors naming the op, its
+// source line, the row and the value. The object cache: a second compile of the
+// same function loads the object instead of compiling it.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "ir/error.h"
+#include "tests/backend/interp_helpers.h"
+#include "tests/backend/jit_helpers.h"
+
+namespace minigrad::testing {
+namespace {
+
+void expect_contains(const std::string& text, const std::string& part) {
+  EXPECT_NE(text.find(part), std::string::npos) << "\"" << text << "\" lacks \"" << part << "\"";
+}
+
+template <typename F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no Error was thrown";
+  return "";
+}
+
+std::vector<Buffer> run_jit_text(const std::string& text, const std::vector<Buffer>& inputs) {
+  ir::Module m = ir::parse_module(text, "test.mgir");
+  StateStore state(m);
+  return run_with(jit_backend(), m, state, inputs);
+}
+
+const char* kCounter = R"(module @m {
+  state "s": f32[2] buffer zeros
+  func @f {
+    %s: f32[2] = load_state {name="s"}
+    %one: f32[2] = constant {value=1.0}
+    %next: f32[2] = add(%s, %one)
+    store_state(%next) {name="s"}
+    output(%s) {name="loaded"}
+    %again: f32[2] = load_state {name="s"}
+    output(%again) {name="loaded_after_store"}
+  }
+})";
+
+TEST(JitExecutable, LoadsSeeStateOnEntryAndStoresApplyOnReturn) {
+  ir::Module m = ir::parse_module(kCounter);
+  StateStore state(m);
+  state.get("s").as<float>()[0] = 5;
+  state.get("s").as<float>()[1] = 7;
+  std::unique_ptr<Executable> exe = jit_backend().compile(m, "f", state);
+  Buffer loaded(ir::Type{ir::DType::F32, {2}}), after_store = loaded;
+  TensorView out[] = {loaded.view(), after_store.view()};
+  exe->run_checked({}, out);
+  EXPECT_EQ(values<float>(loaded), (std::vector<float>{5, 7}));
+  EXPECT_EQ(values<float>(after_store), (std::vector<float>{5, 7}));
+  EXPECT_EQ(values<float>(state.get("s")), (std::vector<float>{6, 8}));
+  exe->run_checked({}, out);
+  EXPECT_EQ(values<float>(loaded), (std::vector<float>{6, 8}));
+  EXPECT_EQ(values<float>(state.get("s")), (std::vector<float>{7, 9}));
+}
+
+// p -= 0.5 g is written in place into p's buffer; a later use of the load of q,
+// after q's store, sees q as it was on entry.
+TEST(JitExecutable, InPlaceUpdatesAndLateUsesOfALoad) {
+  const char* text = R"(module @m {
+  state "p": f32[3] param zeros
+  state "q": f32[3] param zeros
+  func @f {
+    %g: f32[3] = input {name="g"}
+    %p: f32[3] = load_state {name="p"}
+    %q: f32[3] = load_state {name="q"}
+    %h: f32[] = constant {value=0.5}
+    %step: f32[3] = mul(%g, %h)
+    %p2: f32[3] = sub(%p, %step)
+    store_state(%p2) {name="p"}
+    %q2: f32[3] = add(%q, %p2)
+    store_state(%q2) {name="q"}
+    %late: f32[3] = mul(%q, %p)
+    output(%late) {name="late"}
+  }
+})";
+  ir::Module m = ir::parse_module(text);
+  StateStore state(m);
+  for (int i = 0; i < 3; ++i) state.get("p").as<float>()[i] = float(i + 1), state.get("q").as<float>()[i] = 10;
+  std::vector<Buffer> out = run_with(jit_backend(), m, state, {f32({3}, {2, 4, 6})});
+  EXPECT_EQ(values<float>(state.get("p")), (std::vector<float>{0, 0, 0}));
+  EXPECT_EQ(values<float>(state.get("q")), (std::vector<float>{10, 10, 10}));
+  EXPECT_EQ(values<float>(out[0]), (std::vector<float>{10, 20, 30}));  // q and p as on entry
+}
+
+TEST(JitExecutable, InputsAndOutputsFollowTheOrderOfTheirNodes) {
+  const char* text = R"(module @m {
+  func @f {
+    %a: i32[3] = input {name="a"}
+    %b: i32[3] = input {name="b"}
+    %d: i32[3] = sub(%a, %b)
+    output(%d) {name="difference"}
+    %c: i32[3] = constant {value=-2.7}
+    output(%c) {name="constant"}
+  }
+})";
+  std::vector<Buffer> out = run_jit_text(text, {i32({3}, {10, 20, 30}), i32({3}, {1, 2, 3})});
+  EXPECT_EQ(values<int32_t>(out[0]), (std::vector<int32_t>{9, 18, 27}));
+  EXPECT_EQ(values<int32_t>(out[1]), (std::vector<int32_t>{-2, -2, -2}));
+}
+
+TEST(JitExecutable, CompileRefusesStateMissingFromTheStoreOrOfAnotherType) {
+  ir::Module m = ir::parse_module(kCounter);
+  StateStore empty;
+  std::string msg = error_of([&] { jit_backend().compile(m, "f", empty); });
+  expect_contains(msg, "load_state");
+  expect_contains(msg, "state 's' is not in the state store");
+  ir::Module other = m;
+  other.states[0].type = ir::Type{ir::DType::F64, {2}};
+  StateStore store(other);
+  expect_contains(error_of([&] { jit_backend().compile(m, "f", store); }),
+                  "f64[2] in the state store, the function uses f32[2]");
+}
+
+TEST(JitExecutable, CompileRefusesGradNodesAndMissingFunctions) {
+  const char* text = R"(module @m {
+  state "w": f32[3] param zeros
+  func @f {
+    %w: f32[3] = load_state {name="w"}
+    %l: f32[] = reduce_sum(%w) {axes=[0]}
+    %g: f32[3] = grad(%l, %w)  loc("model.cpp":12:5)
+    output(%g) {name="g"}
+  }
+})";
+  ir::Module m = ir::parse_module(text);
+  StateStore state(m);
+  std::string msg = error_of([&] { jit_backend().compile(m, "f", state); });
+  expect_contains(msg, "grad must be expanded by the autodiff pass first");
+  expect_contains(msg, "model.cpp:12:5");
+  expect_contains(error_of([&] { jit_backend().compile(m, "train_step", state); }), "no function @train_step");
+}
+
+TEST(JitExecutable, LabelOutOfRangeIsAnErrorNamingOpPlaceRowAndValue) {
+  for (std::string op : {"softmax_xent", "nll", "correct"}) {
+    std::string result = op == "correct" ? "i32[]" : "f32[]";
+    std::string text = R"(module @m {
+  func @f {
+    %x: f32[2,3] = input {name="x"}
+    %y: i32[2] = input {name="y"}
+    %l: )" + result + " = " + op + R"((%x, %y)  loc("model.cpp":3:9)
+    output(%l) {name="l"}
+  }
+})";
+    std::string msg = error_of([&] { run_jit_text(text, {f32({2, 3}, {}), i32({2}, {1, 7})}); });
+    expect_contains(msg, op + " at model.cpp:3:9");
+    expect_contains(msg, "label 7 in row 1 is outside [0, 3)");
+  }
+  const char* one_hot = R"(module @m {
+  func @f {
+    %y: i32[2] = input {name="y"}
+    %h: f32[2,3] = one_hot(%y) {classes=3}
+    output(%h) {name="h"}
+  }
+})";
+  expect_contains(error_of([&] { run_jit_text(one_hot, {i32({2}, {-1, 0})}); }), "label -1 in row 0");
+}
+
+TEST(JitExecutable, IntegerDivisionByZeroIsAnError) {
+  const char* text = R"(module @m {
+  func @f {
+    %a: i32[2] = input {name="a"}
+    %b: i32[2] = input {name="b"}
+    %q: i32[2] = div(%a, %b)  loc("model.cpp":4:1)
+    output(%q) {name="q"}
+  }
+})";
+  EXPECT_EQ(values<int32_t>(run_jit_text(text, {i32({2}, {7, -7}), i32({2}, {2, 2})})[0]),
+            (std::vector<int32_t>{3, -3}));
+  EXPECT_EQ(values<int32_t>(run_jit_text(text, {i32({2}, {INT32_MIN, 9}), i32({2}, {-1, 1})})[0]),
+            (std::vector<int32_t>{INT32_MIN, 9}));  // wraps, as int64 narrowed to i32
+  expect_contains(error_of([&] { run_jit_text(text, {i32({2}, {7, 1}), i32({2}, {2, 0})}); }),
+                  "div at model.cpp:4:1: integer division of 1 by zero");
+}
+
+TEST(JitExecutable, CastToI32TruncatesAndRefusesWhatDoesNotFit) {
+  const char* text = R"(module @m {
+  func @f {
+    %x: f32[3] = input {name="x"}
+    %y: i32[3] = cast(%x) {dtype="i32"}
+    output(%y) {name="y"}
+  }
+})";
+  EXPECT_EQ(values<int32_t>(run_jit_text(text, {f32({3}, {2.9f, -2.9f, 0.5f})})[0]), (std::vector<int32_t>{2, -2, 0}));
+  expect_contains(error_of([&] { run_jit_text(text, {f32({3}, {1, 3e9f, 0})}); }), "does not fit in i32");
+  expect_contains(error_of([&] { run_jit_text(text, {f32({3}, {NAN, 0, 0})}); }), "nan does not fit in i32");
+}
+
+TEST(JitExecutable, IntegerArithmeticWrapsAround) {
+  const char* text = R"(module @m {
+  func @f {
+    %a: i32[2] = input {name="a"}
+    %s: i32[2] = add(%a, %a)
+    %n: i32[2] = neg(%a)
+    output(%s) {name="s"}
+    output(%n) {name="n"}
+  }
+})";
+  std::vector<Buffer> out = run_jit_text(text, {i32({2}, {INT32_MAX, INT32_MIN})});
+  EXPECT_EQ(values<int32_t>(out[0]), (std::vector<int32_t>{-2, 0}));
+  EXPECT_EQ(values<int32_t>(out[1]), (std::vector<int32_t>{INT32_MIN + 1, INT32_MIN}));
+}
+
+TEST(JitExecutable, RunRefusesTheWrongNumberOfViews) {
+  ir::Module m = ir::parse_module(kCounter);
+  StateStore state(m);
+  std::unique_ptr<Executable> exe = jit_backend().compile(m, "f", state);
+  Buffer one(ir::Type{ir::DType::F32, {2}});
+  TensorView out[] = {one.view()};
+  expect_contains(error_of([&] { exe->run({}, out); }), "takes 0 inputs and 2 outputs, got 0 and 1");
+}
+
+TEST(JitObjectCache, ASecondCompileLoadsTheCachedObject) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / fmt::format("minigrad_jit_cache_{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  ir::Module m = ir::parse_module(kCounter);
+  auto compile = [&] {
+    StateStore state(m);
+    auto backend = make_jit_backend({dir.string()});
+    std::unique_ptr<Executable> exe = backend->compile(m, "f", state);
+    Buffer a(ir::Type{ir::DType::F32, {2}}), b = a;
+    TensorView out[] = {a.view(), b.view()};
+    exe->run_checked({}, out);
+    EXPECT_EQ(values<float>(state.get("s")), (std::vector<float>{1, 1}));
+    return *jit_stats(*exe);
+  };
+  JitCompileStats first = compile(), second = compile();
+  EXPECT_FALSE(first.from_cache);
+  EXPECT_TRUE(second.from_cache);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace minigrad::testing
