@@ -5,12 +5,12 @@
 #include <cstdlib>
 #include <new>
 
+#include <llvm/Config/llvm-config.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include "backend/llvm/codegen.h"
 #include "backend/llvm/jit.h"
 #include "ir/error.h"
-#include "ir/printer.h"
 #include "ir/verifier.h"
 
 namespace minigrad {
@@ -18,19 +18,24 @@ namespace {
 
 using jit::JitSession;
 
-// The version of the code generator: part of every cache key, so objects made by
-// an older generator are never reused. Bump it when generated code changes.
-constexpr const char* kCodegenVersion = "minigrad-jit 1";
+// The version of what turns LLVM IR into an object (the pass pipeline and its
+// options): part of every cache key. Bump it when they change.
+constexpr const char* kPipelineVersion = "minigrad-jit o3-no-unroll 1";
 
 [[noreturn]] void fail_node(const ir::Node& n, const std::string& what) {
   fail("{} at {}: {}", ir::op_name(n.op), ir::to_string(n.locs), what);
 }
 
-// Everything the object depends on: the function (without source locations,
-// which only name errors, reported from the host side) and the target.
-std::string cache_key(const ir::Function& f, const jit::TargetInfo& t) {
-  std::string text = fmt::format("{}\n{}\n{}\n{}\n{}\n", kCodegenVersion, t.triple, t.cpu, t.features, t.vector_bits);
-  return jit::digest(text + ir::print(f, {false}));
+// Everything the object depends on: the generated LLVM IR itself (so a change of
+// the code generator can never reuse a stale object), the LLVM version, the
+// pipeline and the target. Source locations are not in the generated code: they
+// only name errors, which are reported from the host side.
+std::string cache_key(const llvm::Module& m, const jit::TargetInfo& t) {
+  std::string text = fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n", kPipelineVersion, LLVM_VERSION_STRING, t.triple, t.cpu,
+                                 t.features, t.vector_bits);
+  llvm::raw_string_ostream os(text);
+  m.print(os, nullptr);
+  return jit::digest(text);
 }
 
 // Checks that every state the function uses is in the store with its type.
@@ -62,7 +67,7 @@ class JitExecutable final : public Executable {
     sig_ = signature_of(f);
     auto ctx = std::make_unique<llvm::LLVMContext>();
     jit::Generated g = jit::generate(m, f, session_->target(), *ctx);
-    g.module->setModuleIdentifier(cache_key(f, session_->target()));
+    g.module->setModuleIdentifier(cache_key(*g.module, session_->target()));
     sites_ = std::move(g.sites);
     for (const std::string& s : g.state_names) state_.push_back(state.get(s).data());
     in_.assign(sig_.inputs.size(), nullptr);
