@@ -13,6 +13,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include "backend/llvm/fused.h"
 #include "backend/llvm/homes.h"
 #include "ir/error.h"
 #include "ir/printer.h"
@@ -29,10 +30,8 @@ int64_t aligned(int64_t bytes) { return (bytes + 63) / 64 * 64; }
   fail("{} at {}: {}", ir::op_name(n.op), ir::to_string(n.locs), what);
 }
 
-// A fused node compiled as one loop.
-bool single_loop(const ir::Node& n) {
-  return n.op == Op::Fused && n.attrs.s("kind") == "elementwise" && is_elementwise_body(*n.body);
-}
+// A fused node compiled as one elementwise loop.
+bool single_loop(const ir::Node& n) { return n.op == Op::Fused && plan_fused(n) == FusedPlan::Loop; }
 
 bool node_can_fail(const ir::Function& f, const ir::Node& n) {
   if (n.op == Op::SoftmaxXent || n.op == Op::Nll || n.op == Op::OneHot || n.op == Op::Correct) return true;
@@ -60,7 +59,11 @@ int64_t kernel_scratch(const ir::Function& f, const ir::Node& n) {
     return aligned(matmul_scratch_bytes(f.type(n.operands[0]), f.type(n.operands[1]), n.attrs.b("transpose_a"),
                                         n.attrs.b("transpose_b")));
   if (n.op == Op::BatchNormEval) return aligned(int64_t(f.type(n.operands[0]).bytes()) / f.type(n.operands[0]).shape[0]);
-  if (n.op == Op::Fused && !single_loop(n)) return frame_bytes(*n.body, assign_homes(*n.body, false, in_place_ok));
+  if (n.op == Op::Fused) {
+    FusedPlan plan = plan_fused(n);
+    if (plan != FusedPlan::NodeByNode) return aligned(fused_scratch_bytes(n, plan));
+    return frame_bytes(*n.body, assign_homes(*n.body, false, in_place_ok));
+  }
   return 0;
 }
 
@@ -300,7 +303,8 @@ class Lowering {
   }
 
   void lower_fused(Kernel& k, bool fails) {
-    if (single_loop(k.node)) return emit_elementwise_body(k, *k.node.body);
+    FusedPlan plan = plan_fused(k.node);
+    if (plan != FusedPlan::NodeByNode) return emit_fused(k, plan);
     Frame body;
     body.f = k.node.body.get();
     body.homes = assign_homes(*body.f, false, in_place_ok);

@@ -109,9 +109,9 @@ class GemmEmitter {
       Value* m = b_.CreateAdd(m0, e_.idx(r));
       for (size_t v = 0; v < nv; ++v) {
         Value* n = b_.CreateAdd(n0, e_.idx(int64_t(v) * lanes_));
-        Value* out = sums[size_t(r) * nv + v];
-        if (epilogue_) out = epilogue_(m, n, out);
-        e_.store(s_.dtype, out, c_, b_.CreateAdd(b_.CreateMul(m, e_.idx(s_.n)), n));
+        Value* sum = sums[size_t(r) * nv + v];
+        if (epilogue_) epilogue_(m, n, sum);
+        else e_.store(s_.dtype, sum, c_, b_.CreateAdd(b_.CreateMul(m, e_.idx(s_.n)), n));
       }
     }
   }

@@ -10,8 +10,8 @@
 // B[n, k] across rows, so B^T is first packed into scratch as a [K, N] panel.
 // Loop order: M in chunks that stay in L2, then N tiles, then M tiles, so that a
 // K x NR panel of B stays in L1 while the tiles of a chunk pass over it.
-// An epilogue may rewrite each accumulator before it is stored (fused bias and
-// activation).
+// An epilogue may replace the store of each accumulator (fused bias, activation,
+// the activation's backward: the `matmul` fused kind).
 #pragma once
 
 #include <functional>
@@ -27,9 +27,9 @@ struct GemmShape {
   ir::DType dtype = ir::DType::F32;
 };
 
-// Epilogue: the value to store for row `row` (i64) and columns [col, col + lanes)
-// given the accumulated sum. Null: store the sum.
-using GemmEpilogue = std::function<llvm::Value*(llvm::Value* row, llvm::Value* col, llvm::Value* sum)>;
+// Epilogue: stores what C's row `row` (i64), columns [col, col + lanes) become,
+// given the accumulated sum (a vector of `lanes`). Null: C = the sum.
+using GemmEpilogue = std::function<void(llvm::Value* row, llvm::Value* col, llvm::Value* sum)>;
 
 struct GemmTile {
   int64_t mr = 1, nv = 1;  // rows, vectors of columns
@@ -39,7 +39,10 @@ GemmTile choose_tile(const GemmShape& s, unsigned lanes, unsigned registers);
 // Bytes of scratch the GEMM needs (the packed B^T).
 int64_t gemm_scratch_bytes(const GemmShape& s);
 
-// Emits the GEMM into the current function; c, a, b and scratch are pointers.
+GemmShape matmul_shape(const ir::Type& a, const ir::Type& b, bool transpose_a, bool transpose_b);
+
+// Emits the GEMM into the current function; c, a, b and scratch are pointers (c
+// unused when an epilogue stores).
 void emit_gemm(Emitter& e, const GemmShape& s, llvm::Value* c, llvm::Value* a, llvm::Value* b, llvm::Value* scratch,
                const GemmEpilogue& epilogue = {});
 

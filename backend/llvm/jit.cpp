@@ -105,7 +105,7 @@ JitSession::JitSession(const JitOptions& options) {
           if (cache_->has(m.getModuleIdentifier())) return llvm::Error::success();
           return run_pipeline(m);
         });
-        if (err) return std::move(err);
+        if (err) return err;
         return tsm;
       });
 }
