@@ -6,7 +6,10 @@
 // compilation included, and the GEMMs of the model's shapes in GFLOP/s. Every
 // figure is the median of several repeats (the machine is shared and noisy).
 //
-//   jit_bench --data DIR [--threads N] [--repeats R] [--full-epochs E] [--skip-full]
+// With --profile it prints instead where a train step's time goes: nanoseconds
+// per step at each call site of the generated entry (each kernel, each copy).
+//
+//   jit_bench --data DIR [--threads N] [--repeats R] [--full-epochs E] [--skip-full] [--profile]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,7 +21,10 @@
 
 #include "backend/llvm/jit_backend.h"
 #include "ir/builder.h"
+#include "frontend/tracer.h"
 #include "ir/error.h"
+#include "passes/pipeline.h"
+#include "runtime/init_state.h"
 #include "runtime/experiment.h"
 
 namespace mg = minigrad;
@@ -41,6 +47,7 @@ struct Options {
   int repeats = 7;
   int full_epochs = 100;
   bool skip_full = false;
+  bool profile = false;
   std::string backend = "jit";
 };
 
@@ -148,6 +155,44 @@ double gemm_gflops(int64_t m, int64_t k, int64_t n, bool ta, bool tb, int repeat
   return median(r);
 }
 
+// The seed model's train step compiled with profiling: per call site, ns per step.
+void print_profile(const Options& o, const rt::Dataset& d) {
+  rt::RunConfig c = seed_config(o);
+  rt::ModelSource src = rt::load_model(c.model);
+  rt::ModelParts parts = rt::build_model(c, src, d.train.features(), d.num_classes);
+  mg::ir::Module m = mg::trace(*parts.net, *parts.loss, *parts.optimizer,
+                               mg::TraceSpec{src.name, 64, d.train.features(), d.num_classes, false});
+  mg::passes::run_pipeline(m);
+  mg::StateStore state(m);
+  rt::init_state(m, state, 0);
+  mg::JitBackendOptions jo;
+  jo.cache_dir = "off", jo.threads = o.threads, jo.profile = true;
+  auto exe = mg::make_jit_backend(jo)->compile(m, "train_step", state);
+  mg::Buffer x(mg::ir::Type{mg::ir::DType::F32, {64, d.train.features()}}), y(mg::ir::Type{mg::ir::DType::I32, {64}});
+  std::vector<int64_t> idx(64);
+  for (int64_t j = 0; j < 64; ++j) idx[size_t(j)] = j;
+  rt::gather(d.train.x, d.train.y, idx, x, y);
+  mg::Buffer loss(mg::ir::Type{mg::ir::DType::F32, {}}), correct(mg::ir::Type{mg::ir::DType::I32, {}});
+  mg::TensorView in[] = {x.view(), y.view()}, out[] = {loss.view(), correct.view()};
+  const int steps = 5000;
+  for (int i = 0; i < 500; ++i) exe->run(in, out);
+  std::vector<mg::JitProfileEntry> before = mg::jit_profile(*exe);
+  auto t0 = Clock::now();
+  for (int i = 0; i < steps; ++i) exe->run(in, out);
+  double wall_ns = seconds_since(t0) * 1e9 / steps;
+  std::vector<mg::JitProfileEntry> after = mg::jit_profile(*exe);
+  std::vector<std::pair<double, std::string>> rows;
+  double total = 0;
+  for (size_t i = 0; i < after.size(); ++i) {
+    double ns = double(after[i].cycles - before[i].cycles) / steps;
+    rows.push_back({ns, after[i].site});
+    total += ns;
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  fmt::print("train step (profiled build): {:.2f} us per step, {:.2f} us at call sites\n", wall_ns / 1e3, total / 1e3);
+  for (const auto& [ns, site] : rows) fmt::print("  {:8.2f} us  {:5.1f}%  {}\n", ns / 1e3, 100 * ns / total, site);
+}
+
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -161,6 +206,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--repeats") o.repeats = std::stoi(next());
     else if (a == "--full-epochs") o.full_epochs = std::stoi(next());
     else if (a == "--skip-full") o.skip_full = true;
+    else if (a == "--profile") o.profile = true;
     else if (a == "--backend") o.backend = next();
     else mg::fail("unknown argument {}", a);
   }
@@ -175,6 +221,10 @@ int main(int argc, char** argv) {
     Options o = parse(argc, argv);
     rt::PreparedData prepared = rt::prepare_data(seed_config(o));
     const rt::Dataset& d = prepared.data;
+    if (o.profile) {
+      print_profile(o, d);
+      return 0;
+    }
     std::string out = "{\n";
     out += fmt::format("  \"backend\": \"{}\", \"threads\": {},\n", o.backend, o.threads);
     out += fmt::format("  \"compile_seconds\": {:.4f},\n", compile_seconds(o, d));

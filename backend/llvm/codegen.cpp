@@ -10,11 +10,13 @@
 
 #include <set>
 
+#include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include "backend/llvm/fused.h"
 #include "backend/llvm/homes.h"
+#include "backend/llvm/run_context.h"
 #include "ir/error.h"
 #include "ir/printer.h"
 
@@ -114,6 +116,7 @@ struct Frame {
   Value *in_table = nullptr, *out_table = nullptr, *state_table = nullptr;  // top level
   Values inputs, outputs;           // fused body: the kernel's parameters
   Value *values = nullptr, *scratch = nullptr, *err = nullptr;
+  Value* profile = nullptr;  // top level, profiling: the counters
   std::map<ir::ValueId, Value*> ptrs;
 };
 
@@ -173,10 +176,38 @@ class Lowering {
     return fr.ptrs[v] = p;
   }
 
+  // With profiling, the nanoseconds of what `emit` generates are added to a
+  // counter of its own, named `what` (the host's steady clock, mg_clock_ns).
+  void timed(Frame& fr, const std::string& what, const std::function<void()>& emit) {
+    if (!fr.profile) return emit();
+    auto& b = e_.b();
+    auto* counter_type = b.getInt64Ty();
+    llvm::FunctionCallee clock = e_.module().getOrInsertFunction(kClockSymbol, llvm::FunctionType::get(counter_type, false));
+    Value* t0 = b.CreateCall(clock);
+    emit();
+    Value* t1 = b.CreateCall(clock);
+    Value* at = b.CreateConstInBoundsGEP1_64(counter_type, fr.profile, uint64_t(g_.call_sites.size()));
+    b.CreateStore(b.CreateAdd(b.CreateLoad(counter_type, at), b.CreateSub(t1, t0)), at);
+    g_.call_sites.push_back(what);
+  }
+
+  static std::string site_name(const ir::Node& n) {
+    std::string what(ir::op_name(n.op));
+    if (n.op == Op::Fused) what += "." + n.attrs.s("kind");
+    if (n.op == Op::StoreState || n.op == Op::Output) what += " " + n.attrs.s("name");
+    return what + " @ " + ir::to_string(n.locs);
+  }
+
   void lower_node(Frame& fr, size_t i) {
     const ir::Node& n = fr.f->node(i);
-    const ir::Function& f = *fr.f;
     if (n.info().has(ir::kSource)) return;
+    if ((n.op == Op::StoreState || n.op == Op::Output) && fr.homes.sink_done[i]) return;
+    timed(fr, site_name(n), [&] { lower_node_untimed(fr, i); });
+  }
+
+  void lower_node_untimed(Frame& fr, size_t i) {
+    const ir::Node& n = fr.f->node(i);
+    const ir::Function& f = *fr.f;
     if (n.op == Op::Grad) fail_node(n, "grad must be expanded by the autodiff pass first");
     if (n.op == Op::StoreState) {
       if (fr.homes.sink_done[i]) return;
@@ -368,7 +399,8 @@ ir::Function hoist_loads(const ir::Function& f) {
 
 }  // namespace
 
-Generated generate(const ir::Module& m, const ir::Function& func, const TargetInfo& target, llvm::LLVMContext& ctx) {
+Generated generate(const ir::Module& m, const ir::Function& func, const TargetInfo& target, llvm::LLVMContext& ctx,
+                   const CodegenOptions& options) {
   ir::Function hoisted = loads_after_store(func) ? hoist_loads(func) : ir::Function("unused");
   const ir::Function& f = loads_after_store(func) ? hoisted : func;
   Generated g;
@@ -395,7 +427,11 @@ Generated generate(const ir::Module& m, const ir::Function& func, const TargetIn
   top.state_table = entry->getArg(2);
   top.values = entry->getArg(3);
   top.scratch = e.b().CreateConstInBoundsGEP1_64(e.b().getInt8Ty(), top.values, uint64_t(top.homes.values_bytes));
-  top.err = entry->getArg(4);
+  top.err = entry->getArg(4);  // RunContext::err is its first field
+  if (options.profile) {
+    Value* at = e.b().CreateConstInBoundsGEP1_64(e.b().getInt8Ty(), top.err, kProfileOffset);
+    top.profile = e.b().CreateLoad(e.ptr(), at, "profile");
+  }
   Lowering(e, g).lower(top);
   e.b().CreateRet(e.b().getInt32(0));
 

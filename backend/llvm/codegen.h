@@ -1,12 +1,13 @@
 // Code generation of one IR function into an LLVM module. The module defines one
 // entry point,
-//   i32 mg_entry(ptr inputs, ptr outputs, ptr state, ptr arena, ptr err)
+//   i32 mg_entry(ptr inputs, ptr outputs, ptr state, ptr arena, ptr context)
 // where inputs, outputs and state are tables of buffer addresses (in the order of
-// the function's input and output nodes, and of `state_names`), and arena is
+// the function's input and output nodes, and of `state_names`), arena is
 // `arena_bytes` of 64-byte-aligned memory that holds every planned intermediate
-// value and the kernels' scratch. The entry calls one generated kernel per compute
-// node, in order, over those addresses: no allocation, no dispatch. It returns 0,
-// or 1 after a kernel filled the error record err[0..2] (see kernel.h).
+// value and the kernels' scratch, and context a RunContext (run_context.h). The
+// entry calls one generated kernel per compute node, in order, over those
+// addresses: no allocation, no dispatch. It returns 0, or 1 after a kernel filled
+// the error record (see kernel.h).
 //
 // No address is baked into the code, so the object can be cached and reused by
 // another process. Anything that cannot be compiled is an Error naming the node.
@@ -27,14 +28,21 @@ namespace minigrad::jit {
 
 inline constexpr const char* kEntryName = "mg_entry";
 
+struct CodegenOptions {
+  bool profile = false;  // count the cycles of each call site (RunContext::profile)
+  int threads = 1;       // split large kernels across this many threads
+};
+
 struct Generated {
   std::unique_ptr<llvm::Module> module;
   std::vector<std::string> state_names;  // the state table's order
   int64_t arena_bytes = 0;
   ErrorSites sites;
   int64_t kernels = 0;
+  std::vector<std::string> call_sites;  // with profile: what each counter measures
 };
 
-Generated generate(const ir::Module& m, const ir::Function& f, const TargetInfo& target, llvm::LLVMContext& ctx);
+Generated generate(const ir::Module& m, const ir::Function& f, const TargetInfo& target, llvm::LLVMContext& ctx,
+                   const CodegenOptions& options = {});
 
 }  // namespace minigrad::jit

@@ -1,6 +1,7 @@
 // The JIT session; see jit.h.
 #include "backend/llvm/jit.h"
 
+#include <chrono>
 #include <mutex>
 
 #include <llvm/Analysis/TargetTransformInfo.h>
@@ -14,6 +15,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include "backend/llvm/object_cache.h"
+#include "backend/llvm/run_context.h"
 #include "ir/error.h"
 
 namespace minigrad::jit {
@@ -50,6 +52,10 @@ llvm::orc::JITTargetMachineBuilder host_builder() {
 }
 
 }  // namespace
+
+extern "C" int64_t mg_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 std::string digest(const std::string& text) {
   auto hash = llvm::SHA256::hash(llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
@@ -155,10 +161,21 @@ JitSession::Loaded JitSession::load(std::unique_ptr<llvm::Module> module, std::u
   Loaded out;
   out.from_cache = cache_->has(module->getModuleIdentifier());
   out.dylib = &check(jit_->createJITDylib(fmt::format("minigrad{}", dylibs_++)), "creating a JITDylib");
+  check(out.dylib->define(llvm::orc::absoluteSymbols(host_symbols())), "defining the host functions");
   check(jit_->addIRModule(*out.dylib, llvm::orc::ThreadSafeModule(std::move(module), std::move(ctx))),
         "adding a module");
   out.entry = check(jit_->lookup(*out.dylib, symbol), "compiling").toPtr<void*>();
   return out;
+}
+
+// The host functions generated code may call (run_context.h).
+llvm::orc::SymbolMap JitSession::host_symbols() {
+  llvm::orc::SymbolMap map;
+  auto add = [&](const char* name, void* address) {
+    map[jit_->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
+  };
+  add(kClockSymbol, reinterpret_cast<void*>(&mg_clock_ns));
+  return map;
 }
 
 void JitSession::unload(llvm::orc::JITDylib* dylib) {

@@ -54,6 +54,8 @@ class JitSession {
   std::string assembly(llvm::Module& m);
 
  private:
+  llvm::orc::SymbolMap host_symbols();
+
   TargetInfo target_;
   std::unique_ptr<llvm::TargetMachine> tm_;  // for the pass pipeline and assembly
   std::unique_ptr<DiskObjectCache> cache_;

@@ -10,6 +10,7 @@
 
 #include "backend/llvm/codegen.h"
 #include "backend/llvm/jit.h"
+#include "backend/llvm/run_context.h"
 #include "ir/error.h"
 #include "ir/verifier.h"
 
@@ -59,14 +60,15 @@ struct FreeArena {
 
 class JitExecutable final : public Executable {
  public:
-  JitExecutable(std::shared_ptr<JitSession> session, const ir::Module& m, const ir::Function& f, StateStore& state)
+  JitExecutable(std::shared_ptr<JitSession> session, const ir::Module& m, const ir::Function& f, StateStore& state,
+                const jit::CodegenOptions& options)
       : session_(std::move(session)), name_(f.name()) {
     auto t0 = std::chrono::steady_clock::now();
     ir::verify(f, &m);
     check_state(f, state);
     sig_ = signature_of(f);
     auto ctx = std::make_unique<llvm::LLVMContext>();
-    jit::Generated g = jit::generate(m, f, session_->target(), *ctx);
+    jit::Generated g = jit::generate(m, f, session_->target(), *ctx, options);
     g.module->setModuleIdentifier(cache_key(*g.module, session_->target()));
     sites_ = std::move(g.sites);
     for (const std::string& s : g.state_names) state_.push_back(state.get(s).data());
@@ -76,6 +78,9 @@ class JitExecutable final : public Executable {
     arena_.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
     if (!arena_) throw std::bad_alloc();
     stats_.kernels = g.kernels;
+    sites_names_ = g.call_sites;
+    counters_.assign(g.call_sites.size(), 0);
+    if (options.profile) context_.profile = counters_.data();
     stats_.arena_bytes = g.arena_bytes;
     JitSession::Loaded loaded = session_->load(std::move(g.module), std::move(ctx), jit::kEntryName);
     dylib_ = loaded.dylib;
@@ -92,21 +97,29 @@ class JitExecutable final : public Executable {
            outputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) in_[i] = inputs[i].data;
     for (size_t i = 0; i < outputs.size(); ++i) out_[i] = outputs[i].data;
-    if (entry_(in_.data(), out_.data(), state_.data(), arena_.get(), err_) != 0)
-      throw Error(sites_.message(err_[0], err_[1], err_[2]));
+    if (entry_(in_.data(), out_.data(), state_.data(), arena_.get(), &context_) != 0)
+      throw Error(sites_.message(context_.err[0], context_.err[1], context_.err[2]));
   }
 
   const JitCompileStats& stats() const { return stats_; }
 
+  std::vector<JitProfileEntry> profile() const {
+    std::vector<JitProfileEntry> out;
+    for (size_t i = 0; i < counters_.size(); ++i) out.push_back({sites_names_[i], counters_[i]});
+    return out;
+  }
+
  private:
-  using Entry = int32_t (*)(void* const*, void* const*, void* const*, void*, int64_t*);
+  using Entry = int32_t (*)(void* const*, void* const*, void* const*, void*, jit::RunContext*);
   std::shared_ptr<JitSession> session_;
   std::string name_;
   llvm::orc::JITDylib* dylib_ = nullptr;
   Entry entry_ = nullptr;
   std::vector<void*> in_, out_, state_;
   std::unique_ptr<std::byte, FreeArena> arena_;
-  int64_t err_[3] = {0, 0, 0};
+  jit::RunContext context_;
+  std::vector<uint64_t> counters_;
+  std::vector<std::string> sites_names_;
   jit::ErrorSites sites_;
   JitCompileStats stats_;
 };
@@ -120,7 +133,10 @@ class JitBackend final : public Backend {
     const ir::Function* f = m.find_func(func);
     if (f == nullptr) fail("module {} has no function @{}", m.name, func);
     if (!session_) session_ = std::make_shared<JitSession>(jit::JitOptions{options_.cache_dir});
-    return std::make_unique<JitExecutable>(session_, m, *f, state);
+    jit::CodegenOptions codegen;
+    codegen.profile = options_.profile;
+    codegen.threads = options_.threads;
+    return std::make_unique<JitExecutable>(session_, m, *f, state, codegen);
   }
 
  private:
@@ -132,6 +148,11 @@ class JitBackend final : public Backend {
 
 std::unique_ptr<Backend> make_jit_backend(const JitBackendOptions& options) {
   return std::make_unique<JitBackend>(options);
+}
+
+std::vector<JitProfileEntry> jit_profile(const Executable& exe) {
+  auto* j = dynamic_cast<const JitExecutable*>(&exe);
+  return j ? j->profile() : std::vector<JitProfileEntry>{};
 }
 
 const JitCompileStats* jit_stats(const Executable& exe) {

@@ -15,6 +15,7 @@ namespace minigrad {
 struct JitBackendOptions {
   std::string cache_dir;  // "" = default location, "off" = no object cache
   int threads = 1;        // intra-step threads
+  bool profile = false;   // count cycles per call site of each entry (jit_profile)
 };
 
 std::unique_ptr<Backend> make_jit_backend(const JitBackendOptions& options = {});
@@ -28,6 +29,15 @@ struct JitCompileStats {
 };
 // The stats of `exe` if it is a JIT executable, else nullptr.
 const JitCompileStats* jit_stats(const Executable& exe);
+
+// With JitBackendOptions::profile: the cycles spent at each call site of the
+// executable's entry (a kernel, or a copy into an output or a state) since it was
+// compiled, in the order of the function's nodes; empty otherwise.
+struct JitProfileEntry {
+  std::string site;  // "matmul @ model.cpp:12:5"
+  uint64_t cycles = 0;
+};
+std::vector<JitProfileEntry> jit_profile(const Executable& exe);
 
 // Function `func` of `m` after code generation and optimisation, as LLVM IR
 // (stage "llvm") or host assembly (stage "asm").

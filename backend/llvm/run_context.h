@@ -1,0 +1,28 @@
+// What the generated entry function receives besides its buffers: one record
+// per executable, shared with the code the JIT generates (codegen.cpp reads its
+// fields by these offsets). The error record is filled by a failing kernel; the
+// profile counters, when profiling is compiled in, accumulate the nanoseconds
+// spent at each call site of the entry; the pool runs kernels split across
+// threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace minigrad::jit {
+
+struct RunContext {
+  int64_t err[3] = {0, 0, 0};    // site, a, b (kernel.h)
+  uint64_t* profile = nullptr;   // nanoseconds per call site, or null
+  void* pool = nullptr;          // ThreadPool*, or null for one thread
+};
+
+inline constexpr uint64_t kProfileOffset = offsetof(RunContext, profile);
+inline constexpr uint64_t kPoolOffset = offsetof(RunContext, pool);
+
+// Host functions the generated code calls, by these names.
+inline constexpr const char* kClockSymbol = "mg_clock_ns";  // int64_t(): steady clock, ns
+
+extern "C" int64_t mg_clock_ns();
+
+}  // namespace minigrad::jit
