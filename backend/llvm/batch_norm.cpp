@@ -46,7 +46,7 @@ void emit_bn_train(Emitter& e, const BnTrain& bn) {
   auto& b = e.b();
   DType d = bn.dtype;
   auto at = [&](Value* n, Value* f0) { return b.CreateAdd(b.CreateMul(n, e.idx(bn.features)), f0); };
-  e.vector_loop(bn.features, e.width(d), [&](Value* f0, unsigned lanes) {
+  e.vector_loop_range(bn.features, e.width(d), bn.begin, bn.end, [&](Value* f0, unsigned lanes) {
     Value* rows = e.constant(d, double(bn.rows), lanes);
     Value* sum = column_sums(e, d, bn.rows, lanes, 1, [&](Value* n) { return Values{e.load(d, lanes, bn.x, at(n, f0))}; })[0];
     Value* mean = b.CreateFDiv(sum, rows);
@@ -71,7 +71,7 @@ void emit_bn_grad(Emitter& e, const BnGrad& bn) {
   auto& b = e.b();
   DType d = bn.dtype;
   auto at = [&](Value* n, Value* f0) { return b.CreateAdd(b.CreateMul(n, e.idx(bn.features)), f0); };
-  e.vector_loop(bn.features, e.width(d), [&](Value* f0, unsigned lanes) {
+  e.vector_loop_range(bn.features, e.width(d), bn.begin, bn.end, [&](Value* f0, unsigned lanes) {
     Value* mean = e.load(d, lanes, bn.mean, f0);
     Value* inv = inverse_std(e, d, bn.eps, e.load(d, lanes, bn.var, f0), lanes);
     auto xhat = [&](Value* n) { return b.CreateFMul(b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0)), mean), inv); };
@@ -97,6 +97,8 @@ void emit_batch_norm_train(Kernel& k) {
   bn.rows = k.shape(0)[0], bn.features = k.shape(0)[1], bn.dtype = k.dtype(0), bn.eps = k.node.attrs.f("eps");
   bn.x = k.in[0].ptr, bn.gamma = k.in[1].ptr, bn.beta = k.in[2].ptr;
   bn.y = k.out[0].ptr, bn.mean = k.out[1].ptr, bn.var = k.out[2].ptr;
+  bn.begin = k.begin, bn.end = k.end;
+  k.units = bn_blocks(k.e, bn.dtype, bn.features);
   emit_bn_train(k.e, bn);
 }
 
@@ -110,6 +112,8 @@ void emit_batch_norm_grad(Kernel& k) {
   };
   bn.x = k.in[1].ptr, bn.gamma = k.in[2].ptr, bn.mean = k.in[3].ptr, bn.var = k.in[4].ptr;
   bn.dx = k.out[0].ptr, bn.dgamma = k.out[1].ptr, bn.dbeta = k.out[2].ptr;
+  bn.begin = k.begin, bn.end = k.end;
+  k.units = bn_blocks(k.e, bn.dtype, bn.features);
   emit_bn_grad(k.e, bn);
 }
 
@@ -126,7 +130,8 @@ void emit_batch_norm_eval(Kernel& k) {
                                 e.load(d, lanes, k.in[1].ptr, f));
     e.store(d, scale, scale_at, f);
   });
-  e.loop(0, rows, 1, [&](Value* n) {
+  k.units = rows;
+  e.loop(k.begin ? k.begin : e.idx(0), k.end ? k.end : e.idx(rows), 1, [&](Value* n) {
     Value* row = b.CreateMul(n, e.idx(features));
     e.vector_loop(features, w, [&](Value* f, unsigned lanes) {
       Value* at = b.CreateAdd(row, f);

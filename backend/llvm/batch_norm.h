@@ -22,6 +22,7 @@ struct BnTrain {
   llvm::Value *y = nullptr, *mean = nullptr, *var = nullptr;    // outputs
   // Stores what y becomes at row n, features [f0, f0 + lanes) (null: y itself, to `y`).
   std::function<void(llvm::Value* y, llvm::Value* n, llvm::Value* f0)> store_y;
+  llvm::Value *begin = nullptr, *end = nullptr;  // feature blocks [begin, end) only, if given
 };
 void emit_bn_train(Emitter& e, const BnTrain& bn);
 
@@ -32,7 +33,11 @@ struct BnGrad {
   BnPointFn dy;  // dy at a point (read, or computed by a fused prologue)
   llvm::Value *x = nullptr, *gamma = nullptr, *mean = nullptr, *var = nullptr;  // inputs
   llvm::Value *dx = nullptr, *dgamma = nullptr, *dbeta = nullptr;            // outputs
+  llvm::Value *begin = nullptr, *end = nullptr;  // feature blocks [begin, end) only, if given
 };
+
+// The feature blocks of the batch-norm kernels: slices that threads may take.
+inline int64_t bn_blocks(Emitter& e, ir::DType d, int64_t features) { return e.vectors(features, e.width(d)); }
 void emit_bn_grad(Emitter& e, const BnGrad& bn);
 
 }  // namespace minigrad::jit

@@ -54,7 +54,38 @@ bool in_place_ok(const ir::Function& f, const ir::Node& n, size_t operand) {
   return true;
 }
 
-int64_t frame_bytes(const ir::Function& f, const Homes& h);
+int64_t frame_bytes(const ir::Function& f, const Homes& h, int threads = 1);
+
+// Cycles a kernel is expected to take, to decide whether splitting it across
+// threads pays: a parallel region costs about a microsecond of handing out and
+// waiting, so only kernels of several microseconds are split.
+constexpr int64_t kParallelCycles = 20000;
+
+int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes) {
+  auto numel = [&](ir::ValueId v) { return f.type(v).numel(); };
+  auto gemm = [&](const ir::Function& g, const ir::Node& mm) {
+    const ir::Shape &a = g.type(mm.operands[0]).shape, &c = g.type(mm.result()).shape;
+    int64_t k = mm.attrs.b("transpose_a") ? a[0] : a[1];
+    return 2 * c[0] * c[1] * k / (4 * int64_t(lanes));  // two FMA of `lanes` a cycle
+  };
+  switch (n.op) {
+    case Op::Matmul: return gemm(f, n);
+    case Op::BatchNormTrain: case Op::BatchNormGrad: return 6 * numel(n.operands[0]) / lanes;
+    case Op::BatchNormEval: return 2 * numel(n.operands[0]) / lanes;
+    default: break;
+  }
+  if (n.op != Op::Fused) return n.info().has(ir::kElementwise) ? numel(n.result()) / lanes : 0;
+  switch (plan_fused(n)) {
+    case FusedPlan::Matmul:
+      for (size_t i = 0; i < n.body->size(); ++i)
+        if (n.body->node(i).op == Op::Matmul) return gemm(*n.body, n.body->node(i));
+      return 0;
+    case FusedPlan::BnAct: case FusedPlan::BnActGrad: return 6 * numel(n.operands[0]) / lanes;
+    case FusedPlan::Loop: return numel(n.result()) * int64_t(n.body->size()) / lanes;
+    case FusedPlan::LossGrad: case FusedPlan::NodeByNode: return 0;
+  }
+  return 0;
+}
 
 int64_t kernel_scratch(const ir::Function& f, const ir::Node& n) {
   if (n.op == Op::Matmul)
@@ -69,11 +100,12 @@ int64_t kernel_scratch(const ir::Function& f, const ir::Node& n) {
   return 0;
 }
 
-// Planned values, snapshots, then the largest scratch any kernel needs.
-int64_t frame_bytes(const ir::Function& f, const Homes& h) {
+// Planned values, snapshots, then the largest scratch any kernel needs (one per
+// thread: each slice of a split kernel has its own).
+int64_t frame_bytes(const ir::Function& f, const Homes& h, int threads) {
   int64_t scratch = 0;
   for (size_t i = 0; i < f.size(); ++i) scratch = std::max(scratch, kernel_scratch(f, f.node(i)));
-  return h.values_bytes + scratch;
+  return h.values_bytes + scratch * threads;
 }
 
 // The family emitter of every op that is a kernel on its own.
@@ -120,9 +152,15 @@ struct Frame {
   std::map<ir::ValueId, Value*> ptrs;
 };
 
+// A generated kernel and, if it takes a range, the number of slices of its work.
+struct Made {
+  llvm::Function* fn = nullptr;
+  int64_t units = 0;
+};
+
 class Lowering {
  public:
-  Lowering(Emitter& e, Generated& g) : e_(e), g_(g) {}
+  Lowering(Emitter& e, Generated& g, const CodegenOptions& o) : e_(e), g_(g), options_(o) {}
 
   void lower(Frame& fr) {
     for (auto [state, offset] : fr.homes.snapshots) {
@@ -266,20 +304,68 @@ class Lowering {
     for (ir::ValueId v : args) actual.push_back(ptr_of(fr, v));
     actual.push_back(e_.b().CreateConstInBoundsGEP1_64(e_.b().getInt8Ty(), fr.scratch, 0));
     actual.push_back(fr.err);
-    std::string key = kernel_key(fr, n, args, fails);
-    llvm::Function*& fn = kernels_[key];
-    if (!fn) fn = make_kernel(fr, n, args, fails, unsigned(actual.size()));
-    call(fr, n, fn, actual, fails);
+    bool split = fr.top && options_.threads > 1 && !fails &&
+                 work_cycles(f, n, e_.width(ir::DType::F32)) >= kParallelCycles;
+    std::string key = kernel_key(fr, n, args, fails) + (split ? "\nsplit" : "");
+    Made& made = kernels_[key];
+    if (!made.fn) made = make_kernel(fr, n, args, fails, unsigned(actual.size()), split);
+    if (!split) return call(fr, n, made.fn, actual, fails);
+    if (made.units <= 1) {
+      actual.push_back(e_.idx(0));
+      actual.push_back(e_.idx(made.units));
+      return call(fr, n, made.fn, actual, fails);
+    }
+    parallel_call(fr, n, made, actual, key);
   }
 
-  llvm::Function* make_kernel(Frame& fr, const ir::Node& n, const std::vector<ir::ValueId>& args, bool fails,
-                              unsigned params) {
+  // Calls mg_parallel_for(pool, task, args, tasks): each task runs the kernel on
+  // its share of the slices, with a scratch area of its own.
+  void parallel_call(Frame& fr, const ir::Node& n, const Made& made, const Values& actual, const std::string& key) {
+    auto& b = e_.b();
+    int64_t tasks = std::min<int64_t>(made.units, options_.threads);
+    int64_t scratch = aligned(kernel_scratch(*fr.f, n));
+    llvm::Function*& task = tasks_[key];
+    if (!task) task = make_task(made, scratch, unsigned(actual.size()));
+    llvm::BasicBlock& entry = b.GetInsertBlock()->getParent()->getEntryBlock();
+    llvm::IRBuilder<> at_entry(&entry, entry.begin());
+    Value* block = at_entry.CreateAlloca(e_.ptr(), e_.idx(int64_t(actual.size())), "args");
+    for (size_t i = 0; i < actual.size(); ++i) b.CreateStore(actual[i], b.CreateConstInBoundsGEP1_64(e_.ptr(), block, i));
+    Value* pool = b.CreateLoad(e_.ptr(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), fr.err, kPoolOffset));
+    llvm::FunctionCallee parallel = e_.module().getOrInsertFunction(
+        kParallelSymbol, llvm::FunctionType::get(b.getVoidTy(), {e_.ptr(), e_.ptr(), e_.ptr(), e_.i64()}, false));
+    b.CreateCall(parallel, {pool, task, block, e_.idx(tasks)});
+  }
+
+  // void task(ptr args, i64 t, i64 tasks): slices [t units / tasks, (t + 1) units / tasks).
+  llvm::Function* make_task(const Made& made, int64_t scratch, unsigned nargs) {
+    auto saved = e_.b().saveIP();
+    auto& b = e_.b();
+    auto* fty = llvm::FunctionType::get(b.getVoidTy(), {e_.ptr(), e_.i64(), e_.i64()}, false);
+    auto* fn = llvm::Function::Create(fty, llvm::GlobalValue::InternalLinkage, made.fn->getName() + ".task", e_.module());
+    e_.set_target_attrs(fn);
+    b.SetInsertPoint(llvm::BasicBlock::Create(e_.ctx(), "entry", fn));
+    Value *block = fn->getArg(0), *t = fn->getArg(1), *tasks = fn->getArg(2);
+    Values args;
+    for (unsigned i = 0; i < nargs; ++i) args.push_back(b.CreateLoad(e_.ptr(), b.CreateConstInBoundsGEP1_64(e_.ptr(), block, i)));
+    args[nargs - 2] = b.CreateInBoundsGEP(b.getInt8Ty(), args[nargs - 2], b.CreateMul(t, e_.idx(scratch)));
+    Value* units = e_.idx(made.units);
+    args.push_back(b.CreateSDiv(b.CreateMul(t, units), tasks));
+    args.push_back(b.CreateSDiv(b.CreateMul(b.CreateAdd(t, e_.idx(1)), units), tasks));
+    b.CreateCall(made.fn, args);
+    b.CreateRetVoid();
+    e_.b().restoreIP(saved);
+    return fn;
+  }
+
+  Made make_kernel(Frame& fr, const ir::Node& n, const std::vector<ir::ValueId>& args, bool fails, unsigned params,
+                   bool ranged) {
     const ir::Function& f = *fr.f;
     auto saved = e_.b().saveIP();
     std::string name = fmt::format("k{}_{}", g_.kernels++, ir::op_name(n.op));
-    llvm::Function* fn = e_.kernel(name, params, fails);
+    llvm::Function* fn = e_.kernel(name, params, fails, ranged);
     set_param_attrs(fr, n, fn, args);
     Kernel k{e_, n, {}, {}, fn->getArg(unsigned(args.size())), fn->getArg(unsigned(args.size() + 1)), &g_.sites};
+    if (ranged) k.begin = fn->getArg(params), k.end = fn->getArg(params + 1);
     for (size_t j = 0; j < args.size(); ++j) {
       Operand o{f.type(args[j]), fn->getArg(unsigned(j)), std::nullopt};
       const ir::Node* def = f.value(args[j]).def;
@@ -291,7 +377,7 @@ class Lowering {
     if (fails) e_.b().CreateRet(e_.b().getInt32(0));
     else e_.b().CreateRetVoid();
     e_.b().restoreIP(saved);
-    return fn;
+    return {fn, k.units};
   }
 
   void call(Frame& fr, const ir::Node& n, llvm::Function* fn, const Values& actual, bool fails) {
@@ -350,7 +436,9 @@ class Lowering {
 
   Emitter& e_;
   Generated& g_;
-  std::map<std::string, llvm::Function*> kernels_;
+  CodegenOptions options_;
+  std::map<std::string, Made> kernels_;
+  std::map<std::string, llvm::Function*> tasks_;
 };
 
 void check_constants(const ir::Function& f) {
@@ -416,7 +504,7 @@ Generated generate(const ir::Module& m, const ir::Function& func, const TargetIn
   top.returns_status = true;
   top.homes = assign_homes(f, true, in_place_ok);
   g.state_names = top.homes.states;
-  g.arena_bytes = frame_bytes(f, top.homes);
+  g.arena_bytes = frame_bytes(f, top.homes, options.threads);
 
   auto* fty = llvm::FunctionType::get(e.i32(), {e.ptr(), e.ptr(), e.ptr(), e.ptr(), e.ptr()}, false);
   auto* entry = llvm::Function::Create(fty, llvm::GlobalValue::ExternalLinkage, kEntryName, *g.module);
@@ -432,7 +520,7 @@ Generated generate(const ir::Module& m, const ir::Function& func, const TargetIn
     Value* at = e.b().CreateConstInBoundsGEP1_64(e.b().getInt8Ty(), top.err, kProfileOffset);
     top.profile = e.b().CreateLoad(e.ptr(), at, "profile");
   }
-  Lowering(e, g).lower(top);
+  Lowering(e, g, options).lower(top);
   e.b().CreateRet(e.b().getInt32(0));
 
   std::string problems;

@@ -57,9 +57,10 @@ void emit_elementwise_body(Kernel& k, const ir::Function& body) {
   LoopNest nest = make_loop_nest(point.iter(), point.access_shapes());
   std::vector<bool> contiguous;
   for (size_t a = 0; a < nest.stride.size(); ++a) contiguous.push_back(nest.contiguous(a));
+  k.units = nest_units(nest, point.width());
   walk_nest(k.e, nest, point.width(), [&](const Values& offsets, unsigned lanes) {
     point.at(offsets, contiguous, lanes);
-  });
+  }, k.begin, k.end);
 }
 
 // A single node as a body of one node: an input per operand, the node, an output.

@@ -141,11 +141,33 @@ void Emitter::vector_loop(int64_t n, unsigned lanes, const VecBody& body) {
   });
 }
 
+void Emitter::vector_loop_range(int64_t n, unsigned lanes, Value* begin, Value* end, const VecBody& body) {
+  if (!begin) return vector_loop(n, lanes, body);
+  int64_t full = n / lanes;
+  Value* full_end = b_.CreateSelect(b_.CreateICmpSLT(end, idx(full)), end, idx(full));
+  loop(begin, full_end, 1, [&](Value* v) { body(b_.CreateMul(v, idx(lanes)), lanes); });
+  if (n % lanes != 0) if_then(b_.CreateICmpSGT(end, idx(full)), [&] { body(idx(full * lanes), unsigned(n % lanes)); });
+}
+
 Values Emitter::vector_loop_carry(int64_t n, unsigned lanes, const Values& init, const VecCarryBody& body) {
   int64_t full = n / lanes * lanes;
   Values cur = loop_carry(0, full, lanes, init, [&](Value* i, const Values& c) { return body(i, lanes, c); });
   if (n > full) cur = body(idx(full), static_cast<unsigned>(n - full), cur);
   return cur;
+}
+
+void Emitter::if_then(Value* cond, const std::function<void()>& body) {
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(cond)) {
+    if (!c->isZero()) body();
+    return;
+  }
+  llvm::BasicBlock* then = block("then");
+  llvm::BasicBlock* done = block("endif");
+  b_.CreateCondBr(cond, then, done);
+  b_.SetInsertPoint(then);
+  body();
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
 }
 
 // ---- arithmetic
@@ -228,8 +250,9 @@ void Emitter::set_target_attrs(llvm::Function* f) {
   f->addFnAttr("min-legal-vector-width", bits);
 }
 
-llvm::Function* Emitter::kernel(const std::string& name, unsigned args, bool can_fail) {
+llvm::Function* Emitter::kernel(const std::string& name, unsigned args, bool can_fail, bool ranged) {
   std::vector<llvm::Type*> params(args, ptr());
+  if (ranged) params.push_back(i64()), params.push_back(i64());
   auto* fty = llvm::FunctionType::get(can_fail ? i32() : b_.getVoidTy(), params, false);
   auto* f = llvm::Function::Create(fty, llvm::GlobalValue::InternalLinkage, name, mod_);
   set_target_attrs(f);

@@ -75,8 +75,15 @@ class Emitter {
   // narrower static width for the remainder.
   using VecBody = std::function<void(llvm::Value*, unsigned)>;
   void vector_loop(int64_t n, unsigned lanes, const VecBody& body);
+  // The vectors [begin, end) of that loop only (i64 indices of vectors; the last
+  // vector, of n % lanes elements if that is not 0, is vector n / lanes).
+  void vector_loop_range(int64_t n, unsigned lanes, llvm::Value* begin, llvm::Value* end, const VecBody& body);
+  int64_t vectors(int64_t n, unsigned lanes) const { return (n + lanes - 1) / lanes; }
   using VecCarryBody = std::function<Values(llvm::Value*, unsigned, const Values&)>;
   Values vector_loop_carry(int64_t n, unsigned lanes, const Values& init, const VecCarryBody& body);
+
+  // Runs `body` where cond (i1) holds; a constant condition emits it or not.
+  void if_then(llvm::Value* cond, const std::function<void()>& body);
 
   // ---- arithmetic helpers
   llvm::Value* reduce_add(llvm::Value* v);  // horizontal sum (reassociating)
@@ -91,9 +98,10 @@ class Emitter {
   // The first `lanes` lanes of v (a shuffle), or v widened with poison lanes.
   llvm::Value* resize(llvm::Value* v, unsigned lanes);
 
-  // ---- functions. A kernel is an internal function taking `args` pointers and
-  // returning void, or i32 (0 on success) when it can fail.
-  llvm::Function* kernel(const std::string& name, unsigned args, bool can_fail);
+  // ---- functions. A kernel is an internal function taking `args` pointers (then,
+  // if `ranged`, two i64: the slice of its work to do) and returning void, or i32
+  // (0 on success) when it can fail.
+  llvm::Function* kernel(const std::string& name, unsigned args, bool can_fail, bool ranged = false);
   // The target attributes every generated function carries.
   void set_target_attrs(llvm::Function* f);
   // Positions the builder at the end of a new block of the current function.

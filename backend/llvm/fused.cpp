@@ -168,6 +168,7 @@ void emit_matmul_kind(Kernel& k) {
   BodyAtPoint point(k, body, ir::Shape{s.m, s.n}, {}, {mm.result()}, true);
   point.prologue();
   unsigned width = point.width();
+  k.units = gemm_row_tiles(k.e, s);
   emit_gemm(k.e, s, nullptr, k.in[0].ptr, k.in[1].ptr, k.scratch, [&](Value* row, Value* col, Value* sum) {
     unsigned lanes = k.e.lanes_of(sum);
     std::vector<bool> contiguous;
@@ -182,7 +183,7 @@ void emit_matmul_kind(Kernel& k) {
       Values off = point.offsets_2d(row, c, &contiguous);
       point.at(off, contiguous, 1, {{mm.result(), k.e.b().CreateExtractElement(sum, uint64_t(i))}});
     }
-  });
+  }, k.begin, k.end);
 }
 
 void emit_bn_act(Kernel& k) {
@@ -213,6 +214,8 @@ void emit_bn_act(Kernel& k) {
     Value* at = e.b().CreateAdd(e.b().CreateMul(n, e.idx(t.features)), f0);
     for (size_t j = 0; j < roots.size(); ++j) e.store(body.type(roots[j]).dtype, out[j], root_ptrs[j], at);
   };
+  t.begin = k.begin, t.end = k.end;
+  k.units = bn_blocks(e, t.dtype, t.features);
   emit_bn_train(e, t);
 }
 
@@ -238,6 +241,8 @@ void emit_bn_act_grad(Kernel& k) {
     Values off = point.offsets_2d(n, f0, &contiguous);
     return point.at(off, contiguous, lanes)[0];
   };
+  g.begin = k.begin, g.end = k.end;
+  k.units = bn_blocks(k.e, g.dtype, g.features);
   emit_bn_grad(k.e, g);
 }
 

@@ -6,6 +6,7 @@
 #include "backend/llvm/gemm.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 #include "backend/llvm/kernel.h"
@@ -48,35 +49,45 @@ class GemmEmitter {
       : e_(e), b_(e.b()), s_(s), c_(c), a_(a), bmat_(s.tb ? scratch : b), braw_(b), epilogue_(ep),
         lanes_(e.width(s.dtype)), tile_(choose_tile(s, lanes_, e.target().vector_registers)) {}
 
-  void emit() {
+  // Row tiles [t0, t1) of C (the last tile of the whole product may be partial),
+  // in chunks of tiles whose rows of A stay in L2, each chunk over every column.
+  void emit(Value* t0, Value* t1) {
     if (s_.tb) pack_b();
-    // Rows per chunk: as many tiles as keep about 256 KiB of A in L2.
     int64_t per_row = s_.k * int64_t(ir::dtype_size(s_.dtype));
-    int64_t chunk = std::max<int64_t>(tile_.mr, (256 * 1024 / std::max<int64_t>(per_row, 1)) / tile_.mr * tile_.mr);
-    chunk = std::min(chunk, s_.m);
-    int64_t full = s_.m / chunk * chunk;
-    e_.loop(0, full, chunk, [&](Value* m0) { rows(m0, chunk); });
-    if (s_.m > full) rows(e_.idx(full), s_.m - full);
-  }
-
- private:
-  // Rows [m0, m0 + count) of C, every column.
-  void rows(Value* m0, int64_t count) {
-    int64_t cols = tile_.nv * lanes_;
-    int64_t full = s_.n / cols * cols;
-    std::vector<unsigned> widths(size_t(tile_.nv), lanes_);
-    e_.loop(0, full, cols, [&](Value* n0) { tiles_down(m0, count, n0, widths); });
-    if (s_.n > full) {
-      std::vector<unsigned> rest;
-      for (int64_t left = s_.n - full; left > 0; left -= lanes_) rest.push_back(unsigned(std::min<int64_t>(left, lanes_)));
-      tiles_down(m0, count, e_.idx(full), rest);
+    int64_t chunk = std::max<int64_t>(1, 256 * 1024 / std::max<int64_t>(per_row, 1) / tile_.mr);
+    int64_t full = s_.m / tile_.mr;  // tiles of mr rows
+    Value* full_end = min(t1, e_.idx(full));
+    e_.loop(t0, full_end, chunk, [&](Value* c0) {
+      Value* c1 = min(b_.CreateAdd(c0, e_.idx(chunk)), full_end);
+      columns([&](Value* n0, const std::vector<unsigned>& widths) {
+        e_.loop(c0, c1, 1, [&](Value* t) { tile(b_.CreateMul(t, e_.idx(tile_.mr)), tile_.mr, n0, widths); });
+      });
+    });
+    if (s_.m % tile_.mr != 0) {
+      e_.if_then(b_.CreateICmpSGT(t1, e_.idx(full)), [&] {
+        columns([&](Value* n0, const std::vector<unsigned>& widths) {
+          tile(e_.idx(full * tile_.mr), s_.m % tile_.mr, n0, widths);
+        });
+      });
     }
   }
 
-  void tiles_down(Value* m0, int64_t count, Value* n0, const std::vector<unsigned>& widths) {
-    int64_t full = count / tile_.mr * tile_.mr;
-    e_.loop(0, full, tile_.mr, [&](Value* dm) { tile(b_.CreateAdd(m0, dm), tile_.mr, n0, widths); });
-    if (count > full) tile(b_.CreateAdd(m0, e_.idx(full)), count - full, n0, widths);
+  int64_t row_tiles() const { return (s_.m + tile_.mr - 1) / tile_.mr; }
+
+ private:
+  Value* min(Value* a, Value* b) { return b_.CreateSelect(b_.CreateICmpSLT(a, b), a, b); }
+
+  // f(n0, widths) for each column tile: nv full vectors, then the narrower rest.
+  void columns(const std::function<void(Value*, const std::vector<unsigned>&)>& f) {
+    int64_t cols = tile_.nv * lanes_;
+    int64_t full = s_.n / cols * cols;
+    std::vector<unsigned> widths(size_t(tile_.nv), lanes_);
+    e_.loop(0, full, cols, [&](Value* n0) { f(n0, widths); });
+    if (s_.n > full) {
+      std::vector<unsigned> rest;
+      for (int64_t left = s_.n - full; left > 0; left -= lanes_) rest.push_back(unsigned(std::min<int64_t>(left, lanes_)));
+      f(e_.idx(full), rest);
+    }
   }
 
   Value* a_elem(Value* m, Value* k) {
@@ -154,8 +165,15 @@ int64_t gemm_scratch_bytes(const GemmShape& s) {
   return s.tb ? s.k * s.n * int64_t(ir::dtype_size(s.dtype)) : 0;
 }
 
-void emit_gemm(Emitter& e, const GemmShape& s, Value* c, Value* a, Value* b, Value* scratch, const GemmEpilogue& ep) {
-  GemmEmitter(e, s, c, a, b, scratch, ep).emit();
+void emit_gemm(Emitter& e, const GemmShape& s, Value* c, Value* a, Value* b, Value* scratch, const GemmEpilogue& ep,
+               Value* tile_begin, Value* tile_end) {
+  GemmEmitter g(e, s, c, a, b, scratch, ep);
+  g.emit(tile_begin ? tile_begin : e.idx(0), tile_end ? tile_end : e.idx(g.row_tiles()));
+}
+
+int64_t gemm_row_tiles(Emitter& e, const GemmShape& s) {
+  return (s.m + choose_tile(s, e.width(s.dtype), e.target().vector_registers).mr - 1) /
+         choose_tile(s, e.width(s.dtype), e.target().vector_registers).mr;
 }
 
 GemmShape matmul_shape(const ir::Type& a, const ir::Type& b, bool ta, bool tb) {
@@ -173,7 +191,8 @@ int64_t matmul_scratch_bytes(const ir::Type& a, const ir::Type& b, bool ta, bool
 
 void emit_matmul(Kernel& k) {
   GemmShape s = matmul_shape(k.in[0].type, k.in[1].type, k.node.attrs.b("transpose_a"), k.node.attrs.b("transpose_b"));
-  emit_gemm(k.e, s, k.out[0].ptr, k.in[0].ptr, k.in[1].ptr, k.scratch);
+  k.units = gemm_row_tiles(k.e, s);
+  emit_gemm(k.e, s, k.out[0].ptr, k.in[0].ptr, k.in[1].ptr, k.scratch, {}, k.begin, k.end);
 }
 
 }  // namespace minigrad::jit

@@ -42,8 +42,11 @@ int64_t gemm_scratch_bytes(const GemmShape& s);
 GemmShape matmul_shape(const ir::Type& a, const ir::Type& b, bool transpose_a, bool transpose_b);
 
 // Emits the GEMM into the current function; c, a, b and scratch are pointers (c
-// unused when an epilogue stores).
+// unused when an epilogue stores). With tile_begin and tile_end (i64), only the
+// rows of C in row tiles [tile_begin, tile_end) of gemm_row_tiles() (a slice of
+// the work for one thread; slices write disjoint rows).
 void emit_gemm(Emitter& e, const GemmShape& s, llvm::Value* c, llvm::Value* a, llvm::Value* b, llvm::Value* scratch,
-               const GemmEpilogue& epilogue = {});
+               const GemmEpilogue& epilogue = {}, llvm::Value* tile_begin = nullptr, llvm::Value* tile_end = nullptr);
+int64_t gemm_row_tiles(Emitter& e, const GemmShape& s);
 
 }  // namespace minigrad::jit

@@ -175,6 +175,7 @@ llvm::orc::SymbolMap JitSession::host_symbols() {
     map[jit_->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
   };
   add(kClockSymbol, reinterpret_cast<void*>(&mg_clock_ns));
+  add(kParallelSymbol, reinterpret_cast<void*>(&mg_parallel_for));
   return map;
 }
 

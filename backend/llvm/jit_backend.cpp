@@ -11,6 +11,7 @@
 #include "backend/llvm/codegen.h"
 #include "backend/llvm/jit.h"
 #include "backend/llvm/run_context.h"
+#include "backend/llvm/thread_pool.h"
 #include "ir/error.h"
 #include "ir/verifier.h"
 
@@ -60,9 +61,10 @@ struct FreeArena {
 
 class JitExecutable final : public Executable {
  public:
-  JitExecutable(std::shared_ptr<JitSession> session, const ir::Module& m, const ir::Function& f, StateStore& state,
-                const jit::CodegenOptions& options)
-      : session_(std::move(session)), name_(f.name()) {
+  JitExecutable(std::shared_ptr<JitSession> session, std::shared_ptr<jit::ThreadPool> pool, const ir::Module& m,
+                const ir::Function& f, StateStore& state, const jit::CodegenOptions& options)
+      : session_(std::move(session)), pool_(std::move(pool)), name_(f.name()) {
+    context_.pool = pool_.get();
     auto t0 = std::chrono::steady_clock::now();
     ir::verify(f, &m);
     check_state(f, state);
@@ -112,6 +114,7 @@ class JitExecutable final : public Executable {
  private:
   using Entry = int32_t (*)(void* const*, void* const*, void* const*, void*, jit::RunContext*);
   std::shared_ptr<JitSession> session_;
+  std::shared_ptr<jit::ThreadPool> pool_;
   std::string name_;
   llvm::orc::JITDylib* dylib_ = nullptr;
   Entry entry_ = nullptr;
@@ -135,13 +138,15 @@ class JitBackend final : public Backend {
     if (!session_) session_ = std::make_shared<JitSession>(jit::JitOptions{options_.cache_dir});
     jit::CodegenOptions codegen;
     codegen.profile = options_.profile;
-    codegen.threads = options_.threads;
-    return std::make_unique<JitExecutable>(session_, m, *f, state, codegen);
+    codegen.threads = std::max(1, options_.threads);
+    if (codegen.threads > 1 && !pool_) pool_ = std::make_shared<jit::ThreadPool>(codegen.threads);
+    return std::make_unique<JitExecutable>(session_, pool_, m, *f, state, codegen);
   }
 
  private:
   JitBackendOptions options_;
   std::shared_ptr<JitSession> session_;
+  std::shared_ptr<jit::ThreadPool> pool_;  // shared by the executables; one runs at a time
 };
 
 }  // namespace

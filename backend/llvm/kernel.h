@@ -59,6 +59,11 @@ struct Kernel {
   llvm::Value* scratch = nullptr;  // scratch_bytes(node) bytes, 64-byte aligned
   llvm::Value* err = nullptr;      // i64[3]: site, a, b
   ErrorSites* sites = nullptr;
+  // A kernel that can be split across threads sets `units`, the number of
+  // independent slices of its work (row tiles, feature blocks, ...), and, when
+  // begin and end (i64) are given, does only slices [begin, end).
+  llvm::Value *begin = nullptr, *end = nullptr;
+  int64_t units = 0;
 
   ir::DType dtype(size_t operand) const { return in[operand].type.dtype; }
   const ir::Shape& shape(size_t operand) const { return in[operand].type.shape; }

@@ -70,26 +70,21 @@ void walk_level(Emitter& e, const LoopNest& nest, unsigned width, const NestBody
     }
     return off;
   };
-  if (level < last || begin) {
-    // An outer axis, or the innermost one split by a range: one point per iteration
-    // unless this is the innermost axis (then vectors over the range).
+  if (level < last) {
     llvm::Value* lo = begin ? begin : e.idx(0);
     llvm::Value* hi = end ? end : e.idx(nest.extent[level]);
-    if (level < last) {
-      e.loop(lo, hi, 1, [&](llvm::Value* i) { walk_level(e, nest, width, body, level + 1, offsets_at(i), nullptr, nullptr); });
-      return;
-    }
-    // Innermost axis over a computed range: full vectors, then single points.
-    llvm::Value* count = b.CreateSub(hi, lo);
-    llvm::Value* full = b.CreateAdd(lo, b.CreateMul(b.CreateSDiv(count, e.idx(width)), e.idx(width)));
-    e.loop(lo, full, width, [&](llvm::Value* i) { body(offsets_at(i), width); });
-    e.loop(full, hi, 1, [&](llvm::Value* i) { body(offsets_at(i), 1); });
+    e.loop(lo, hi, 1, [&](llvm::Value* i) { walk_level(e, nest, width, body, level + 1, offsets_at(i), nullptr, nullptr); });
     return;
   }
-  e.vector_loop(nest.extent[level], width, [&](llvm::Value* i, unsigned lanes) { body(offsets_at(i), lanes); });
+  e.vector_loop_range(nest.extent[level], width, begin, end,
+                      [&](llvm::Value* i, unsigned lanes) { body(offsets_at(i), lanes); });
 }
 
 }  // namespace
+
+int64_t nest_units(const LoopNest& nest, unsigned width) {
+  return nest.extent.size() == 1 ? (nest.extent[0] + width - 1) / width : nest.extent[0];
+}
 
 void walk_nest(Emitter& e, const LoopNest& nest, unsigned width, const NestBody& body, llvm::Value* outer_begin,
                llvm::Value* outer_end) {

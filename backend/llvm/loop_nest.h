@@ -31,7 +31,9 @@ LoopNest make_loop_nest(const std::vector<int64_t>& extents, const std::vector<s
 
 // Walks the nest: body(offsets, lanes) with offsets[a] the element offset (i64) of
 // access a at the first of `lanes` consecutive points of the innermost axis.
-// `outer` optionally restricts the outermost axis to [begin, end).
+// nest_units() slices of the work can be walked alone: [begin, end) restricts the
+// outermost axis, or the vectors of a nest of one axis.
+int64_t nest_units(const LoopNest& nest, unsigned width);
 using NestBody = std::function<void(const Values& offsets, unsigned lanes)>;
 void walk_nest(Emitter& e, const LoopNest& nest, unsigned width, const NestBody& body,
                llvm::Value* outer_begin = nullptr, llvm::Value* outer_end = nullptr);
