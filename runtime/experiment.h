@@ -61,6 +61,9 @@ ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t 
 
 // A Program for the config and data, its state initialised from config.seed.
 std::unique_ptr<Program> make_program(const RunConfig& config, const Dataset& data);
+// The same for a data shape without data (first_batch: the specialisation traced first).
+std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_features, int64_t num_classes,
+                                      int64_t first_batch);
 
 TrainOptions train_options(const RunConfig& config);
 
