@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   minigrad::tools::add_train_command(app);
   minigrad::tools::add_dump_ir_command(app);
+  minigrad::tools::add_eval_command(app);
+  minigrad::tools::add_predict_command(app);
+  minigrad::tools::add_sweep_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
