@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 
@@ -58,6 +60,21 @@ std::string terminal_for(const std::filesystem::path& path, size_t panels) {
   return fmt::format("{} size 1000,{}", cairo ? "pngcairo" : "png", height);
 }
 
+// Whole-number ticks at a round step (1, 2, 5, 10, 20, 50, ...) giving at most about
+// ten ticks, when every x is a whole number (epochs); "" lets gnuplot choose.
+std::string integer_xtics(const std::vector<Panel>& panels) {
+  double max_x = 0;
+  for (const Panel& p : panels)
+    for (const Series& s : p.series)
+      for (auto [x, y] : s.points) {
+        if (x != std::floor(x)) return "";
+        max_x = std::max(max_x, x);
+      }
+  double step = 1;
+  for (int i = 0; max_x / step > 10; ++i) step *= i % 3 == 1 ? 2.5 : 2;  // 1 2 5 10 20 50 100 ...
+  return fmt::format("set xtics {}\nset format x '%.0f'\n", step);
+}
+
 }  // namespace
 
 void check_plot_path(const std::filesystem::path& path) {
@@ -75,6 +92,7 @@ std::string plot_script(const std::vector<Panel>& panels, const std::string& tit
       s += "EOD\n";
     }
   s += fmt::format("set multiplot layout {},1 title {} font ',13'\n", panels.size(), quoted(label_text(title)));
+  s += integer_xtics(panels);
   s += "set grid\nset key outside right top Left reverse samplen 2\nset rmargin at screen 0.72\nset lmargin at screen 0.08\n";
   for (size_t p = 0; p < panels.size(); ++p) {
     const Panel& panel = panels[p];

@@ -4,8 +4,8 @@
 // (runtime/checkpoint.h) and of `minigradc train --json`, so a run reads the same
 // wherever it is written down. Model parameters are the object "set".
 //
-// A field added to RunConfig is added to the table in run_config_json.cpp; the
-// round-trip test (tests/runtime/run_config_json_test.cpp) fails until it is.
+// A field added to RunConfig needs a line in the table of run_config_json.cpp (and
+// in the round-trip test, tests/runtime/run_config_json_test.cpp).
 #pragma once
 
 #include <string>

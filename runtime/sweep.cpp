@@ -202,7 +202,9 @@ SweepPlan read_sweep(const std::filesystem::path& file, const json& overrides) {
   if (plan.runs.empty()) fail("{}: no runs: add a [grid] or [[runs]]", where);
   std::vector<std::pair<std::string, json>> extra;
   for (const auto& [k, v] : overrides.items()) extra.emplace_back(k, v);
-  for (SweepRun& run : plan.runs) apply_json(run.config, settings(extra), "override");
+  json extra_settings = settings(extra);
+  for (SweepRun& run : plan.runs) apply_json(run.config, extra_settings, "override");
+  plan.base.merge_patch(extra_settings);
   return plan;
 }
 
