@@ -93,7 +93,7 @@ void check_tensor(const StTensor& t, const ir::StateDecl& s, const Layout& l, co
   bool ok = is_float ? (t.dtype == StDType::F32 || t.dtype == StDType::F64)
                      : (t.dtype == StDType::I64 || t.dtype == StDType::I32);
   if (!ok)
-    fail("{}: tensor '{}' is {}, expected {} (a {} type)", file, s.name, st_dtype_name(t.dtype), expected(s, l),
+    fail("{}: tensor '{}' is {}, expected {} ({} is read here)", file, s.name, st_dtype_name(t.dtype), expected(s, l),
          is_float ? "F32 or F64" : "I64 or I32");
   if (t.shape != l.shape(s))
     fail("{}: tensor '{}' has shape {}, expected {}", file, s.name, st_shape_string(t.shape), expected(s, l));

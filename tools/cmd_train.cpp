@@ -1,5 +1,6 @@
 // minigradc train MODEL --data DIR [flags]: trains and reports every epoch; saves,
 // starts from or resumes checkpoints; writes metrics and a plot of the curves.
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -32,7 +33,17 @@ runtime::RunConfig resolve_config(const TrainFlags& f, const CLI::App* cmd) {
   return c;
 }
 
+// An output's directory must exist before training, not only when it is written.
+void check_directory(const std::string& path, const char* flag) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (!path.empty() && !dir.empty() && !std::filesystem::is_directory(dir))
+    fail("{} {}: directory {} does not exist", flag, path, dir.string());
+}
+
 void check_outputs(const TrainFlags& f) {
+  check_directory(f.save, "--save");
+  check_directory(f.metrics, "--metrics");
+  check_directory(f.plot, "--plot");
   if (!f.metrics.empty()) runtime::check_metrics_path(f.metrics);
   if (!f.plot.empty()) runtime::check_plot_path(f.plot);
   if (f.save_every > 0 && f.save.empty()) fail("--save-every needs --save CKPT");
