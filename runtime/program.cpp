@@ -38,6 +38,12 @@ Program::Specialisation& Program::get(int64_t batch) {
   return cache_.emplace(batch, std::move(s)).first->second;
 }
 
+std::vector<int64_t> Program::batch_sizes() const {
+  std::vector<int64_t> sizes;
+  for (const auto& [batch, s] : cache_) sizes.push_back(batch);
+  return sizes;
+}
+
 void Program::init_state(uint64_t seed) { runtime::init_state(get(options_.batch).module, state_, seed); }
 
 Program::Result Program::train_step(const TensorView& x, const TensorView& y) {

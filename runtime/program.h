@@ -55,6 +55,8 @@ class Program {
   // The module for batch size `batch`: as traced, or after the pipeline.
   ir::Module traced(int64_t batch);
   const ir::Module& compiled_module(int64_t batch) { return get(batch).module; }
+  // The batch sizes compiled so far.
+  std::vector<int64_t> batch_sizes() const;
 
  private:
   struct Specialisation {
