@@ -37,10 +37,11 @@ std::string bar_text(int64_t done, int64_t total, double steps_per_second, doubl
   return fmt::format("[{}] {:>{}}/{}  {:.0f} steps/s  ETA {}", bar, done, digits, total, steps_per_second, eta);
 }
 
-Progress::Progress(ProgressMode mode, int first_epoch, int last_epoch, std::FILE* out)
-    : mode_(mode), current_(first_epoch), last_(last_epoch), out_(out), start_(Clock::now()), last_draw_() {}
+Progress::Progress(ProgressMode mode, int first_epoch, int last_epoch, std::FILE* out, bool epoch_lines)
+    : mode_(mode), current_(first_epoch), last_(last_epoch), out_(out), start_(), last_draw_(),
+      epoch_lines_(epoch_lines) {}
 
-void Progress::clear_bar() {
+void Progress::clear() {
   if (!bar_shown_) return;
   fmt::print(out_, "\r\033[K");
   bar_shown_ = false;
@@ -49,6 +50,7 @@ void Progress::clear_bar() {
 void Progress::step(int64_t done, int64_t total) {
   if (mode_ != ProgressMode::Bar) return;
   Clock::time_point now = Clock::now();
+  if (!started_) start_ = now, started_ = true;  // the rate counts training, not loading and compiling
   if (done < total && now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
   double elapsed = std::chrono::duration<double>(now - start_).count();
@@ -64,14 +66,14 @@ void Progress::step(int64_t done, int64_t total) {
 void Progress::epoch(const EpochStats& s) {
   steps_done_ += s.steps;
   current_ = s.epoch + 1;
-  if (mode_ == ProgressMode::Quiet) return;
-  clear_bar();
+  if (mode_ == ProgressMode::Quiet || !epoch_lines_) return;
+  clear();
   fmt::print(out_, "{}\n", epoch_line(s, last_));
   std::fflush(out_);
 }
 
 void Progress::print(const std::string& line) {
-  clear_bar();
+  clear();
   fmt::print(out_, "{}\n", line);
   std::fflush(out_);
 }

@@ -29,16 +29,18 @@ std::string format_duration(double seconds);
 
 class Progress {
  public:
-  // Epochs first_epoch..last_epoch will be trained (1-based, inclusive).
-  Progress(ProgressMode mode, int first_epoch, int last_epoch, std::FILE* out = stdout);
+  // Epochs first_epoch..last_epoch will be trained (1-based, inclusive); without
+  // `epoch_lines` the bar alone shows them (a sweep prints one line per run instead).
+  Progress(ProgressMode mode, int first_epoch, int last_epoch, std::FILE* out = stdout, bool epoch_lines = true);
   void step(int64_t done, int64_t total);  // after each training step
   void epoch(const EpochStats& s);         // after each epoch
   // A line of text that does not garble the bar.
   void print(const std::string& line);
+  // Removes the bar from the terminal.
+  void clear();
 
  private:
   using Clock = std::chrono::steady_clock;
-  void clear_bar();
 
   ProgressMode mode_;
   int current_, last_;
@@ -46,6 +48,8 @@ class Progress {
   Clock::time_point start_, last_draw_;
   int64_t steps_done_ = 0;        // over the whole run, finished epochs
   bool bar_shown_ = false;
+  bool started_ = false;
+  bool epoch_lines_ = true;
 };
 
 }  // namespace minigrad::runtime

@@ -28,10 +28,11 @@ SweepResult run_one(const SweepRun& run, size_t index, const SweepOptions& o, st
   try {
     Session s = start_session(run.config);
     TrainOptions hooks;
-    hooks.on_step = [&](int64_t done, int64_t total) {
-      std::lock_guard<std::mutex> g(lock);
-      if (o.on_step) o.on_step(index, done, total);
-    };
+    if (o.on_step)
+      hooks.on_step = [&](int64_t done, int64_t total) {
+        std::lock_guard<std::mutex> g(lock);
+        o.on_step(index, done, total);
+      };
     train_session(s, [&](const EpochStats& e) {
       std::lock_guard<std::mutex> g(lock);
       if (o.on_epoch) o.on_epoch(index, e);

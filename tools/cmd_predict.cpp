@@ -26,6 +26,9 @@ struct PredictFlags {
 
 Buffer read_input(const PredictFlags& f, const runtime::CheckpointInfo& info) {
   Buffer x = runtime::to_buffer(runtime::read_npy(f.input, {2}), ir::DType::F32, f.input);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    if (!std::isfinite(x.as<float>()[i]))
+      fail("{}: row {} holds {}: every feature must be a finite number", f.input, i / x.type().shape[1], x.as<float>()[i]);
   if (!info.preprocessing) return x;
   if (x.type().shape[1] != info.preprocessing->in_features)
     fail("{}: {} features per row, but {} was trained on {}", f.input, x.type().shape[1], f.load,

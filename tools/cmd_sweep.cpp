@@ -55,19 +55,24 @@ void run_sweep_command(const SweepFlags& f) {
     return;
   }
   std::string out = f.output.empty() ? "results/" + plan.name : f.output;
-  runtime::ProgressMode mode = runtime::progress_mode(stdout, f.quiet || f.jobs > 1);
-  std::unique_ptr<runtime::Progress> bar;
+  bool lines = f.jobs == 1 && !f.quiet;  // one run at a time: its name, then its bar on a terminal
+  bool bar = lines && runtime::progress_mode(stdout, false) == runtime::ProgressMode::Bar;
+  std::unique_ptr<runtime::Progress> progress;
   runtime::SweepOptions o;
   o.jobs = f.jobs;
   o.on_start = [&](size_t i) {
-    if (f.jobs == 1 && !f.quiet) fmt::print("{}\n", name(i)), std::fflush(stdout);
-    bar = std::make_unique<runtime::Progress>(mode == runtime::ProgressMode::Bar ? mode : runtime::ProgressMode::Quiet,
-                                              1, plan.runs[i].config.epochs);
+    if (lines) fmt::print("{}\n", name(i)), std::fflush(stdout);
+    if (bar)
+      progress = std::make_unique<runtime::Progress>(runtime::ProgressMode::Bar, 1, plan.runs[i].config.epochs, stdout,
+                                                     /*epoch_lines=*/false);
   };
-  o.on_step = [&](size_t, int64_t done, int64_t total) { bar->step(done, total); };
-  o.on_epoch = [&](size_t, const runtime::EpochStats& e) { bar->epoch(e); };
+  if (bar) {
+    o.on_step = [&](size_t, int64_t done, int64_t total) { progress->step(done, total); };
+    o.on_epoch = [&](size_t, const runtime::EpochStats& e) { progress->epoch(e); };
+  }
   o.on_done = [&](size_t i, const runtime::SweepResult& r) {
-    fmt::print("{} {}\n", f.jobs == 1 && !f.quiet ? "  ->" : name(i) + ":", outcome(r));
+    if (progress) progress->clear();
+    fmt::print("{} {}\n", lines ? "  ->" : name(i) + ":", outcome(r));
     std::fflush(stdout);
   };
   auto t0 = std::chrono::steady_clock::now();

@@ -45,8 +45,10 @@ expect_fail "--data is required" "$MINIGRADC" eval --load "$TMP/m.safetensors"
 expect_fail "--pca 8 differs" "$MINIGRADC" eval --data "$D" --load "$TMP/m.safetensors" --pca 8
 expect_fail "--split" "$MINIGRADC" eval --data "$D" --load "$TMP/m.safetensors" --split valid
 expect_fail "expected a .npy or .csv" "$MINIGRADC" predict --load "$TMP/m.safetensors" --input "$D/x.npy" --output p.txt
-"$PYTHON" -c "import numpy as np; np.save('$TMP/narrow.npy', np.zeros((3, 5), np.float32)); np.save('$TMP/flat.npy', np.zeros(5))"
+"$PYTHON" -c "import numpy as np; np.save('$TMP/narrow.npy', np.zeros((3, 5), np.float32)); np.save('$TMP/flat.npy', np.zeros(5))
+x = np.zeros((3, 784), np.float32); x[2, 7] = np.nan; np.save('$TMP/nan.npy', x)"
 expect_fail "5 features per row, but" "$MINIGRADC" predict --load "$TMP/m.safetensors" --input "$TMP/narrow.npy" --output "$TMP/p.npy"
+expect_fail "nan.npy: row 2 holds nan" "$MINIGRADC" predict --load "$TMP/m.safetensors" --input "$TMP/nan.npy" --output "$TMP/p.npy"
 expect_fail "rank" "$MINIGRADC" predict --load "$TMP/m.safetensors" --input "$TMP/flat.npy" --output "$TMP/p.npy"
 expect_fail "--input is required" "$MINIGRADC" predict --load "$TMP/m.safetensors" --output "$TMP/p.npy"
 $ST torch-write "$TMP/t.safetensors" "$D/x.npy" "$TMP/tp.npy" >/dev/null
