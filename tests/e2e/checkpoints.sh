@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/product_lib.sh"
 D="$TMP/d"; small_data "$D"
-T="$MINIGRADC train mlp --data $D --pca 32 --batch-size 50 --set width=48 --set dropout=0.3"
+T="$MINIGRADC train mlp --data $D --pca 32 --batch-size 50 --set width=48 --set dropout=0.3 --backend interp"
 
 # Save, metrics, plot.
 expect_ok $T --epochs 3 --save "$TMP/full.safetensors" --metrics "$TMP/m.csv" --plot "$TMP/curves.png"

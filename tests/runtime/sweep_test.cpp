@@ -132,7 +132,7 @@ activation = ["relu", "swish", "sigmoid"]
 TEST(Sweep, ParallelRunsEqualSequentialRuns) {
   TempDir dir;
   testing::write_blobs(dir.path());
-  SweepPlan p = plan_of(dir, "[base]\nmodel = 'mlp'\ndata = '.'\nepochs = 2\nwidth = 8\ndropout = 0.2\n"
+  SweepPlan p = plan_of(dir, "[base]\nmodel = 'mlp'\nbackend = 'interp'\ndata = '.'\nepochs = 2\nwidth = 8\ndropout = 0.2\n"
                              "[grid]\nbatch_size = [8, 16, 32]\n");
   std::vector<SweepResult> one = run_sweep(p, {});
   SweepOptions two;
