@@ -1,10 +1,10 @@
 // minigradc eval MODEL --data DIR --load CKPT: a saved model on a split of the data:
 // loss, accuracy, confusion matrix and inference time, as text or JSON.
-#include <chrono>
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "runtime/inference.h"
 #include "runtime/session.h"
 #include "tools/checkpoint_flags.h"
 #include "tools/commands.h"
@@ -19,29 +19,7 @@ struct EvalFlags {
   bool json = false;
 };
 
-struct Evaluation {
-  runtime::EvalResult result;
-  std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]
-  double seconds = 0;
-};
-
-Evaluation evaluate_split(runtime::Program& program, const runtime::Split& split, int64_t batch, int64_t classes) {
-  runtime::evaluate(program, split, batch);  // compiles every batch size used, so the timed pass runs only
-  Buffer logits;
-  auto t0 = std::chrono::steady_clock::now();
-  Evaluation e{runtime::evaluate(program, split, batch, &logits), {}, 0};
-  e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  e.confusion.assign(static_cast<size_t>(classes), std::vector<int64_t>(static_cast<size_t>(classes), 0));
-  const float* z = logits.as<float>();
-  for (int64_t i = 0; i < split.rows(); ++i) {
-    const float* row = z + i * classes;
-    int64_t best = std::max_element(row, row + classes) - row;
-    ++e.confusion[static_cast<size_t>(split.y[static_cast<size_t>(i)])][static_cast<size_t>(best)];
-  }
-  return e;
-}
-
-void print_text(const Evaluation& e, const std::string& split, const std::string& ckpt) {
+void print_text(const runtime::Evaluation& e, const std::string& split, const std::string& ckpt) {
   const auto& r = e.result;
   fmt::print("{} on the {} split ({} rows): loss {:.4f}, accuracy {:.2f}%, inference {:.4f} s ({:.0f} rows/s)\n", ckpt,
              split, r.rows, r.loss, 100 * r.accuracy, e.seconds, static_cast<double>(r.rows) / std::max(e.seconds, 1e-9));
@@ -61,7 +39,7 @@ void run_eval(const EvalFlags& f, const CLI::App* cmd) {
   c.batch = c.eval_batch;  // the first specialisation is the evaluation's
   runtime::Session s = runtime::start_session(c, {f.load, {}});
   const runtime::Split& split = f.split == "train" ? s.data.data.train : s.data.data.test;
-  Evaluation e = evaluate_split(*s.program, split, c.eval_batch, s.data.data.num_classes);
+  runtime::Evaluation e = runtime::evaluate_split(*s.program, split, c.eval_batch);
   if (!f.json) return print_text(e, f.split, f.load);
   nlohmann::json j{{"checkpoint", f.load}, {"split", f.split},         {"rows", e.result.rows},
                    {"loss", e.result.loss}, {"accuracy", e.result.accuracy}, {"inference_seconds", e.seconds},
