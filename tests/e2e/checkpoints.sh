@@ -16,6 +16,11 @@ check "metrics CSV has a header and 3 epochs" test "$(wc -l <"$TMP/m.csv")" -eq 
 check "checkpoint and training state written" test -s "$TMP/full.safetensors" -a -s "$TMP/full.train.safetensors"
 check "the plot is a PNG" "$PYTHON" -c "import sys; sys.exit(open('$TMP/curves.png','rb').read(8) != b'\x89PNG\r\n\x1a\n')"
 
+expect_ok $T --epochs 3 --eval-every 2 --metrics "$TMP/every.csv" --quiet
+check "--eval-every 2 evaluates epochs 2 and 3 only" "$PYTHON" -c "
+rows = [l.split(',') for l in open('$TMP/every.csv').read().split()[1:]]
+assert [r[3] != '' for r in rows] == [False, True, True], rows"
+
 # Resume: 1 epoch, then on to 3, equals 3 at once, bit for bit; metrics hold all epochs.
 expect_ok $T --epochs 1 --save "$TMP/part.safetensors" --quiet
 check "--quiet prints only the summary" test "$(printf '%s\n' "$OUT" | grep -c .)" -eq 2
