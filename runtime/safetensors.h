@@ -38,7 +38,7 @@ struct StTensor {
 };
 
 struct SafeTensors {
-  std::vector<StTensor> tensors;                 // in file order
+  std::vector<StTensor> tensors;                 // written in this order; read back sorted by name
   std::map<std::string, std::string> metadata;   // "__metadata__"
 
   const StTensor* find(const std::string& name) const;

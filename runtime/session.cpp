@@ -71,10 +71,10 @@ Session start_session(const RunConfig& config, const StartFrom& from) {
   return s;
 }
 
-std::vector<EpochStats> train_session(Session& s, const EpochCallback& on_epoch, const TrainOptions& hooks) {
+std::vector<EpochStats> train_session(Session& s, const EpochCallback& on_epoch, const StepCallback& on_step) {
   TrainOptions t = train_options(s.config);
   t.start_epoch = s.epochs_done();
-  t.on_step = hooks.on_step;
+  t.on_step = on_step;
   return train(*s.program, s.data.data, t, [&](const EpochStats& st) {
     s.history.push_back(st);
     if (on_epoch) on_epoch(st);

@@ -27,16 +27,16 @@ SweepResult run_one(const SweepRun& run, size_t index, const SweepOptions& o, st
   SweepResult r;
   try {
     Session s = start_session(run.config);
-    TrainOptions hooks;
+    StepCallback on_step;
     if (o.on_step)
-      hooks.on_step = [&](int64_t done, int64_t total) {
+      on_step = [&](int64_t done, int64_t total) {
         std::lock_guard<std::mutex> g(lock);
         o.on_step(index, done, total);
       };
     train_session(s, [&](const EpochStats& e) {
       std::lock_guard<std::mutex> g(lock);
       if (o.on_epoch) o.on_epoch(index, e);
-    }, hooks);
+    }, on_step);
     r.history = s.history;
     r.summary = summarize(r.history);
     r.ok = true;

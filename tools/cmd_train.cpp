@@ -82,13 +82,11 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   bool quiet = f.quiet || f.json;
   if (!quiet) print_header(s);
   runtime::Progress progress(runtime::progress_mode(stdout, quiet), s.epochs_done() + 1, c.epochs);
-  runtime::TrainOptions hooks;
-  hooks.on_step = [&](int64_t done, int64_t total) { progress.step(done, total); };
   runtime::train_session(s, [&](const runtime::EpochStats& e) {
     progress.epoch(e);
     if (!f.metrics.empty()) runtime::write_metrics(f.metrics, s.history);
     if (f.save_every > 0 && e.epoch % f.save_every == 0 && e.epoch < c.epochs) runtime::save_session(s, f.save);
-  }, hooks);
+  }, [&](int64_t done, int64_t total) { progress.step(done, total); });
   if (!f.save.empty()) runtime::save_session(s, f.save);
   if (!f.metrics.empty()) runtime::write_metrics(f.metrics, s.history);
   if (!f.plot.empty()) runtime::plot(f.plot, c.model, runtime::training_panels({{c.model, s.history}}));
