@@ -50,6 +50,7 @@ std::unique_ptr<Program> make_program(const RunConfig& config, const Dataset& da
   opts.num_classes = data.num_classes;
   opts.batch = std::min<int64_t>(config.batch, data.train.rows());
   opts.backend = config.backend;
+  opts.pipeline = config.pipeline;
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
   program->init_state(config.seed);
   return program;

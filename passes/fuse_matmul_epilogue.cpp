@@ -1,0 +1,88 @@
+// Matmul epilogue fusion; see fuse_matmul_epilogue.h.
+#include "passes/fuse_matmul_epilogue.h"
+
+#include <algorithm>
+
+#include "passes/fusion.h"
+
+namespace minigrad::passes {
+namespace {
+
+class EpilogueFuser {
+ public:
+  EpilogueFuser(ir::Function& f, std::vector<std::string>& notes)
+      : f_(f), part_(f), defs_(def_index(f)), claimed_(f.size(), false), notes_(notes) {}
+
+  std::vector<FusionGroup> run() {
+    std::vector<FusionGroup> groups;
+    for (size_t i = 0; i < f_.size(); ++i)
+      if (f_.node(i).op == ir::Op::Matmul) grow(i, groups);
+    return groups;
+  }
+
+ private:
+  void grow(size_t mm, std::vector<FusionGroup>& groups) {
+    const ir::Node& m = f_.node(mm);
+    if (m.operands[0] == m.operands[1]) {
+      notes_.push_back(fmt::format("{}: its operands are one value", describe(f_, m)));
+      return;
+    }
+    const ir::Shape& s = f_.type(m.result()).shape;
+    std::vector<size_t> members{mm};
+    for (size_t i = mm + 1; i < f_.size(); ++i) {
+      const ir::Node& n = f_.node(i);
+      if (claimed_[i] || !is_loop_node(f_, n) || f_.type(n.result()).shape != s || !uses_group(n, mm)) continue;
+      if (std::find(n.operands.begin(), n.operands.end(), m.operands[0]) != n.operands.end() ||
+          std::find(n.operands.begin(), n.operands.end(), m.operands[1]) != n.operands.end()) {
+        notes_.push_back(fmt::format("{} stays out of {}: it reads an operand of the matmul", describe(f_, n),
+                                     describe(f_, m)));
+        continue;
+      }
+      if (!part_.merge(mm, i)) {
+        notes_.push_back(fmt::format("{} stays out of {}: the fused node would depend on itself", describe(f_, n),
+                                     describe(f_, m)));
+        continue;
+      }
+      members.push_back(i);
+    }
+    if (members.size() < 2) {
+      notes_.push_back(fmt::format("{}: no elementwise consumer of its shape to fuse", describe(f_, m)));
+      return;
+    }
+    for (size_t i : members) claimed_[i] = true;
+    groups.push_back({members, "matmul", {m.operands[0], m.operands[1]}, {}});
+  }
+
+  bool uses_group(const ir::Node& n, size_t mm) const {
+    for (ir::ValueId v : n.operands) {
+      int d = defs_[static_cast<size_t>(v)];
+      if (d >= 0 && part_.together(static_cast<size_t>(d), mm)) return true;
+    }
+    return false;
+  }
+
+  ir::Function& f_;
+  Partition part_;
+  std::vector<int> defs_;
+  std::vector<bool> claimed_;
+  std::vector<std::string>& notes_;
+};
+
+}  // namespace
+
+bool FuseMatmulEpilogue::run(ir::Module& m) {
+  bool changed = false;
+  for (ir::Function& f : m.funcs) {
+    std::vector<std::string> notes;
+    std::vector<FusionGroup> groups = EpilogueFuser(f, notes).run();
+    for (const std::string& s : notes) note("@{}: not fused: {}", f.name(), s);
+    for (const FusionGroup& g : groups)
+      note("@{}: fused {} with {} epilogue node(s)", f.name(), describe(f, f.node(g.members[0])), g.members.size() - 1);
+    if (groups.empty()) continue;
+    fuse_groups(f, groups);
+    changed = true;
+  }
+  return changed;
+}
+
+}  // namespace minigrad::passes
