@@ -22,6 +22,11 @@ ir::ValueId logits_of(const ir::Function& f, ir::ValueId logp) {
   return -1;
 }
 
+void add_locs(ir::Locs& to, const ir::Locs& from) {
+  for (const ir::SourceLoc& l : from)
+    if (std::find(to.begin(), to.end(), l) == to.end()) to.push_back(l);
+}
+
 // Removes the nodes of `producers` left without a use, last first (the log
 // before its softmax). DCE would remove them later; the fused stage reads better.
 void remove_unused(ir::Function& f, const std::vector<const ir::Node*>& producers) {
@@ -53,12 +58,13 @@ class Fuser {
         continue;
       }
       ir::Builder b = rw_.before(i);
-      ir::Locs locs = n.locs;
       const ir::Node* lp = f.value(n.operands[0]).def;
-      producers_.push_back(lp);
-      if (lp->op == ir::Op::Log) producers_.push_back(f.value(lp->operands[0]).def);
-      for (const ir::SourceLoc& l : lp->locs)
-        if (std::find(locs.begin(), locs.end(), l) == locs.end()) locs.push_back(l);
+      std::vector<const ir::Node*> parts;  // in order: softmax, log; or log_softmax
+      if (lp->op == ir::Op::Log) parts.push_back(f.value(lp->operands[0]).def);
+      parts.push_back(lp);
+      ir::Locs locs;  // the parts' lines, then the nll's
+      for (const ir::Node* p : parts) producers_.push_back(p), add_locs(locs, p->locs);
+      add_locs(locs, n.locs);
       b.set_locs(locs);
       ir::ValueId loss = b.emit1(ir::Op::SoftmaxXent, {x, n.operands[1]}, {{"label_smoothing", n.attrs.f("label_smoothing")}});
       rw_.replace(n, loss);

@@ -8,6 +8,7 @@
 
 #include "ir/error.h"
 #include "ir/verifier.h"
+#include "passes/fusion_contract.h"
 #include "passes/registry.h"
 
 namespace minigrad::passes {
@@ -98,6 +99,7 @@ const std::vector<PassRecord>& PassManager::run(ir::Module& m) {
     r.ran = true;
     try {
       ir::verify(m);
+      check_fusion_contract(m);
     } catch (const Error& e) {
       if (!options_.dump_dir.empty()) write_dump(fmt::format("{:02}-{}.broken.mgir", i + 1, p.name()), ir::print(m));
       throw Error(fmt::format("after pass {}: {}", p.name(), e.what()));
