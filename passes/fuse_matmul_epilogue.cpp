@@ -11,7 +11,7 @@ namespace {
 class EpilogueFuser {
  public:
   EpilogueFuser(ir::Function& f, std::vector<std::string>& notes)
-      : f_(f), part_(f), defs_(def_index(f)), claimed_(f.size(), false), notes_(notes) {}
+      : f_(f), part_(f), defs_(def_index(f)), uses_(users(f)), claimed_(f.size(), false), notes_(notes) {}
 
   std::vector<FusionGroup> run() {
     std::vector<FusionGroup> groups;
@@ -45,12 +45,32 @@ class EpilogueFuser {
       }
       members.push_back(i);
     }
+    add_feeders(mm, members);
     if (members.size() < 2) {
       notes_.push_back(fmt::format("{}: no elementwise consumer of its shape to fuse", describe(f_, m)));
       return;
     }
     for (size_t i : members) claimed_[i] = true;
+    std::sort(members.begin() + 1, members.end());  // the matmul first: nothing in the group feeds it
     groups.push_back({members, "matmul", {m.operands[0], m.operands[1]}, {}});
+  }
+
+  // Elementwise nodes of the product's shape whose every use is in the group (a
+  // sign test the activation's backward reads): computed inside the loop instead
+  // of stored. Not the matmul's own operands: the kernel reads those in its product.
+  void add_feeders(size_t mm, std::vector<size_t>& members) {
+    const ir::Node& m = f_.node(mm);
+    const ir::Shape& s = f_.type(m.result()).shape;
+    for (size_t k = 1; k < members.size(); ++k)
+      for (ir::ValueId v : f_.node(members[k]).operands) {
+        int d = defs_[static_cast<size_t>(v)];
+        if (d < 0 || claimed_[static_cast<size_t>(d)] || part_.together(static_cast<size_t>(d), mm)) continue;
+        const ir::Node& n = f_.node(static_cast<size_t>(d));
+        if (!is_loop_node(f_, n) || f_.type(n.result()).shape != s || v == m.operands[0] || v == m.operands[1]) continue;
+        bool only_group = true;
+        for (size_t u : uses_[static_cast<size_t>(v)]) only_group = only_group && part_.together(u, mm);
+        if (only_group && part_.merge(mm, static_cast<size_t>(d))) members.push_back(static_cast<size_t>(d));
+      }
   }
 
   bool uses_group(const ir::Node& n, size_t mm) const {
@@ -64,6 +84,7 @@ class EpilogueFuser {
   ir::Function& f_;
   Partition part_;
   std::vector<int> defs_;
+  std::vector<std::vector<size_t>> uses_;
   std::vector<bool> claimed_;
   std::vector<std::string>& notes_;
 };

@@ -3,8 +3,9 @@
 // `fused {kind="matmul"}` node, so the product is finished while it is still in
 // registers: y = act(x W + b) is one kernel. Following the matmul in order, every
 // elementwise node (or broadcast_to read) of the product's shape that uses a value
-// of the group joins it; the group's outputs are its values used outside (the
-// product itself too, if something else needs it).
+// of the group joins it, and so do elementwise nodes of that shape used only by
+// the group (the sign test of an activation's backward); the group's outputs are
+// its values used outside (the product itself too, if something else needs it).
 // It applies after autodiff and after the batch-norm and optimiser fusions (which
 // take the nodes they want first), to forward and backward matmuls alike. It does
 // not take nodes of another shape, reductions, fused nodes, or a node that also

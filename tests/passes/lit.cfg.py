@@ -22,4 +22,5 @@ for tool in ("minigrad_opt", "minigradc", "filecheck"):
 config.substitutions.append(("minigrad-opt", lit_config.params["minigrad_opt"]))
 config.substitutions.append(("minigradc", lit_config.params["minigradc"]))
 config.substitutions.append(("FileCheck", lit_config.params["filecheck"]))
-config.environment["MINIGRAD_SOURCE_DIR"] = os.path.dirname(os.path.dirname(config.test_source_root))
+# %{srcroot}: the repository, for the bundled data (data/mnist10k).
+config.substitutions.append(("%{srcroot}", os.path.dirname(os.path.dirname(config.test_source_root))))

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,9 @@ struct ModelCase {
   bool unfused_loss = false;    // log_softmax + nll instead of softmax_xent
   std::string optimizer = "adam";  // adam | adamw | sgd
 };
+
+// GoogleTest prints a case by its label.
+inline void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.label; }
 
 // Traces the case for one batch size and data shape.
 inline ir::Module trace_case(const ModelCase& c, int64_t batch, int64_t features, int64_t classes,
