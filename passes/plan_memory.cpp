@@ -39,7 +39,10 @@ void check_plan(const ir::Function& f, const MemoryPlan& plan) {
       ir::ValueId b = planned[j];
       int64_t ob = plan.offset[static_cast<size_t>(b)];
       const Live &la = live[size_t(a)], &lb = live[size_t(b)];
-      bool together = la.def <= lb.last && lb.def <= la.last;
+      // A result that took a dying operand's bytes in place shares its node with it.
+      bool in_place = plan.reuses.size() == plan.offset.size() &&
+                      (plan.reuses[size_t(b)] == a || plan.reuses[size_t(a)] == b);
+      bool together = la.def <= lb.last && lb.def <= la.last && !in_place;
       bool overlap = oa < ob + bytes(b) && ob < oa + bytes(a);
       if (together && overlap)
         fail("@{}: memory plan: %{} and %{} are live at once but share bytes", f.name(), num[size_t(a)], num[size_t(b)]);
@@ -60,16 +63,26 @@ std::string describe_plan(const ir::Function& f, const MemoryPlan& plan, bool va
   for (ir::ValueId v = 0; v < f.num_values(); ++v) {
     int64_t o = plan.offset[static_cast<size_t>(v)];
     if (o < 0) continue;
-    s += fmt::format("//   %{:<6} {:<16} {:>10} {:>10}  {}..{}\n", num[size_t(v)], ir::to_string(f.type(v)), o,
-                     f.type(v).bytes(), live[size_t(v)].def, live[size_t(v)].last);
+    ir::ValueId r = plan.reuses.empty() ? -1 : plan.reuses[static_cast<size_t>(v)];
+    s += fmt::format("//   %{:<6} {:<16} {:>10} {:>10}  {}..{}{}\n", num[size_t(v)], ir::to_string(f.type(v)), o,
+                     f.type(v).bytes(), live[size_t(v)].def, live[size_t(v)].last,
+                     r >= 0 ? fmt::format("  (in place of %{})", num[size_t(r)]) : "");
   }
   return s;
+}
+
+std::string describe_plans(const ir::Function& f) {
+  MemoryPlan in_place = plan_memory(f, {.in_place = true});
+  std::string s = describe_plan(f, plan_memory(f));
+  return s + fmt::format("// @{}: with elementwise results in place of dying operands (PlanOptions::in_place): "
+                         "planned peak {} bytes\n", f.name(), in_place.arena_bytes);
 }
 
 bool PlanMemory::run(ir::Module& m) {
   for (const ir::Function& f : m.funcs) {
     MemoryPlan plan = plan_memory(f);
     check_plan(f, plan);
+    check_plan(f, plan_memory(f, {.in_place = true}));
     std::string summary = describe_plan(f, plan, false);
     note("{}", summary.substr(3, summary.size() - 4));  // without "// " and the newline
   }
@@ -78,7 +91,7 @@ bool PlanMemory::run(ir::Module& m) {
 
 std::string PlanMemory::print(const ir::Module& m, const ir::PrintOptions& opts) const {
   std::string s = ir::print(m, opts);
-  for (const ir::Function& f : m.funcs) s += describe_plan(f, plan_memory(f));
+  for (const ir::Function& f : m.funcs) s += describe_plans(f);
   return s;
 }
 

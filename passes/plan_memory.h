@@ -1,7 +1,7 @@
 // plan-memory: the memory planning stage. For every function it computes the
 // liveness-based buffer plan of passes/memory_plan.h (first fit over live
 // intervals in one arena), checks it (no two values live at once share a byte,
-// every value fits in the arena), and shows it: --print-after=plan-memory,
+// every value fits in the arena; the same for the in-place plan), and shows it: --print-after=plan-memory,
 // --dump-dir and `dump-ir --stage planned` print each function's planned peak
 // against the unplanned sum and every value's offset, size and live range as
 // comments after the IR (which still parses back).
@@ -32,5 +32,9 @@ void check_plan(const ir::Function& f, const MemoryPlan& plan);
 // The plan as comment lines: a summary ("// @train_step: planned peak N bytes,
 // unplanned sum M bytes, ...") and, if `values`, one line per planned value.
 std::string describe_plan(const ir::Function& f, const MemoryPlan& plan, bool values = true);
+
+// The default plan described with every value, then the peak the in-place
+// option would give.
+std::string describe_plans(const ir::Function& f);
 
 }  // namespace minigrad::passes

@@ -49,7 +49,8 @@ ir::Module build(const DumpFlags& f) {
 // only the summary before DOT.
 std::string plans(const ir::Module& m, bool values) {
   std::string s;
-  for (const ir::Function& fn : m.funcs) s += passes::describe_plan(fn, passes::plan_memory(fn), values);
+  for (const ir::Function& fn : m.funcs)
+    s += values ? passes::describe_plans(fn) : passes::describe_plan(fn, passes::plan_memory(fn), false);
   return s;
 }
 

@@ -15,6 +15,7 @@
 #include "passes/fusion_contract.h"
 #include "passes/memory_plan.h"
 #include "passes/pass_manager.h"
+#include "passes/plan_memory.h"
 #include "passes/registry.h"
 #include "tests/passes/models.h"
 
@@ -253,6 +254,39 @@ TEST(PlanMemory, PlannedPeakIsBelowTheSumAfterTheWholePipeline) {
     EXPECT_GT(plan.arena_bytes, 0);
     EXPECT_LT(plan.arena_bytes, plan.unplanned_bytes) << f.name();
   }
+}
+
+TEST(PlanMemory, InPlaceResultsOnlyOverElementwiseOperandsOfTheirType) {
+  for (const ModelCase& c : testing::model_cases()) {
+    ir::Module m = testing::trace_case(c, 16, 6, 4);
+    run_pipeline(m);
+    for (const ir::Function& f : m.funcs) {
+      MemoryPlan plain = plan_memory(f), in_place = plan_memory(f, {.in_place = true});
+      EXPECT_NO_THROW(check_plan(f, in_place)) << c.label;
+      EXPECT_LE(in_place.arena_bytes, plain.arena_bytes) << c.label;
+      EXPECT_EQ(in_place.unplanned_bytes, plain.unplanned_bytes);
+      for (ir::ValueId v = 0; v < f.num_values(); ++v) {
+        EXPECT_EQ(plain.reuses[size_t(v)], -1);
+        ir::ValueId r = in_place.reuses[size_t(v)];
+        if (r < 0) continue;
+        const ir::Node& n = *f.value(v).def;
+        EXPECT_TRUE(n.info().has(ir::kElementwise) || (n.op == ir::Op::Fused && n.attrs.s("kind") == "elementwise"));
+        EXPECT_EQ(f.type(r), f.type(v));
+        EXPECT_EQ(in_place.offset[size_t(r)], in_place.offset[size_t(v)]);
+        EXPECT_NE(std::find(n.operands.begin(), n.operands.end(), r), n.operands.end());
+      }
+    }
+  }
+}
+
+TEST(PlanMemory, CheckPlanFindsOverlaps) {
+  ir::Module m = seed();
+  run_pipeline(m);
+  const ir::Function& f = *m.find_func("train_step");
+  MemoryPlan plan = plan_memory(f);
+  for (int64_t& o : plan.offset)
+    if (o >= 0) o = 0;  // everything at one place
+  EXPECT_THROW(check_plan(f, plan), Error);
 }
 
 }  // namespace
