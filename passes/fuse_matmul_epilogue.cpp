@@ -11,7 +11,8 @@ namespace {
 class EpilogueFuser {
  public:
   EpilogueFuser(ir::Function& f, std::vector<std::string>& notes)
-      : f_(f), part_(f), defs_(def_index(f)), uses_(users(f)), claimed_(f.size(), false), notes_(notes) {}
+      : f_(f), part_(f), defs_(def_index(f)), uses_(users(f)), claimed_(f.size(), false), updates_(state_updates()),
+        notes_(notes) {}
 
   std::vector<FusionGroup> run() {
     std::vector<FusionGroup> groups;
@@ -32,6 +33,11 @@ class EpilogueFuser {
     for (size_t i = mm + 1; i < f_.size(); ++i) {
       const ir::Node& n = f_.node(i);
       if (claimed_[i] || !is_loop_node(f_, n) || f_.type(n.result()).shape != s || !uses_group(n, mm)) continue;
+      if (updates_[i]) {
+        notes_.push_back(fmt::format("{} stays out of {}: it computes a state update (a loop of its own)",
+                                     describe(f_, n), describe(f_, m)));
+        continue;
+      }
       if (std::find(n.operands.begin(), n.operands.end(), m.operands[0]) != n.operands.end() ||
           std::find(n.operands.begin(), n.operands.end(), m.operands[1]) != n.operands.end()) {
         notes_.push_back(fmt::format("{} stays out of {}: it reads an operand of the matmul", describe(f_, n),
@@ -47,7 +53,7 @@ class EpilogueFuser {
     }
     add_feeders(mm, members);
     if (members.size() < 2) {
-      notes_.push_back(fmt::format("{}: no elementwise consumer of its shape to fuse", describe(f_, m)));
+      notes_.push_back(fmt::format("{}: {}", describe(f_, m), why_alone(m)));
       return;
     }
     for (size_t i : members) claimed_[i] = true;
@@ -73,6 +79,28 @@ class EpilogueFuser {
       }
   }
 
+  // Nodes that lead to a store_state through elementwise nodes alone: a state
+  // update (an optimiser step over a weight gradient, with its moments), which
+  // is one elementwise loop of its own, not the epilogue of the gradient's matmul.
+  std::vector<bool> state_updates() const {
+    std::vector<bool> upd(f_.size(), false);
+    for (size_t i = f_.size(); i-- > 0;) {
+      if (!is_loop_node(f_, f_.node(i))) continue;
+      for (size_t u : uses_[static_cast<size_t>(f_.node(i).result())])
+        upd[i] = upd[i] || f_.node(u).op == ir::Op::StoreState || upd[u];
+    }
+    return upd;
+  }
+
+  // Why a matmul got no epilogue: its consumers are fused already, or none is an
+  // elementwise node of its shape.
+  std::string why_alone(const ir::Node& m) const {
+    for (size_t u : uses_[static_cast<size_t>(m.result())])
+      if (f_.node(u).op == ir::Op::Fused)
+        return fmt::format("its product feeds {}, fused already", describe(f_, f_.node(u)));
+    return "no elementwise consumer of its shape to fuse";
+  }
+
   bool uses_group(const ir::Node& n, size_t mm) const {
     for (ir::ValueId v : n.operands) {
       int d = defs_[static_cast<size_t>(v)];
@@ -86,6 +114,7 @@ class EpilogueFuser {
   std::vector<int> defs_;
   std::vector<std::vector<size_t>> uses_;
   std::vector<bool> claimed_;
+  std::vector<bool> updates_;  // per node: part of a state update
   std::vector<std::string>& notes_;
 };
 

@@ -8,11 +8,13 @@
 // its values used outside (the product itself too, if something else needs it).
 // It applies after autodiff and after the batch-norm and optimiser fusions (which
 // take the nodes they want first), to forward and backward matmuls alike. It does
-// not take nodes of another shape, reductions, fused nodes, or a node that also
+// not take nodes of another shape, reductions, fused nodes, a node that also
 // reads one of the matmul's own operands (the kernel reads those only in its
-// product loop); it declines a matmul of a value with itself and any node whose
-// joining would make the fused node depend on itself, saying so under
-// --debug-fusion.
+// product loop), or a node that leads to a store_state through elementwise nodes
+// (a state update: an optimiser step over a weight gradient is a loop of its own,
+// for fuse-optimizer or fuse-elementwise); it declines a matmul of a value with
+// itself and any node whose joining would make the fused node depend on itself,
+// saying so under --debug-fusion.
 #pragma once
 
 #include "passes/pass.h"

@@ -4,10 +4,12 @@
 // measured in one run: every configuration is compiled first, then the repeats
 // go round the configurations in turn (so that a slow moment of a shared machine
 // falls on all of them), and each figure is the median over the repeats of the
-// mean time of N steps on the same pre-gathered batches. Prints a Markdown table.
+// mean time of N steps on the same pre-gathered batches. --also a,b adds a
+// configuration with passes a and b off together. Prints a Markdown table.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -27,7 +29,7 @@ struct Config {
   std::vector<double> ms;  // per repeat: mean milliseconds per step
 };
 
-std::vector<Config> configurations() {
+std::vector<Config> configurations(const std::vector<std::string>& extra) {
   std::vector<Config> out;
   out.push_back({"all passes", {}, nullptr, {}});
   std::vector<std::string> fusions;
@@ -39,6 +41,12 @@ std::vector<Config> configurations() {
   }
   out.push_back({"without any fusion", fusions, nullptr, {}});
   out.push_back({"without any optional pass", {"all"}, nullptr, {}});
+  for (const std::string& e : extra) {  // "a,b": a and b off together
+    Config c{"without " + e, {}, nullptr, {}};
+    std::stringstream ss(e);
+    for (std::string name; std::getline(ss, name, ',');) c.disabled.push_back(name);
+    out.push_back(std::move(c));
+  }
   return out;
 }
 
@@ -73,11 +81,11 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
-void run(const RunFlags& flags, int steps, int repeats) {
+void run(const RunFlags& flags, int steps, int repeats, const std::vector<std::string>& extra) {
   runtime::RunConfig base = flags.finish();
   runtime::PreparedData p = runtime::prepare_data(base);
   Batches batches = gather_batches(p.data, base.batch, 50);
-  std::vector<Config> configs = configurations();
+  std::vector<Config> configs = configurations(extra);
   for (Config& c : configs) {
     runtime::RunConfig rc = base;
     rc.pipeline.disabled = c.disabled;
@@ -103,13 +111,16 @@ int main(int argc, char** argv) {
   CLI::App app{"minigrad-pass-ablation: per-step training time with each pass switched off in turn"};
   minigrad::tools::RunFlags flags;
   int steps = 100, repeats = 5;
+  std::vector<std::string> extra;
   minigrad::tools::add_run_flags(&app, flags, /*data_required=*/true);
   app.add_option("--steps", steps, "training steps per measurement")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--repeats", repeats, "measurements per configuration (the median is shown)")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--also", extra, "one more configuration: these passes off together, a,b (repeatable)")
+      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   try {
     app.parse(argc, argv);
-    minigrad::tools::run(flags, steps, repeats);
+    minigrad::tools::run(flags, steps, repeats, extra);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {
