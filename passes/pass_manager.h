@@ -1,6 +1,6 @@
 // The pass manager: runs an ordered list of passes over a module, verifying it
 // after each one (ir::verify, and every fused node against its kind's contract,
-// passes/fusion_contract.h), with the instrumentation of PipelineOptions: printing the IR
+// passes/fusion_contract.h, unless the input already had fused nodes outside it), with the instrumentation of PipelineOptions: printing the IR
 // after all or named passes (or only after changes), a dump directory with one
 // file per pass, time per pass, and node counts by op before and after each pass.
 // Disabled passes are skipped (and said so when printing); a verification failure

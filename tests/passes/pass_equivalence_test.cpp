@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include <fmt/format.h>
@@ -19,6 +20,7 @@
 #include "passes/pipeline.h"
 #include "runtime/init_state.h"
 #include "tests/passes/models.h"
+#include "tests/support/op_samples.h"
 
 namespace minigrad::testing {
 namespace {
@@ -126,6 +128,35 @@ TEST_P(PassEquivalence, PassesChangeTheGraph) {
   passes::run_pipeline(none, off);
   EXPECT_LT(full.find_func("train_step")->size(), none.find_func("train_step")->size());
   EXPECT_FALSE(full.find_func("train_step")->nodes_of(ir::Op::Fused).empty());
+}
+
+// Every op sample (tests/support/op_samples.h) through the whole pipeline: the
+// module still verifies and the interpreter gives the same outputs, so no pass
+// breaks an op it does not expect.
+TEST(PassEquivalenceOps, EverySampleGivesTheSameOutputs) {
+  std::unique_ptr<Backend> interp = make_interp_backend();
+  for (const OpSample& sample : all_samples()) {
+    ir::Module plain = sample_module(sample), passed = plain;
+    passes::run_pipeline(passed);
+    std::vector<Buffer> in = sample_inputs(sample, 3);
+    std::vector<TensorView> views;
+    for (Buffer& b : in) views.push_back(b.view());
+    auto outputs = [&](const ir::Module& m) {
+      StateStore state(m);
+      std::unique_ptr<Executable> exe = interp->compile(m, "f", state);
+      std::vector<Buffer> outs;
+      for (const auto& [name, type] : exe->signature().outputs) outs.emplace_back(type);
+      std::vector<TensorView> out;
+      for (Buffer& b : outs) out.push_back(b.view());
+      exe->run_checked(views, out);
+      return outs;
+    };
+    std::vector<Buffer> want = outputs(plain), got = outputs(passed);
+    ASSERT_EQ(want.size(), got.size()) << sample.label;
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_EQ(0, std::memcmp(want[i].data(), got[i].data(), want[i].bytes()))
+          << ir::op_name(sample.op) << " " << sample.label << ": output " << i << " differs";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, PassEquivalence, ::testing::ValuesIn(model_cases()),

@@ -12,6 +12,7 @@
 #include "ir/error.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
+#include "passes/fusion.h"
 #include "passes/fusion_contract.h"
 #include "passes/memory_plan.h"
 #include "passes/pass_manager.h"
@@ -232,6 +233,36 @@ class Breaker : public Pass {
     return true;
   }
 };
+
+// A fusion that labels an elementwise group "matmul": against the contract.
+class BadFuser : public Pass {
+ public:
+  std::string_view name() const override { return "bad-fuser"; }
+  bool run(ir::Module& m) override {
+    ir::Function& f = *m.find_func("train_step");
+    for (size_t i = 0; i + 1 < f.size(); ++i)
+      if (f.node(i).op == ir::Op::Mul && f.node(i + 1).op == ir::Op::Add &&
+          f.node(i + 1).operands[1] == f.node(i).result()) {
+        fuse_groups(f, {{{i, i + 1}, "matmul", {}, {}}});
+        return true;
+      }
+    return false;
+  }
+};
+
+TEST(Instrumentation, FusedNodesAgainstTheirContractAreErrors) {
+  ir::Module m = seed();
+  PassManager pm({});
+  pm.add(make_pass("autodiff"));
+  pm.add(std::make_unique<BadFuser>());
+  try {
+    pm.run(m);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("does not follow docs/fusion-kinds.md: the first compute node is not matmul"),
+              std::string::npos) << e.what();
+  }
+}
 
 TEST(Instrumentation, VerificationFailureNamesThePass) {
   ir::Module m = seed();
