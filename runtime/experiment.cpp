@@ -55,6 +55,7 @@ std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_featur
   opts.num_classes = num_classes;
   opts.batch = first_batch;
   opts.backend = config.backend;
+  opts.pipeline = config.pipeline;
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
   program->init_state(config.seed);
   return program;

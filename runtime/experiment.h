@@ -38,6 +38,7 @@ struct RunConfig {
   bool shuffle = true;
   bool drop_last = false;
   std::string backend = "interp";
+  passes::PipelineOptions pipeline;  // disabled passes, IR printing, timing (passes/pipeline.h)
   int64_t eval_batch = 1000;
   int eval_every = 1;
 };

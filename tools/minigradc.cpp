@@ -7,6 +7,7 @@
 
 #include "ir/error.h"
 #include "tools/commands.h"
+#include "tools/opt.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"minigradc: train, evaluate and inspect models compiled by minigrad"};
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   minigrad::tools::add_eval_command(app);
   minigrad::tools::add_predict_command(app);
   minigrad::tools::add_sweep_command(app);
+  minigrad::tools::add_opt_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,7 @@
 #include "tools/run_flags.h"
 
 #include "ir/error.h"
+#include "tools/pipeline_flags.h"
 
 namespace minigrad::tools {
 
@@ -49,6 +50,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   cmd->add_option("--eval-batch", c.eval_batch, "rows per evaluation step")->check(kPositive)->capture_default_str();
   cmd->add_option("--eval-every", c.eval_every, "evaluate the test split every N epochs")
       ->check(kPositive)->capture_default_str();
+  add_pipeline_flags(cmd, c.pipeline);
 }
 
 runtime::RunConfig RunFlags::finish() const {
@@ -60,6 +62,7 @@ runtime::RunConfig RunFlags::finish() const {
     if (eq == std::string::npos || eq == 0) fail("--set {}: expected name=value", kv);
     c.set.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
+  passes::check_options(c.pipeline);  // before any data is loaded
   return c;
 }
 
