@@ -77,6 +77,23 @@ Field set_field() {
           }};
 }
 
+// The passes switched off (--disable-pass): they change the compiled step, so a run
+// records them; the pipeline's printing and timing flags are not part of a run.
+Field disabled_passes_field() {
+  return {"disable_pass", [](const RunConfig& c) { return json(c.pipeline.disabled); },
+          [](RunConfig& c, const json& v, const std::string& where) {
+            json list = v.is_string() ? json::array({v}) : v;
+            if (!list.is_array() || !std::all_of(list.begin(), list.end(), [](const json& x) { return x.is_string(); }))
+              throw Error(bad(where, "disable_pass", v, "a pass name or a list of them"));
+            c.pipeline.disabled = list.get<std::vector<std::string>>();
+            try {
+              passes::check_options(c.pipeline);
+            } catch (const Error& e) {
+              throw Error(fmt::format("{}: {}", where, e.what()));
+            }
+          }};
+}
+
 Field scale_field() {
   return {"scale", [](const RunConfig& c) { return json(std::string(scale_name(c.scale))); },
           [](RunConfig& c, const json& v, const std::string& where) {
@@ -108,6 +125,7 @@ const std::vector<Field>& fields() {
       flag("shuffle", &RunConfig::shuffle),
       flag("drop_last", &RunConfig::drop_last),
       text("backend", &RunConfig::backend, {}),
+      disabled_passes_field(),
       number("eval_batch", &RunConfig::eval_batch, 0, true),
       number("eval_every", &RunConfig::eval_every, 0, true),
   };

@@ -21,6 +21,7 @@ RunConfig unusual() {
   c.epochs = 7, c.batch = 9, c.optimizer = "sgd", c.lr = 0.5, c.weight_decay = 0.25, c.momentum = 0.5;
   c.loss = "mse", c.label_smoothing = 0.125, c.scale = Scale::MinMax, c.pca = 3, c.seed = 11;
   c.shuffle = false, c.drop_last = true, c.backend = "other", c.eval_batch = 5, c.eval_every = 2;
+  c.pipeline.disabled = {"cse"};
   return c;
 }
 
@@ -47,6 +48,7 @@ TEST(RunConfigJson, RefusesBadValuesNamingTheKey) {
   EXPECT_THAT(error_of([&] { apply_json(c, {{"optimizer", "rmsprop"}}, "w"); }), HasSubstr("expected one of adam, adamw, sgd"));
   EXPECT_THAT(error_of([&] { apply_json(c, {{"scale", "log"}}, "w"); }), HasSubstr("unknown scaling 'log'"));
   EXPECT_THAT(error_of([&] { apply_json(c, {{"colour", 1}}, "w"); }), HasSubstr("unknown setting 'colour'"));
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"disable_pass", "nonsense"}}, "w"); }), HasSubstr("w: --disable-pass=nonsense: no such pass"));
   std::vector<std::string> unknown;
   apply_json(c, {{"colour", 1}, {"lr", 0.5}}, "w", &unknown);
   EXPECT_EQ(unknown, std::vector<std::string>{"colour"});
