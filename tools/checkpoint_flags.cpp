@@ -41,7 +41,11 @@ runtime::RunConfig config_to_init(const runtime::CheckpointInfo& info, const run
 runtime::RunConfig config_to_use(const runtime::CheckpointInfo& info, const runtime::RunConfig& flags,
                                  const std::vector<std::string>& given, const std::string& ckpt) {
   if (!info.config) return flags;
-  return runtime::merge_saved(*info.config, flags, given, runtime::run_config_keys(), {"pca", "scale"}, ckpt);
+  const std::vector<std::string> how_to_run = {"backend", "eval_batch", "data"};  // this command's, not the model's
+  std::vector<std::string> saved;
+  for (const std::string& k : runtime::run_config_keys())
+    if (std::find(how_to_run.begin(), how_to_run.end(), k) == how_to_run.end()) saved.push_back(k);
+  return runtime::merge_saved(*info.config, flags, given, saved, {"pca", "scale"}, ckpt);
 }
 
 }  // namespace minigrad::tools

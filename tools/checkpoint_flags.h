@@ -24,7 +24,8 @@ runtime::RunConfig config_to_resume(const runtime::CheckpointInfo& info, const r
 // training settings the command line's.
 runtime::RunConfig config_to_init(const runtime::CheckpointInfo& info, const runtime::RunConfig& flags,
                                   const std::vector<std::string>& given, const std::string& ckpt);
-// eval and predict: everything from the checkpoint unless given; the preprocessing
+// eval and predict: the model and run settings from the checkpoint unless given (the
+// backend, evaluation batch and data are the command's own); the preprocessing
 // cannot change.
 runtime::RunConfig config_to_use(const runtime::CheckpointInfo& info, const runtime::RunConfig& flags,
                                  const std::vector<std::string>& given, const std::string& ckpt);
