@@ -73,7 +73,6 @@ void resolve_data(RunConfig& c, const std::filesystem::path& file) {
   if (!c.data_dir.empty() && d.is_relative()) c.data_dir = (file.parent_path() / d).lexically_normal().string();
 }
 
-std::string value_text(const json& v) { return parameter_text(v); }
 
 // "{depth} layers" with the run's values; an unknown {name} is an Error.
 std::string fill_label(const std::string& templ, const std::vector<std::pair<std::string, json>>& values,
@@ -88,7 +87,7 @@ std::string fill_label(const std::string& templ, const std::vector<std::pair<std
     std::string key = templ.substr(i + 1, close - i - 1);
     auto it = std::find_if(values.begin(), values.end(), [&](const auto& p) { return p.first == key; });
     if (it == values.end()) fail("{}: label \"{}\" names {{{}}}, which this entry does not set", where, templ, key);
-    out += value_text(it->second);
+    out += parameter_text(it->second);
     i = close;
   }
   return out;
@@ -121,7 +120,7 @@ std::string default_label(const Entry& e, const std::vector<std::pair<std::strin
   std::vector<std::string> parts;
   for (const auto& [k, v] : values) {
     bool listed = std::any_of(e.choices.begin(), e.choices.end(), [&](const auto& c) { return c.first == k; });
-    if (listed || e.choices.empty()) parts.push_back(k + "=" + (v.is_object() ? v.dump() : value_text(v)));
+    if (listed || e.choices.empty()) parts.push_back(k + "=" + (v.is_object() ? v.dump() : parameter_text(v)));
   }
   return parts.empty() ? "base" : fmt::format("{}", fmt::join(parts, ", "));
 }
