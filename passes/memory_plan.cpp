@@ -23,6 +23,16 @@ class Arena {
       if (rest > 0) free_[at + size] = rest;
       return at;
     }
+    // The free block that ends at the top grows instead of a fresh one.
+    if (!free_.empty()) {
+      auto last = std::prev(free_.end());
+      if (last->first + last->second == top_) {
+        int64_t at = last->first;
+        free_.erase(last);
+        top_ = at + size;
+        return at;
+      }
+    }
     int64_t at = top_;
     top_ += size;
     return at;
@@ -69,29 +79,74 @@ void check_no_load_after_store(const ir::Function& f) {
   }
 }
 
+// Whether node n computes elementwise, so that a result may overwrite an operand
+// read at the same index.
+bool loops_elementwise(const ir::Node& n) {
+  if (n.op == ir::Op::Fused) return n.attrs.s("kind") == "elementwise";
+  return n.info().has(ir::kElementwise);
+}
+
+class Planner {
+ public:
+  Planner(const ir::Function& f, const PlanOptions& o) : f_(f), o_(o), last_(last_uses(f)), dies_at_(f.size()) {
+    plan_.offset.assign(static_cast<size_t>(f.num_values()), -1);
+    plan_.reuses.assign(static_cast<size_t>(f.num_values()), -1);
+  }
+
+  MemoryPlan run() {
+    for (size_t i = 0; i < f_.size(); ++i) {
+      const ir::Node& n = f_.node(i);
+      if (!n.info().has(ir::kSource))
+        for (ir::ValueId r : n.results) place(i, n, r);
+      for (ir::ValueId v : dies_at_[i]) arena_.give(offset(v), size(v));
+    }
+    plan_.arena_bytes = arena_.peak();
+    return std::move(plan_);
+  }
+
+ private:
+  int64_t size(ir::ValueId v) const { return aligned(static_cast<int64_t>(f_.type(v).bytes())); }
+  int64_t& offset(ir::ValueId v) { return plan_.offset[static_cast<size_t>(v)]; }
+
+  void place(size_t i, const ir::Node& n, ir::ValueId r) {
+    plan_.unplanned_bytes += size(r);
+    dies_at_[last_[static_cast<size_t>(r)]].push_back(r);
+    ir::ValueId v = o_.in_place && loops_elementwise(n) ? dying_operand(i, n, r) : -1;
+    if (v < 0) {
+      offset(r) = arena_.take(size(r));
+      return;
+    }
+    offset(r) = offset(v);  // r takes v's bytes; v's block is not given back at i
+    plan_.reuses[static_cast<size_t>(r)] = v;
+    auto& d = dies_at_[i];
+    d.erase(std::find(d.begin(), d.end(), v));
+  }
+
+  // An operand of n that dies at node i, is planned, has r's type and has not
+  // been taken by another result of n.
+  ir::ValueId dying_operand(size_t i, const ir::Node& n, ir::ValueId r) const {
+    for (ir::ValueId v : n.operands) {
+      const auto& d = dies_at_[i];
+      if (plan_.offset[static_cast<size_t>(v)] >= 0 && f_.type(v) == f_.type(r) &&
+          std::find(d.begin(), d.end(), v) != d.end())
+        return v;
+    }
+    return -1;
+  }
+
+  const ir::Function& f_;
+  PlanOptions o_;
+  std::vector<size_t> last_;
+  std::vector<std::vector<ir::ValueId>> dies_at_;
+  Arena arena_;
+  MemoryPlan plan_;
+};
+
 }  // namespace
 
-MemoryPlan plan_memory(const ir::Function& f) {
+MemoryPlan plan_memory(const ir::Function& f, const PlanOptions& options) {
   check_no_load_after_store(f);
-  MemoryPlan plan;
-  plan.offset.assign(static_cast<size_t>(f.num_values()), -1);
-  std::vector<size_t> last = last_uses(f);
-  std::vector<std::vector<ir::ValueId>> dies_at(f.size());
-  Arena arena;
-  for (size_t i = 0; i < f.size(); ++i) {
-    const ir::Node& n = f.node(i);
-    if (!n.info().has(ir::kSource)) {
-      for (ir::ValueId r : n.results) {
-        int64_t size = aligned(static_cast<int64_t>(f.type(r).bytes()));
-        plan.offset[static_cast<size_t>(r)] = arena.take(size);
-        plan.unplanned_bytes += size;
-        dies_at[last[static_cast<size_t>(r)]].push_back(r);
-      }
-    }
-    for (ir::ValueId v : dies_at[i]) arena.give(plan.offset[static_cast<size_t>(v)], aligned(static_cast<int64_t>(f.type(v).bytes())));
-  }
-  plan.arena_bytes = arena.peak();
-  return plan;
+  return Planner(f, options).run();
 }
 
 }  // namespace minigrad::passes

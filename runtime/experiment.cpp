@@ -43,14 +43,20 @@ ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t 
 }
 
 std::unique_ptr<Program> make_program(const RunConfig& config, const Dataset& data) {
+  return make_program(config, data.train.features(), data.num_classes, std::min<int64_t>(config.batch, data.train.rows()));
+}
+
+std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_features, int64_t num_classes,
+                                      int64_t first_batch) {
   ModelSource src = load_model(config.model);
   ProgramOptions opts;
   opts.name = src.name;
-  opts.in_features = data.train.features();
-  opts.num_classes = data.num_classes;
-  opts.batch = std::min<int64_t>(config.batch, data.train.rows());
+  opts.in_features = in_features;
+  opts.num_classes = num_classes;
+  opts.batch = first_batch;
   opts.backend = config.backend;
   opts.threads = config.threads;
+  opts.pipeline = config.pipeline;
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
   program->init_state(config.seed);
   return program;

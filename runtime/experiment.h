@@ -37,8 +37,9 @@ struct RunConfig {
   uint64_t seed = 0;
   bool shuffle = true;
   bool drop_last = false;
-  std::string backend = "interp";
-  int threads = 1;  // intra-step threads of the jit backend
+  std::string backend = "jit";  // jit (LLVM, for this CPU) or interp (the reference)
+  int threads = 1;              // intra-step threads of the jit backend
+  passes::PipelineOptions pipeline;  // disabled passes, IR printing, timing (passes/pipeline.h)
   int64_t eval_batch = 1000;
   int eval_every = 1;
 };
@@ -62,6 +63,9 @@ ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t 
 
 // A Program for the config and data, its state initialised from config.seed.
 std::unique_ptr<Program> make_program(const RunConfig& config, const Dataset& data);
+// The same for a data shape without data (first_batch: the specialisation traced first).
+std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_features, int64_t num_classes,
+                                      int64_t first_batch);
 
 TrainOptions train_options(const RunConfig& config);
 

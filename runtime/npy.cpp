@@ -3,13 +3,10 @@
 // True/False, tuples of integers), so no general-purpose parser is needed.
 #include "runtime/npy.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cctype>
 #include <cerrno>
@@ -23,6 +20,7 @@
 #include <fmt/ranges.h>
 
 #include "ir/error.h"
+#include "runtime/atomic_file.h"
 
 namespace minigrad::runtime {
 
@@ -361,59 +359,6 @@ std::string header_bytes(const NpyArray& a, int version) {
   if (version == 1 && dict.size() > 0xffff) fail("npy: header too long for version 1.0");
   return out + dict;
 }
-
-// An open temporary file beside the target, removed unless committed.
-class AtomicFile {
- public:
-  explicit AtomicFile(const std::filesystem::path& target) : target_(target) {
-    static std::atomic<unsigned> counter{0};
-    for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
-      tmp_ = target.string() + fmt::format(".tmp.{}.{}", getpid(), counter++);
-      fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd_ < 0 && errno != EEXIST) failed("cannot create a temporary file");
-    }
-    if (fd_ < 0) failed("cannot create a temporary file");
-  }
-  ~AtomicFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  void write(const void* p, size_t n) {
-    const char* c = static_cast<const char*>(p);
-    while (n > 0) {
-      ssize_t w = ::write(fd_, c, std::min<size_t>(n, 1u << 30));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) failed("write failed");
-      c += w, n -= static_cast<size_t>(w);
-    }
-  }
-
-  // fsync, close, rename over the target, then fsync the directory (best effort).
-  void commit() {
-    if (::fsync(fd_) != 0) failed("fsync failed");
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) failed("close failed");
-    if (::rename(tmp_.c_str(), target_.c_str()) != 0) failed("rename failed");
-    committed_ = true;
-    std::filesystem::path dir = target_.parent_path().empty() ? "." : target_.parent_path();
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) ::fsync(dfd), ::close(dfd);
-  }
-
- private:
-  [[noreturn]] void failed(std::string_view what) {
-    fail("{}: cannot write: {}: {}", target_.string(), what, std::strerror(errno));
-  }
-
-  std::filesystem::path target_;
-  std::string tmp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
 
 }  // namespace
 

@@ -35,7 +35,9 @@ Program::Specialisation& Program::get(int64_t batch) {
   if (it != cache_.end()) return it->second;
   Specialisation s;
   s.module = traced(batch);
-  passes::run_pipeline(s.module, options_.pipeline);
+  passes::PipelineOptions pipeline = options_.pipeline;
+  if (!pipeline.dump_dir.empty()) pipeline.dump_dir += "/batch" + std::to_string(batch);  // one per specialisation
+  passes::run_pipeline(s.module, pipeline);
   state_.add_missing(s.module);
   s.train = backend_->compile(s.module, "train_step", state_);
   s.eval = backend_->compile(s.module, "eval", state_);

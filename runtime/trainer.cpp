@@ -56,7 +56,7 @@ std::vector<EpochStats> train(Program& program, const Dataset& data, const Train
   const Split& tr = data.train;
   BatchBuffers buffers;
   std::vector<EpochStats> history;
-  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+  for (int epoch = options.start_epoch + 1; epoch <= options.epochs; ++epoch) {
     EpochStats st;
     st.epoch = epoch;
     auto t0 = Clock::now();
@@ -73,6 +73,7 @@ std::vector<EpochStats> train(Program& program, const Dataset& data, const Train
       correct += r.correct;
       seen += rows;
       ++st.steps;
+      if (options.on_step) options.on_step(st.steps, batches.count());
     }
     st.train_seconds = seconds_since(t0);
     if (seen > 0) st.train_loss = loss_sum / static_cast<double>(seen), st.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);

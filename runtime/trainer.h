@@ -24,11 +24,16 @@ struct EvalResult {
 // smaller). If `logits` is given it receives f32 [N, C].
 EvalResult evaluate(Program& program, const Split& split, int64_t batch, Buffer* logits = nullptr);
 
+// Called after each training step with the steps done and the steps of this epoch.
+using StepCallback = std::function<void(int64_t done, int64_t total)>;
+
 struct TrainOptions {
-  int epochs = 100;
+  int epochs = 100;      // the last epoch to train (1-based)
+  int start_epoch = 0;   // epochs already trained (a resumed run): training starts at start_epoch + 1
   BatchOptions batching;
   int64_t eval_batch = 1000;
   int eval_every = 1;  // evaluate the test split every N epochs (and after the last)
+  StepCallback on_step;  // optional: progress within an epoch
 };
 
 struct EpochStats {

@@ -1,46 +1,119 @@
-// minigradc train MODEL --data DIR [flags]: trains and reports every epoch.
+// minigradc train MODEL --data DIR [flags]: trains and reports every epoch; saves,
+// starts from or resumes checkpoints; writes metrics and a plot of the curves.
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
 
-#include "runtime/experiment.h"
+#include "ir/error.h"
+#include "runtime/metrics.h"
+#include "runtime/plot.h"
+#include "runtime/progress.h"
+#include "runtime/run_config_json.h"
+#include "runtime/session.h"
+#include "tools/checkpoint_flags.h"
 #include "tools/commands.h"
 #include "tools/run_flags.h"
 
 namespace minigrad::tools {
 namespace {
 
-void print_epoch(const runtime::EpochStats& s, int epochs) {
-  std::string test = s.evaluated ? fmt::format("test loss {:.4f} acc {:6.2f}%", s.test_loss, 100 * s.test_accuracy)
-                                 : std::string(29, ' ');
-  fmt::print("epoch {:>3}/{}  train loss {:.4f} acc {:6.2f}%  {}  {:.2f} s\n", s.epoch, epochs, s.train_loss,
-             100 * s.train_accuracy, test, s.train_seconds);
+struct TrainFlags {
+  RunFlags run;
+  std::string save, init, resume, metrics, plot;
+  int save_every = 0;
+  bool quiet = false, json = false;
+};
+
+runtime::RunConfig resolve_config(const TrainFlags& f, const CLI::App* cmd) {
+  runtime::RunConfig c = f.run.finish();
+  std::vector<std::string> given = given_settings(cmd);
+  if (!f.resume.empty()) return config_to_resume(runtime::read_checkpoint_info(f.resume), c, given, f.resume);
+  if (!f.init.empty()) return config_to_init(runtime::read_checkpoint_info(f.init), c, given, f.init);
+  return c;
+}
+
+// An output's directory must exist before training, not only when it is written.
+void check_directory(const std::string& path, const char* flag) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (!path.empty() && !dir.empty() && !std::filesystem::is_directory(dir))
+    fail("{} {}: directory {} does not exist", flag, path, dir.string());
+}
+
+void check_outputs(const TrainFlags& f) {
+  check_directory(f.save, "--save");
+  check_directory(f.metrics, "--metrics");
+  check_directory(f.plot, "--plot");
+  if (!f.metrics.empty()) runtime::check_metrics_path(f.metrics);
+  if (!f.plot.empty()) runtime::check_plot_path(f.plot);
+  if (f.save_every > 0 && f.save.empty()) fail("--save-every needs --save CKPT");
+}
+
+void print_header(const runtime::Session& s) {
+  const runtime::Dataset& d = s.data.data;
+  fmt::print("data: {} ({} train, {} test rows, {} features, {} classes)\n", d.source, d.train.rows(), d.test.rows(),
+             d.train.features(), d.num_classes);
+  const runtime::RunConfig& c = s.config;
+  std::string from = s.epochs_done() > 0 ? fmt::format(", resuming after epoch {}", s.epochs_done()) : "";
+  fmt::print("model: {} on {}, batch {}, {} epochs{}\n", c.model, c.backend, c.batch, c.epochs, from);
   std::fflush(stdout);
 }
 
-void run_train(const runtime::RunConfig& c) {
-  runtime::PreparedData p = runtime::prepare_data(c);
-  const runtime::Dataset& d = p.data;
-  fmt::print("data: {} ({} train, {} test rows, {} features, {} classes)\n", d.source, d.train.rows(), d.test.rows(),
-             d.train.features(), d.num_classes);
-  auto program = runtime::make_program(c, d);
-  fmt::print("model: {} on {}, batch {}, {} epochs\n", c.model, c.backend, c.batch, c.epochs);
-  std::vector<runtime::EpochStats> history =
-      runtime::train(*program, d, runtime::train_options(c), [&](const runtime::EpochStats& s) { print_epoch(s, c.epochs); });
-  double seconds = 0;
-  for (const auto& s : history) seconds += s.train_seconds;
-  const runtime::EpochStats& last = history.back();
-  fmt::print("final: test accuracy {:.2f}% (loss {:.4f}), {:.2f} s training, {:.3f} s per epoch\n",
-             100 * last.test_accuracy, last.test_loss, seconds, seconds / static_cast<double>(history.size()));
+void print_summary(const TrainFlags& f, const runtime::Session& s) {
+  runtime::RunSummary sum = runtime::summarize(s.history);
+  if (f.json) {
+    nlohmann::json j{{"config", runtime::to_json(s.config)}, {"summary", runtime::to_json(sum)}};
+    if (!f.save.empty()) j["checkpoint"] = f.save;
+    fmt::print("{}\n", j.dump());
+    return;
+  }
+  double per_epoch = sum.epochs > 0 ? sum.train_seconds / sum.epochs : 0;
+  fmt::print("final: test accuracy {:.2f}% (loss {:.4f}), train accuracy {:.2f}% (loss {:.4f}), {:.2f} s training, "
+             "{:.3f} s per epoch, {:.4f} s inference\n",
+             100 * sum.test_accuracy, sum.test_loss, 100 * sum.train_accuracy, sum.train_loss, sum.train_seconds,
+             per_epoch, sum.inference_seconds);
+  if (!f.save.empty()) fmt::print("saved: {} (resume state: {})\n", f.save, runtime::training_state_path(f.save).string());
+}
+
+void run_train(const TrainFlags& f, const CLI::App* cmd) {
+  check_outputs(f);
+  runtime::RunConfig c = resolve_config(f, cmd);
+  runtime::Session s = runtime::start_session(c, {f.init, f.resume});
+  bool quiet = f.quiet || f.json;
+  if (!quiet) print_header(s);
+  runtime::Progress progress(runtime::progress_mode(stdout, quiet), s.epochs_done() + 1, c.epochs);
+  runtime::train_session(s, [&](const runtime::EpochStats& e) {
+    progress.epoch(e);
+    if (!f.metrics.empty()) runtime::write_metrics(f.metrics, s.history);
+    if (f.save_every > 0 && e.epoch % f.save_every == 0 && e.epoch < c.epochs) runtime::save_session(s, f.save);
+  }, [&](int64_t done, int64_t total) { progress.step(done, total); });
+  if (!f.save.empty()) runtime::save_session(s, f.save);
+  if (!f.metrics.empty()) runtime::write_metrics(f.metrics, s.history);
+  if (!f.plot.empty()) runtime::plot(f.plot, c.model, runtime::training_panels({{c.model, s.history}}));
+  print_summary(f, s);
 }
 
 }  // namespace
 
 void add_train_command(CLI::App& app) {
-  auto flags = std::make_shared<RunFlags>();
+  auto f = std::make_shared<TrainFlags>();
   CLI::App* cmd = app.add_subcommand("train", "train a model on a data directory and report each epoch");
-  add_run_flags(cmd, *flags, /*data_required=*/true);
-  cmd->callback([flags] { run_train(flags->finish()); });
+  add_run_flags(cmd, f->run, /*data_required=*/true);
+  cmd->add_option("--save", f->save,
+                  "write the trained model to CKPT (safetensors, PyTorch's names and layouts) and the state to resume "
+                  "it beside it (CKPT.train.safetensors)");
+  cmd->add_option("--save-every", f->save_every, "also save every N epochs (needs --save)")->check(kPositive);
+  auto* init = cmd->add_option("--init", f->init, "start from the weights of a checkpoint (minigrad's or PyTorch's)")
+                   ->check(CLI::ExistingFile);
+  cmd->add_option("--resume", f->resume,
+                  "continue the run saved in a checkpoint (its settings, weights, optimiser state, step, epoch and "
+                  "seed) up to --epochs; the result equals a run that never stopped")
+      ->check(CLI::ExistingFile)->excludes(init);
+  cmd->add_option("--metrics", f->metrics, "write each epoch's figures to FILE.csv or FILE.json");
+  cmd->add_option("--plot", f->plot, "plot the loss and accuracy per epoch to FILE.png or FILE.svg (gnuplot)");
+  cmd->add_flag("--quiet", f->quiet, "print only the summary");
+  cmd->add_flag("--json", f->json, "print only a JSON summary (settings and results) on standard output");
+  cmd->callback([f, cmd] { run_train(*f, cmd); });
 }
 
 }  // namespace minigrad::tools

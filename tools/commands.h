@@ -8,5 +8,8 @@ namespace minigrad::tools {
 
 void add_train_command(CLI::App& app);
 void add_dump_ir_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 
 }  // namespace minigrad::tools

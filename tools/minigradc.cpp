@@ -7,12 +7,17 @@
 
 #include "ir/error.h"
 #include "tools/commands.h"
+#include "tools/opt.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"minigradc: train, evaluate and inspect models compiled by minigrad"};
   app.require_subcommand(1);
   minigrad::tools::add_train_command(app);
   minigrad::tools::add_dump_ir_command(app);
+  minigrad::tools::add_eval_command(app);
+  minigrad::tools::add_predict_command(app);
+  minigrad::tools::add_sweep_command(app);
+  minigrad::tools::add_opt_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

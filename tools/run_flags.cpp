@@ -2,6 +2,7 @@
 #include "tools/run_flags.h"
 
 #include "ir/error.h"
+#include "tools/pipeline_flags.h"
 
 namespace minigrad::tools {
 
@@ -45,7 +46,6 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   cmd->add_option("--seed", c.seed, "seed of initialisation, shuffling and dropout")->capture_default_str();
   cmd->add_flag("--no-shuffle", f.no_shuffle, "keep the training rows in order");
   cmd->add_flag("--drop-last", c.drop_last, "drop the last partial batch of each epoch");
-  c.backend = "jit";
   cmd->add_option("--backend", c.backend, "jit (LLVM, compiled for this CPU) or interp (the reference interpreter)")
       ->check(CLI::IsMember({"jit", "interp"}))->capture_default_str();
   cmd->add_option("--threads", c.threads, "threads within each step (jit): 1 or the cores to use")
@@ -53,6 +53,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   cmd->add_option("--eval-batch", c.eval_batch, "rows per evaluation step")->check(kPositive)->capture_default_str();
   cmd->add_option("--eval-every", c.eval_every, "evaluate the test split every N epochs")
       ->check(kPositive)->capture_default_str();
+  add_pipeline_flags(cmd, c.pipeline);
 }
 
 runtime::RunConfig RunFlags::finish() const {
@@ -64,6 +65,7 @@ runtime::RunConfig RunFlags::finish() const {
     if (eq == std::string::npos || eq == 0) fail("--set {}: expected name=value", kv);
     c.set.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
+  passes::check_options(c.pipeline);  // before any data is loaded
   return c;
 }
 

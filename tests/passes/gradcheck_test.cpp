@@ -59,7 +59,9 @@ ir::Module loss_module(const OpSample& s, std::vector<std::string>* wrt) {
 
 TEST(GradCheck, EveryDifferentiableOpHasSamples) {
   for (const ir::OpInfo& info : ir::all_ops())
-    if (differentiable(info)) EXPECT_FALSE(samples_for(info.op).empty()) << info.name << " has no gradient check";
+    if (differentiable(info)) {
+      EXPECT_FALSE(samples_for(info.op).empty()) << info.name << " has no gradient check";
+    }
 }
 
 class OpGradCheck : public ::testing::TestWithParam<OpSample> {};

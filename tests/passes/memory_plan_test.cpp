@@ -48,7 +48,9 @@ TEST(MemoryPlan, SourcesAreNotPlanned) {
   const ir::Function& f = *m.find_func("train_step");
   MemoryPlan plan = plan_memory(f);
   for (size_t i = 0; i < f.size(); ++i)
-    if (f.node(i).info().has(ir::kSource)) EXPECT_EQ(plan.offset[size_t(f.node(i).result())], -1);
+    if (f.node(i).info().has(ir::kSource)) {
+      EXPECT_EQ(plan.offset[size_t(f.node(i).result())], -1);
+    }
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "ir/builder.h"
 #include "ir/error.h"
 
@@ -209,7 +211,7 @@ ir::Module module_with_every_op() {
   for (const OpSample& s : all_samples()) {
     std::vector<ir::ValueId> in;
     for (size_t i = 0; i < s.operands.size(); ++i)
-      in.push_back(b.input("s" + std::to_string(k) + "_" + std::to_string(i), s.operands[i].type));
+      in.push_back(b.input(fmt::format("s{}_{}", k, i), s.operands[i].type));
     b.set_locs({{"every_op.cpp", 10 + k, 3}});
     b.emit(s.op, in, s.attrs, s.body);
     ++k;

@@ -36,7 +36,7 @@ struct OpSample {
   ir::Op op;
   std::vector<OperandSpec> operands;
   ir::Attrs attrs;
-  std::shared_ptr<const ir::Function> body;  // for fused
+  std::shared_ptr<const ir::Function> body = nullptr;  // for fused
 };
 
 // At least one sample per op; empty only for sources, sinks and grad, which

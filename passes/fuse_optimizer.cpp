@@ -1,0 +1,96 @@
+// Optimiser-update fusion; see fuse_optimizer.h.
+#include "passes/fuse_optimizer.h"
+
+#include <algorithm>
+#include <set>
+
+#include "passes/fusion.h"
+
+namespace minigrad::passes {
+namespace {
+
+// Whether a store writes parameter `p` or one of its optimiser slots.
+bool stores_for(const ir::Node& n, const std::string& p) {
+  if (n.op != ir::Op::StoreState) return false;
+  const std::string& name = n.attrs.s("name");
+  std::string slot = "optim." + p + ".";
+  return name == p || name.compare(0, slot.size(), slot) == 0;
+}
+
+class UpdateFuser {
+ public:
+  UpdateFuser(ir::Function& f, std::vector<std::string>& notes)
+      : f_(f), defs_(def_index(f)), part_(f), claimed_(f.size(), false), notes_(notes) {}
+
+  // The group of parameter `p`, or nothing (with a note saying why).
+  std::optional<FusionGroup> group(const std::string& p, const ir::Shape& shape) {
+    std::set<size_t> cone;
+    std::vector<size_t> stack;
+    for (size_t i = 0; i < f_.size(); ++i)
+      if (stores_for(f_.node(i), p)) push(f_.node(i).operands[0], shape, stack);
+    while (!stack.empty()) {
+      size_t i = stack.back();
+      stack.pop_back();
+      if (!cone.insert(i).second) continue;
+      for (ir::ValueId v : f_.node(i).operands) push(v, shape, stack);
+    }
+    if (cone.size() < 2) {
+      notes_.push_back(fmt::format("'{}': {} elementwise node(s) of its shape in its update", p, cone.size()));
+      return std::nullopt;
+    }
+    std::vector<size_t> members(cone.begin(), cone.end());
+    Partition trial = part_;
+    for (size_t i = 1; i < members.size(); ++i)
+      if (!trial.merge(members[0], members[i])) {
+        notes_.push_back(fmt::format("'{}': its update would depend on itself through {}", p,
+                                     describe(f_, f_.node(members[i]))));
+        return std::nullopt;
+      }
+    part_ = trial;
+    for (size_t i : members) claimed_[i] = true;
+    return FusionGroup{members, "elementwise", {}, {}};
+  }
+
+ private:
+  // Adds the node defining v to the walk if it belongs to an update loop.
+  void push(ir::ValueId v, const ir::Shape& shape, std::vector<size_t>& stack) const {
+    int d = defs_[static_cast<size_t>(v)];
+    if (d < 0 || claimed_[static_cast<size_t>(d)]) return;
+    const ir::Node& n = f_.node(static_cast<size_t>(d));
+    if (is_loop_node(f_, n) && f_.type(n.result()).shape == shape) stack.push_back(static_cast<size_t>(d));
+  }
+
+  ir::Function& f_;
+  std::vector<int> defs_;
+  Partition part_;
+  std::vector<bool> claimed_;
+  std::vector<std::string>& notes_;
+};
+
+}  // namespace
+
+bool FuseOptimizer::run(ir::Module& m) {
+  bool changed = false;
+  for (ir::Function& f : m.funcs) {
+    std::vector<std::string> notes;
+    std::vector<FusionGroup> groups;
+    UpdateFuser fuser(f, notes);
+    for (const ir::StateDecl& s : m.states) {
+      if (s.role != ir::StateRole::Param) continue;
+      bool stored = false;
+      for (size_t i = 0; i < f.size(); ++i) stored = stored || stores_for(f.node(i), s.name);
+      if (!stored) continue;
+      if (std::optional<FusionGroup> g = fuser.group(s.name, s.type.shape)) {
+        note("@{}: fused the update of '{}': {} nodes", f.name(), s.name, g->members.size());
+        groups.push_back(std::move(*g));
+      }
+    }
+    for (const std::string& s : notes) note("@{}: not fused: {}", f.name(), s);
+    if (groups.empty()) continue;
+    fuse_groups(f, groups);
+    changed = true;
+  }
+  return changed;
+}
+
+}  // namespace minigrad::passes

@@ -1,0 +1,389 @@
+// Groups of nodes into fused nodes; see fusion.h.
+#include "passes/fusion.h"
+
+#include <algorithm>
+#include <map>
+#include <queue>
+
+#include "ir/builder.h"
+#include "ir/error.h"
+#include "ir/printer.h"
+
+namespace minigrad::passes {
+
+std::vector<int> def_index(const ir::Function& f) {
+  std::vector<int> def(static_cast<size_t>(f.num_values()), -1);
+  for (size_t i = 0; i < f.size(); ++i)
+    for (ir::ValueId r : f.node(i).results) def[static_cast<size_t>(r)] = static_cast<int>(i);
+  return def;
+}
+
+std::vector<std::vector<size_t>> users(const ir::Function& f) {
+  std::vector<std::vector<size_t>> u(static_cast<size_t>(f.num_values()));
+  for (size_t i = 0; i < f.size(); ++i)
+    for (ir::ValueId v : f.node(i).operands) u[static_cast<size_t>(v)].push_back(i);
+  return u;
+}
+
+std::string describe(const ir::Function& f, const ir::Node& n) {
+  return fmt::format("`{}` at {}", ir::print_node(f, n, ir::number_values(f), {false}), ir::to_string(n.locs));
+}
+
+bool is_elementwise(const ir::Node& n) { return n.info().has(ir::kElementwise); }
+
+bool is_loop_node(const ir::Function& f, const ir::Node& n) {
+  if (is_elementwise(n)) return true;
+  return n.op == ir::Op::BroadcastTo && f.type(n.operands[0]).shape != f.type(n.result()).shape;
+}
+
+std::optional<size_t> breaks_convexity(const ir::Function& f, const std::vector<int>& defs,
+                                       const std::vector<bool>& in_group) {
+  // tainted: outside nodes that depend on a member. A member using a tainted
+  // node's result closes a path group -> outside -> group.
+  std::vector<bool> tainted(f.size(), false);
+  for (size_t i = 0; i < f.size(); ++i) {
+    for (ir::ValueId v : f.node(i).operands) {
+      int d = defs[static_cast<size_t>(v)];
+      if (d < 0) continue;
+      if (in_group[i] && tainted[static_cast<size_t>(d)]) return static_cast<size_t>(d);
+      if (!in_group[i] && (in_group[static_cast<size_t>(d)] || tainted[static_cast<size_t>(d)])) tainted[i] = true;
+    }
+  }
+  return std::nullopt;
+}
+
+Partition::Partition(const ir::Function& f) : f_(&f), defs_(def_index(f)), item_(f.size()) {
+  for (size_t i = 0; i < f.size(); ++i) item_[i] = static_cast<int>(i);
+}
+
+std::vector<size_t> Partition::members(size_t node) const {
+  std::vector<size_t> m;
+  for (size_t i = 0; i < item_.size(); ++i)
+    if (item_[i] == item_[node]) m.push_back(i);
+  return m;
+}
+
+std::vector<std::vector<size_t>> Partition::groups(size_t min_size) const {
+  std::map<int, std::vector<size_t>> by_item;
+  for (size_t i = 0; i < item_.size(); ++i) by_item[item_[i]].push_back(i);
+  std::vector<std::vector<size_t>> out;
+  for (auto& [item, nodes] : by_item)
+    if (nodes.size() >= min_size) out.push_back(std::move(nodes));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a[0] < b[0]; });
+  return out;
+}
+
+// With x and y taken as one item M: is there a path M -> s -> ... -> M through an
+// item s outside M? (The graph of items is acyclic before the merge.)
+bool Partition::cycle_if_merged(int x, int y) const {
+  size_t n = item_.size();
+  std::vector<std::vector<int>> succ(n);
+  for (size_t i = 0; i < n; ++i)
+    for (ir::ValueId v : f_->node(i).operands) {
+      int d = defs_[static_cast<size_t>(v)];
+      if (d >= 0 && item_[static_cast<size_t>(d)] != item_[i]) succ[static_cast<size_t>(item_[static_cast<size_t>(d)])].push_back(item_[i]);
+    }
+  auto in_m = [&](int it) { return it == x || it == y; };
+  std::vector<bool> seen(n, false);
+  std::vector<int> stack;
+  for (int m : {x, y})
+    for (int s : succ[static_cast<size_t>(m)])
+      if (!in_m(s)) stack.push_back(s);
+  while (!stack.empty()) {
+    int it = stack.back();
+    stack.pop_back();
+    if (seen[static_cast<size_t>(it)]) continue;
+    seen[static_cast<size_t>(it)] = true;
+    for (int s : succ[static_cast<size_t>(it)]) {
+      if (in_m(s)) return true;
+      stack.push_back(s);
+    }
+  }
+  return false;
+}
+
+bool Partition::merge(size_t a, size_t b) {
+  int x = item_[a], y = item_[b];
+  if (x == y) return true;
+  if (cycle_if_merged(x, y)) return false;
+  int keep = std::min(x, y), drop = std::max(x, y);
+  for (int& it : item_)
+    if (it == drop) it = keep;
+  return true;
+}
+
+namespace {
+
+// The body of one group and the values the fused node takes and gives.
+struct Built {
+  std::shared_ptr<ir::Function> body;
+  std::vector<ir::ValueId> operands, results;
+  ir::Locs locs;
+};
+
+void add_locs(ir::Locs& to, const ir::Locs& from) {
+  for (const ir::SourceLoc& l : from)
+    if (std::find(to.begin(), to.end(), l) == to.end()) to.push_back(l);
+}
+
+class BodyBuilder {
+ public:
+  BodyBuilder(const ir::Function& f, const std::vector<int>& defs, const std::vector<bool>& in_group)
+      : f_(f), defs_(defs), in_group_(in_group) {}
+
+  Built build(const FusionGroup& g, const std::vector<std::vector<size_t>>& uses) {
+    out_.body = std::make_shared<ir::Function>("body");
+    ir::Builder b(*out_.body);
+    for (ir::ValueId v : g.inputs) add_input(b, v);
+    for (size_t m : g.members)
+      for (ir::ValueId v : f_.node(m).operands)
+        if (!internal(v) && !constant(v) && !map_.count(v)) add_input(b, v);
+    for (size_t m : g.members) {
+      const ir::Node& n = f_.node(m);
+      add_locs(out_.locs, n.locs);
+      std::vector<ir::ValueId> ops;
+      for (ir::ValueId v : n.operands) {
+        if (!map_.count(v)) copy_constant(b, v);  // just before its first use
+        ops.push_back(map_.at(v));
+      }
+      b.set_locs(n.locs);
+      std::vector<ir::ValueId> rs = b.emit(n.op, ops, n.attrs);
+      for (size_t r = 0; r < rs.size(); ++r) map_[n.results[r]] = rs[r];
+    }
+    std::vector<ir::ValueId> outs = g.outputs.empty() ? used_outside(g, uses) : g.outputs;
+    check_outputs(g, uses, outs);
+    b.set_locs({});
+    for (size_t k = 0; k < outs.size(); ++k) b.output(std::to_string(k), map_.at(outs[k]));
+    out_.results = outs;
+    return std::move(out_);
+  }
+
+ private:
+  bool internal(ir::ValueId v) const { return in_group_[static_cast<size_t>(defs_[static_cast<size_t>(v)])]; }
+  bool constant(ir::ValueId v) const { return is_constant(*f_.value(v).def); }
+
+  void add_input(ir::Builder& b, ir::ValueId v) {
+    if (map_.count(v)) fail("fusion: value %{} is given to the group twice", v);
+    map_[v] = b.input(std::to_string(out_.operands.size()), f_.type(v));
+    out_.operands.push_back(v);
+  }
+
+  // A constant the members use, copied into the body with its locations.
+  void copy_constant(ir::Builder& b, ir::ValueId v) {
+    const ir::Node& n = *f_.value(v).def;
+    if (!is_constant(n)) fail("fusion: {} is used in the group before it is defined", describe(f_, n));
+    b.set_locs(n.locs);
+    add_locs(out_.locs, n.locs);
+    map_[v] = b.constant(n.attrs.f("value"), f_.type(v));
+  }
+
+  std::vector<ir::ValueId> used_outside(const FusionGroup& g, const std::vector<std::vector<size_t>>& uses) const {
+    std::vector<ir::ValueId> outs;
+    for (size_t m : g.members)
+      for (ir::ValueId r : f_.node(m).results)
+        for (size_t u : uses[static_cast<size_t>(r)])
+          if (!in_group_[u]) {
+            outs.push_back(r);
+            break;
+          }
+    return outs;
+  }
+
+  void check_outputs(const FusionGroup& g, const std::vector<std::vector<size_t>>& uses,
+                     const std::vector<ir::ValueId>& outs) const {
+    for (ir::ValueId r : used_outside(g, uses))
+      if (std::find(outs.begin(), outs.end(), r) == outs.end())
+        fail("fusion ({}): {} is used outside the group but is not one of its outputs", g.kind,
+             describe(f_, *f_.value(r).def));
+  }
+
+  const ir::Function& f_;
+  const std::vector<int>& defs_;
+  const std::vector<bool>& in_group_;
+  std::map<ir::ValueId, ir::ValueId> map_;
+  Built out_;
+};
+
+// The items of the rewritten function: an original node (group -1) or a group.
+struct Item {
+  int node = -1, group = -1;
+  size_t key = 0;  // position in the old order, to stay close to it
+};
+
+class Reorder {
+ public:
+  Reorder(const ir::Function& f, const std::vector<int>& group_of, const std::vector<Built>& built)
+      : f_(f), group_of_(group_of), built_(built) {}
+
+  // Items in a topological order, preferring the old positions (Kahn's algorithm).
+  std::vector<Item> order() {
+    make_items();
+    std::vector<int> item_of_value = value_items();
+    std::vector<std::vector<size_t>> succ(items_.size());
+    std::vector<int> preds(items_.size(), 0);
+    auto edge = [&](size_t from, size_t to) {
+      if (from == to) return;
+      succ[from].push_back(to);
+      ++preds[to];
+    };
+    for (size_t i = 0; i < items_.size(); ++i)
+      for (ir::ValueId v : operands(items_[i])) edge(static_cast<size_t>(item_of_value[static_cast<size_t>(v)]), i);
+    order_edges(edge);
+    using Entry = std::pair<size_t, size_t>;  // (key, item)
+    std::priority_queue<Entry, std::vector<Entry>, std::greater<>> ready;
+    for (size_t i = 0; i < items_.size(); ++i)
+      if (preds[i] == 0) ready.push({items_[i].key, i});
+    std::vector<Item> out;
+    while (!ready.empty()) {
+      size_t i = ready.top().second;
+      ready.pop();
+      out.push_back(items_[i]);
+      for (size_t s : succ[i])
+        if (--preds[s] == 0) ready.push({items_[s].key, s});
+    }
+    if (out.size() != items_.size()) fail("@{}: fusion made a cycle (a group is not convex)", f_.name());
+    return out;
+  }
+
+ private:
+  void make_items() {
+    std::vector<int> group_item(built_.size(), -1);
+    for (size_t i = 0; i < f_.size(); ++i) {
+      int g = group_of_[i];
+      if (g < 0) {
+        item_of_node_.push_back(static_cast<int>(items_.size()));
+        items_.push_back({static_cast<int>(i), -1, i});
+      } else {
+        if (group_item[static_cast<size_t>(g)] < 0) {
+          group_item[static_cast<size_t>(g)] = static_cast<int>(items_.size());
+          items_.push_back({-1, g, i});
+        }
+        item_of_node_.push_back(group_item[static_cast<size_t>(g)]);
+      }
+    }
+  }
+
+  std::vector<int> value_items() const {
+    std::vector<int> item(static_cast<size_t>(f_.num_values()), -1);
+    for (size_t i = 0; i < f_.size(); ++i)
+      for (ir::ValueId r : f_.node(i).results) item[static_cast<size_t>(r)] = item_of_node_[i];
+    return item;
+  }
+
+  const std::vector<ir::ValueId>& operands(const Item& it) const {
+    return it.group >= 0 ? built_[static_cast<size_t>(it.group)].operands : f_.node(static_cast<size_t>(it.node)).operands;
+  }
+
+  // Inputs and outputs keep their relative order (they are the signature), and a
+  // state's loads stay before its store (memory planning relies on it).
+  template <typename Edge>
+  void order_edges(Edge&& edge) const {
+    int last_in = -1, last_out = -1;
+    std::map<std::string, std::vector<size_t>> loads;
+    std::map<std::string, size_t> stores;
+    for (size_t i = 0; i < f_.size(); ++i) {
+      const ir::Node& n = f_.node(i);
+      size_t it = static_cast<size_t>(item_of_node_[i]);
+      int& last = n.op == ir::Op::Input ? last_in : last_out;
+      if (n.op == ir::Op::Input || n.op == ir::Op::Output) {
+        if (last >= 0) edge(static_cast<size_t>(last), it);
+        last = static_cast<int>(it);
+      }
+      if (n.op == ir::Op::LoadState) loads[n.attrs.s("name")].push_back(it);
+      if (n.op == ir::Op::StoreState) stores[n.attrs.s("name")] = it;
+    }
+    for (const auto& [name, store] : stores)
+      for (size_t load : loads[name]) edge(load, store);
+  }
+
+  const ir::Function& f_;
+  const std::vector<int>& group_of_;
+  const std::vector<Built>& built_;
+  std::vector<Item> items_;
+  std::vector<int> item_of_node_;
+};
+
+ir::Function rebuild(const ir::Function& f, const std::vector<Item>& order, const std::vector<FusionGroup>& groups,
+                     const std::vector<Built>& built) {
+  ir::Function out(f.name());
+  std::vector<ir::ValueId> map(static_cast<size_t>(f.num_values()), -1);
+  auto mapped = [&](const std::vector<ir::ValueId>& vs) {
+    std::vector<ir::ValueId> m;
+    for (ir::ValueId v : vs) m.push_back(map[static_cast<size_t>(v)]);
+    return m;
+  };
+  for (const Item& it : order) {
+    if (it.group < 0) {
+      const ir::Node& n = f.node(static_cast<size_t>(it.node));
+      std::vector<ir::Type> declared;
+      if (n.info().type_rule == nullptr) declared.push_back(f.type(n.result()));
+      const ir::Node& c = out.append(n.op, mapped(n.operands), n.attrs, n.locs, declared, n.body);
+      for (size_t r = 0; r < n.results.size(); ++r) map[static_cast<size_t>(n.results[r])] = c.results[r];
+      continue;
+    }
+    const Built& b = built[static_cast<size_t>(it.group)];
+    const ir::Node& c = out.append(ir::Op::Fused, mapped(b.operands), {{"kind", groups[static_cast<size_t>(it.group)].kind}},
+                                   b.locs, {}, b.body);
+    for (size_t r = 0; r < b.results.size(); ++r) map[static_cast<size_t>(b.results[r])] = c.results[r];
+  }
+  return out;
+}
+
+}  // namespace
+
+void fuse_groups(ir::Function& f, const std::vector<FusionGroup>& groups) {
+  if (groups.empty()) return;
+  std::vector<int> defs = def_index(f);
+  std::vector<std::vector<size_t>> uses = users(f);
+  std::vector<int> group_of(f.size(), -1);
+  std::vector<Built> built;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    std::vector<bool> in_group(f.size(), false);
+    for (size_t m : groups[g].members) {
+      if (group_of[m] >= 0) fail("fusion: {} is in two groups", describe(f, f.node(m)));
+      group_of[m] = static_cast<int>(g), in_group[m] = true;
+    }
+    if (std::optional<size_t> bad = breaks_convexity(f, defs, in_group))
+      fail("fusion ({}): the group is not convex: {} depends on it and feeds it", groups[g].kind,
+           describe(f, f.node(*bad)));
+    built.push_back(BodyBuilder(f, defs, in_group).build(groups[g], uses));
+  }
+  std::vector<Item> order = Reorder(f, group_of, built).order();
+  f = rebuild(f, order, groups, built);
+  remove_unused_constants(f);
+}
+
+void remove_unused_constants(ir::Function& f) {
+  std::vector<int> uses = f.use_counts();
+  std::vector<bool> keep(f.size(), true);
+  bool any = false;
+  for (size_t i = 0; i < f.size(); ++i)
+    if (is_constant(f.node(i)) && uses[static_cast<size_t>(f.node(i).result())] == 0) keep[i] = false, any = true;
+  if (any) {
+    f.remove_nodes(keep);
+    f.renumber();
+  }
+}
+
+size_t remove_dead_nodes(ir::Function& f) {
+  std::vector<int> uses = f.use_counts();
+  std::vector<bool> keep(f.size(), true);
+  size_t removed = 0;
+  for (size_t i = f.size(); i-- > 0;) {
+    const ir::Node& n = f.node(i);
+    if (n.info().has(ir::kSink) || n.op == ir::Op::Input) continue;
+    bool used = false;
+    for (ir::ValueId r : n.results) used = used || uses[static_cast<size_t>(r)] > 0;
+    if (used) continue;
+    keep[i] = false;
+    ++removed;
+    for (ir::ValueId v : n.operands) --uses[static_cast<size_t>(v)];
+  }
+  if (removed > 0) {
+    f.remove_nodes(keep);
+    f.renumber();
+  }
+  return removed;
+}
+
+}  // namespace minigrad::passes

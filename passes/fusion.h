@@ -1,0 +1,89 @@
+// What every fusion pass shares: use-def queries over a function, the legality
+// test of a group of nodes (convexity), and the rewrite that replaces groups of
+// nodes by `fused` nodes whose bodies hold them (docs/fusion-kinds.md states the
+// bodies each kind may have). Not a pass itself.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace minigrad::passes {
+
+// Index of the node that defines each value, or -1.
+std::vector<int> def_index(const ir::Function& f);
+// Indices of the nodes that use each value (once per use), in order.
+std::vector<std::vector<size_t>> users(const ir::Function& f);
+
+// "`%8: f32[4,192] = add(%6, %7)` at file:line:col", for notes and errors.
+std::string describe(const ir::Function& f, const ir::Node& n);
+
+// A group of nodes of one function that becomes one fused node.
+struct FusionGroup {
+  std::vector<size_t> members;        // node indices, in the order the body lists them (topological)
+  std::string kind;                   // elementwise | matmul | bn_act | bn_act_grad | loss_grad
+  std::vector<ir::ValueId> inputs;    // external values that come first, in this order (may be empty)
+  std::vector<ir::ValueId> outputs;   // if not empty: exactly the results, in this order
+};
+
+// A group is legal only if it is convex: no path leaves it and comes back through
+// a node outside it (the fused node would then depend on its own result). Returns
+// the first outside node on such a path, or nothing if the group is convex.
+std::optional<size_t> breaks_convexity(const ir::Function& f, const std::vector<int>& defs,
+                                       const std::vector<bool>& in_group);
+
+// A partition of a function's nodes into items (a node alone, or a group that will
+// become one fused node), kept legal as groups grow: merging two items is refused
+// when the graph of items would get a cycle (a path from one to the other through
+// a third item), which is also what makes every group convex.
+class Partition {
+ public:
+  explicit Partition(const ir::Function& f);
+
+  int item(size_t node) const { return item_[node]; }
+  bool together(size_t a, size_t b) const { return item_[a] == item_[b]; }
+  // Merges the items of nodes a and b; false (and no change) if that makes a cycle.
+  bool merge(size_t a, size_t b);
+  // The nodes of node's item, in order.
+  std::vector<size_t> members(size_t node) const;
+  // The items of at least `min_size` nodes, each as its node indices in order,
+  // ordered by their first node.
+  std::vector<std::vector<size_t>> groups(size_t min_size) const;
+
+ private:
+  bool cycle_if_merged(int x, int y) const;
+
+  const ir::Function* f_;  // a pointer, so that a partition can be copied to try merges
+  std::vector<int> defs_;
+  std::vector<int> item_;  // per node
+};
+
+// Replaces each group by one fused node. The body takes the values the members use
+// from outside as inputs (group.inputs first, then in order of first use), copies
+// the constants they use, and outputs the members' values that something outside
+// uses (or exactly group.outputs). The fused node's locations are the union of its
+// parts' locations. The function is then put back in a topological order close to
+// the old one (inputs, outputs and each state's load-before-store keep their
+// order), and constants left without a use are dropped. Error if a group is not
+// convex or its outputs miss a value used outside.
+void fuse_groups(ir::Function& f, const std::vector<FusionGroup>& groups);
+
+// Drops constants that nothing uses (a fused body holds its own copies).
+void remove_unused_constants(ir::Function& f);
+
+// Removes nodes whose results nobody uses (not sinks, not inputs: they are the
+// function's signature), repeatedly. Returns how many were removed.
+size_t remove_dead_nodes(ir::Function& f);
+
+// Whether `n` is a kElementwise op.
+bool is_elementwise(const ir::Node& n);
+// Whether `n` may be a compute node of an elementwise loop over its own result's
+// shape (docs/fusion-kinds.md): a kElementwise op, or a broadcast_to from another
+// shape (a broadcast read).
+bool is_loop_node(const ir::Function& f, const ir::Node& n);
+// Whether the node is a constant (a fill).
+inline bool is_constant(const ir::Node& n) { return n.op == ir::Op::Constant; }
+
+}  // namespace minigrad::passes

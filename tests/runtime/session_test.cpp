@@ -1,0 +1,108 @@
+// Sessions: a run resumed from a checkpoint ends bit for bit where the run that
+// never stopped ends (interpreter; dropout, batch norm, Adam and a partial last
+// batch included); --init loads weights only; a checkpoint's preprocessing and
+// class count are kept.
+#include "runtime/session.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/runtime/product_helpers.h"
+
+namespace minigrad::runtime {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::error_of;
+using testing::same_state;
+using testing::TempDir;
+
+RunConfig blob_config(const TempDir& dir, int epochs) {
+  RunConfig c;
+  c.model = "mlp";
+  c.set = {{"width", "8"}, {"dropout", "0.3"}};
+  c.data_dir = dir.path().string();
+  c.pca = 4;
+  c.epochs = epochs;
+  c.batch = 10;  // 96 rows: nine batches of 10 and one of 6
+  c.eval_batch = 7;
+  c.seed = 3;
+  c.backend = "interp";  // the reference: bit-for-bit claims are made on it
+  return c;
+}
+
+TEST(Session, ResumeEqualsUninterruptedTrainingBitForBit) {
+  TempDir dir;
+  testing::write_blobs(dir.path());
+  Session whole = start_session(blob_config(dir, 4));
+  train_session(whole);
+
+  Session first = start_session(blob_config(dir, 2));
+  train_session(first);
+  save_session(first, dir / "half.safetensors");
+
+  Session rest = start_session(blob_config(dir, 4), {{}, dir / "half.safetensors"});
+  EXPECT_EQ(rest.epochs_done(), 2);
+  std::vector<EpochStats> more = train_session(rest);
+  ASSERT_EQ(more.size(), 2u);
+  EXPECT_EQ(more[0].epoch, 3);
+  EXPECT_TRUE(same_state(whole.program->state(), rest.program->state()));
+  ASSERT_EQ(rest.history.size(), whole.history.size());
+  for (size_t i = 0; i < whole.history.size(); ++i) {
+    EXPECT_EQ(rest.history[i].train_loss, whole.history[i].train_loss) << "epoch " << i + 1;
+    EXPECT_EQ(rest.history[i].test_accuracy, whole.history[i].test_accuracy) << "epoch " << i + 1;
+  }
+}
+
+TEST(Session, ResumeRefusesAMissingTrainingState) {
+  TempDir dir;
+  testing::write_blobs(dir.path());
+  Session s = start_session(blob_config(dir, 1));
+  train_session(s);
+  save_session(s, dir / "m.safetensors", /*with_training_state=*/false);
+  EXPECT_THAT(error_of([&] { start_session(blob_config(dir, 2), {{}, dir / "m.safetensors"}); }),
+              HasSubstr("not a run to resume"));
+}
+
+TEST(Session, InitLoadsTheModelButStartsANewRun) {
+  TempDir dir;
+  testing::write_blobs(dir.path());
+  Session s = start_session(blob_config(dir, 2));
+  train_session(s);
+  save_session(s, dir / "m.safetensors");
+  RunConfig c = blob_config(dir, 1);
+  c.seed = 77;
+  Session init = start_session(c, {dir / "m.safetensors", {}});
+  EXPECT_EQ(init.epochs_done(), 0);
+  const Buffer& w = init.program->state().get("0.weight");
+  EXPECT_EQ(std::memcmp(w.data(), s.program->state().get("0.weight").data(), w.bytes()), 0);
+  EXPECT_EQ(init.program->state().get("step").as<int32_t>()[0], 0);
+  EXPECT_EQ(init.program->state().get("optim.0.weight.exp_avg").as<float>()[0], 0.0f);
+}
+
+TEST(Session, KeepsTheCheckpointsPreprocessing) {
+  TempDir dir, other;
+  testing::write_blobs(dir.path());
+  testing::write_blobs(other.path(), 200, 6, 3);  // other rows: a refit would differ
+  Session s = start_session(blob_config(dir, 1));
+  train_session(s);
+  save_session(s, dir / "m.safetensors");
+  RunConfig c = blob_config(other, 1);
+  Session init = start_session(c, {dir / "m.safetensors", {}});
+  EXPECT_EQ(init.data.preprocessing.pca.components, s.data.preprocessing.pca.components);
+  EXPECT_EQ(init.data.preprocessing.scale.offset, s.data.preprocessing.scale.offset);
+}
+
+TEST(Session, RefusesDataWithMoreClassesThanTheModel) {
+  TempDir dir, four;
+  testing::write_blobs(dir.path());
+  testing::write_blobs(four.path(), 96, 6, 4);
+  Session s = start_session(blob_config(dir, 1));
+  train_session(s);
+  save_session(s, dir / "m.safetensors");
+  EXPECT_THAT(error_of([&] { start_session(blob_config(four, 1), {dir / "m.safetensors", {}}); }),
+              HasSubstr("the model has 3 classes but the labels of"));
+}
+
+}  // namespace
+}  // namespace minigrad::runtime
