@@ -22,7 +22,9 @@ std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
 Program::Program(ModelParts parts, ProgramOptions options)
     : parts_(std::move(parts)), options_(std::move(options)), backend_(make_backend(options_.backend, options_.threads)) {
   if (!parts_.loss || !parts_.optimizer) fail("a program needs a loss and an optimiser");
-  get(options_.batch);
+  Specialisation& first = get(options_.batch);
+  train_exe(first);  // the first batch size compiles at once, so its errors show here
+  eval_exe(first);
 }
 
 ir::Module Program::traced(int64_t batch) {
@@ -39,8 +41,6 @@ Program::Specialisation& Program::get(int64_t batch) {
   if (!pipeline.dump_dir.empty()) pipeline.dump_dir += "/batch" + std::to_string(batch);  // one per specialisation
   passes::run_pipeline(s.module, pipeline);
   state_.add_missing(s.module);
-  s.train = backend_->compile(s.module, "train_step", state_);
-  s.eval = backend_->compile(s.module, "eval", state_);
   s.loss = Buffer(ir::Type{ir::DType::F32, {}});
   s.correct = Buffer(ir::Type{ir::DType::I32, {}});
   s.logits = Buffer(ir::Type{ir::DType::F32, {batch, options_.num_classes}});
@@ -50,6 +50,18 @@ Program::Specialisation& Program::get(int64_t batch) {
   s.train_out = {s.loss.view(), s.correct.view()};
   s.eval_out = {s.loss.view(), s.correct.view(), s.logits.view()};
   return cache_.emplace(batch, std::move(s)).first->second;
+}
+
+// Each function is compiled when first run: the last partial batch of an epoch
+// never evaluates, and the evaluation batch never trains.
+Executable& Program::train_exe(Specialisation& s) {
+  if (!s.train) s.train = backend_->compile(s.module, "train_step", state_);
+  return *s.train;
+}
+
+Executable& Program::eval_exe(Specialisation& s) {
+  if (!s.eval) s.eval = backend_->compile(s.module, "eval", state_);
+  return *s.eval;
 }
 
 std::vector<int64_t> Program::batch_sizes() const {
@@ -88,7 +100,7 @@ Program::Result Program::train(const ir::Type& xt, void* x, const ir::Type& yt, 
   Specialisation& s = get(batch_of(xt));
   s.train_in[0].type = xt, s.train_in[0].data = x;
   s.train_in[1].type = yt, s.train_in[1].data = y;
-  s.train->run_checked(s.train_in, s.train_out);
+  train_exe(s).run_checked(s.train_in, s.train_out);
   return {static_cast<double>(s.loss.as<float>()[0]), static_cast<int64_t>(s.correct.as<int32_t>()[0])};
 }
 
@@ -99,7 +111,7 @@ Program::Result Program::eval(const ir::Type& xt, void* x, const ir::Type& yt, v
   TensorView& out = s.eval_out[2];
   out.type = logits ? logits->type : s.logits.type();
   out.data = logits ? logits->data : s.logits.data();
-  s.eval->run_checked(s.eval_in, s.eval_out);
+  eval_exe(s).run_checked(s.eval_in, s.eval_out);
   return {static_cast<double>(s.loss.as<float>()[0]), static_cast<int64_t>(s.correct.as<int32_t>()[0])};
 }
 

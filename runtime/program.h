@@ -1,7 +1,8 @@
 // Program: a model ready to run. It holds the network, loss and optimiser, traces
 // them for each batch size on first use (a batch size is part of a compiled
 // function, so the last partial batch gets its own specialisation, cached), runs
-// the pass pipeline, compiles with the chosen backend, and owns the one StateStore
+// the pass pipeline, compiles with the chosen backend (each function when it is
+// first run, except for the first batch size), and owns the one StateStore
 // that every specialisation reads and updates.
 #pragma once
 
@@ -73,6 +74,8 @@ class Program {
     std::vector<TensorView> train_in, train_out, eval_in, eval_out;
   };
   Specialisation& get(int64_t batch);
+  Executable& train_exe(Specialisation& s);
+  Executable& eval_exe(Specialisation& s);
   Result train(const ir::Type& xt, void* x, const ir::Type& yt, void* y);
   Result eval(const ir::Type& xt, void* x, const ir::Type& yt, void* y, const TensorView* logits);
 

@@ -27,27 +27,28 @@ struct BatchBuffers {
 
 }  // namespace
 
+// Rows are evaluated in order, so each batch is a contiguous block of the split:
+// its rows and labels are passed where they are, without copying.
 EvalResult evaluate(Program& program, const Split& split, int64_t batch, Buffer* logits) {
   int64_t n = split.rows(), f = split.features();
   int64_t classes = program.options().num_classes;
+  if (n == 0) fail("cannot evaluate an empty split");
+  if (split.x.type().dtype != ir::DType::F32 || static_cast<int64_t>(split.y.size()) != n)
+    fail("evaluate: a split must be f32 [N,F] with N labels, got {} and {} labels", ir::to_string(split.x.type()),
+         split.y.size());
   if (logits) *logits = Buffer(ir::Type{ir::DType::F32, {n, classes}});
-  BatchBuffers buffers;
   double loss_sum = 0;
   int64_t correct = 0;
-  std::vector<int64_t> idx;
   for (int64_t start = 0; start < n; start += batch) {
     int64_t rows = std::min(batch, n - start);
-    idx.resize(static_cast<size_t>(rows));
-    for (int64_t i = 0; i < rows; ++i) idx[static_cast<size_t>(i)] = start + i;
-    auto& [bx, by] = buffers.get(rows, f);
-    gather(split.x, split.y, idx, bx, by);
+    TensorView x{ir::Type{ir::DType::F32, {rows, f}}, const_cast<float*>(split.x.as<float>() + start * f)};
+    TensorView y{ir::Type{ir::DType::I32, {rows}}, const_cast<int32_t*>(split.y.data() + start)};
     TensorView out;
     if (logits) out = TensorView{ir::Type{ir::DType::F32, {rows, classes}}, logits->as<float>() + start * classes};
-    Program::Result r = program.eval_step(bx, by, logits ? &out : nullptr);
+    Program::Result r = program.eval_step(x, y, logits ? &out : nullptr);
     loss_sum += r.loss * static_cast<double>(rows);
     correct += r.correct;
   }
-  if (n == 0) fail("cannot evaluate an empty split");
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n), n};
 }
 
