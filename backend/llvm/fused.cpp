@@ -248,6 +248,8 @@ void emit_bn_act_grad(Kernel& k) {
 
 // Per row: m = max, s = sum exp(x - m); then p = exp(x - m) / s and the one-hot
 // row (1 where the column is the label) go into the body's elementwise tail.
+// Short rows (rowwise.h) get m and 1 / s by columns first, into scratch, so the
+// row pass has no horizontal reduction left.
 void emit_loss_grad(Kernel& k) {
   const ir::Function& body = *k.node.body;
   const ir::Node& sm = special_node(body, Op::Softmax);
@@ -262,10 +264,26 @@ void emit_loss_grad(Kernel& k) {
   point.prologue();
   Emitter& e = k.e;
   auto& b = e.b();
+  bool columns = by_columns(e, d, classes);
+  Value* max_at = k.scratch;
+  Value* inv_at = e.at(d, k.scratch, e.idx(rows));
+  if (columns) {
+    e.vector_loop(rows, e.width(d), [&](Value* r0, unsigned lanes) {
+      Values cols = block_columns(e, d, x, r0, classes, lanes);
+      Value* m = columns_max(e, cols);
+      e.store(d, m, max_at, r0);
+      e.store(d, b.CreateFDiv(e.constant(d, 1.0, lanes), columns_sum_exp(e, cols, m)), inv_at, r0);
+    });
+  }
   e.loop(0, rows, 1, [&](Value* r) {
     Value* base = b.CreateMul(r, e.idx(classes));
-    Value* m = row_max(e, d, x, base, classes);
-    Value* inv = b.CreateFDiv(e.constant(d, 1.0), row_sum_exp(e, d, x, base, classes, m, nullptr));
+    Value *m = nullptr, *inv = nullptr;
+    if (columns) {
+      m = e.load(d, 1, max_at, r), inv = e.load(d, 1, inv_at, r);
+    } else {
+      m = row_max(e, d, x, base, classes);
+      inv = b.CreateFDiv(e.constant(d, 1.0), row_sum_exp(e, d, x, base, classes, m, nullptr));
+    }
     Value* label = b.CreateSExt(e.load(ir::DType::I32, 1, labels, r), e.i64());
     k.fail_if(b.CreateICmpUGE(label, e.idx(classes)), site, r, label);
     e.vector_loop(classes, e.width(d), [&](Value* c, unsigned lanes) {
@@ -300,6 +318,10 @@ FusedPlan plan_fused(const ir::Node& node) {
 }
 
 int64_t fused_scratch_bytes(const ir::Node& node, FusedPlan plan) {
+  if (plan == FusedPlan::LossGrad) {  // each row's max and 1 / sum, when computed by columns
+    const ir::Type& t = node.body->type(special_node(*node.body, Op::Softmax).result());
+    return 2 * t.shape[0] * int64_t(ir::dtype_size(t.dtype));
+  }
   if (plan != FusedPlan::Matmul) return 0;
   const ir::Node& mm = special_node(*node.body, Op::Matmul);
   return gemm_scratch_bytes(matmul_shape(node.body->type(mm.operands[0]), node.body->type(mm.operands[1]),

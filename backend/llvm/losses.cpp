@@ -5,11 +5,14 @@
 //   -sum_c t_c (x_c - shift) = -(1 - ls) (x_y - shift) - (ls / C) sum_c (x_c - shift)
 // where shift is the row's log-sum-exp (softmax_xent) or 0 (nll); a term whose
 // weight is 0 is left out, so that -inf away from the label gives no NaN. Rows
-// are computed in the element type and the mean over rows in double.
+// are computed in the element type and the mean over rows in double. Rows
+// shorter than a vector are computed by columns, a block of rows at a time
+// (rowwise.h), with every label checked first, in row order.
 // mse = mean of (a - b)^2, accumulated in f64 vectors. argmax takes the first
 // index of the row max (a NaN counts as the max); correct counts rows whose argmax
 // is the label.
 #include "backend/llvm/rowwise.h"
+#include "backend/llvm/vmath.h"
 
 namespace minigrad::jit {
 namespace {
@@ -51,6 +54,67 @@ Value* row_argmax(Emitter& e, DType d, Value* x, Value* base, int64_t n) {
   return best[0];
 }
 
+// Checks every label in row order, so that the first bad row is the one named.
+void check_labels(Kernel& k, Value* labels, int64_t rows, int64_t classes, int64_t site) {
+  k.e.loop(0, rows, 1, [&](Value* r) { checked_label(k, labels, r, classes, site); });
+}
+
+// The labels of rows [r0, r0 + lanes) as i64.
+Value* block_labels(Emitter& e, Value* labels, Value* r0, unsigned lanes) {
+  return e.b().CreateSExt(e.load(DType::I32, lanes, labels, r0), e.type(DType::I32, lanes)->getWithNewBitWidth(64));
+}
+
+// The loss by columns: each lane is one row's term, accumulated in f64 lanes.
+void class_loss_by_columns(Kernel& k, bool from_logits, double ls, int64_t site) {
+  Emitter& e = k.e;
+  auto& b = e.b();
+  DType d = k.dtype(0);
+  int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
+  Value *x = k.in[0].ptr, *labels = k.in[1].ptr;
+  check_labels(k, labels, rows, classes, site);
+  unsigned w = e.width(d);
+  Value* zero = llvm::ConstantFP::get(b.getDoubleTy(), 0.0);
+  Values total = e.vector_loop_carry(rows, w, {e.splat(zero, w)}, [&](Value* r0, unsigned lanes, const Values& t) {
+    Values cols = block_columns(e, d, x, r0, classes, lanes);
+    Value* shift = e.constant(d, 0.0, lanes);
+    if (from_logits) {
+      Value* m = columns_max(e, cols);
+      shift = b.CreateFAdd(m, vlog(e, columns_sum_exp(e, cols, m)));
+    }
+    auto* wide = e.type(DType::F64, lanes);
+    Value* loss = e.splat(zero, lanes);
+    if (ls < 1) {
+      Value* xl = b.CreateFSub(gather_at(e, d, x, r0, classes, block_labels(e, labels, r0, lanes)), shift);
+      loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(wide, 1 - ls), b.CreateFPExt(xl, wide)));
+    }
+    if (ls > 0) {
+      Value* sum = b.CreateFPCast(columns_sum_shifted(e, cols, shift), wide);
+      loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(wide, ls / double(classes)), sum));
+    }
+    return Values{b.CreateFAdd(t[0], pad_lanes(e, loss, w, zero))};
+  });
+  Value* mean = b.CreateFDiv(e.reduce_add(total[0]), llvm::ConstantFP::get(b.getDoubleTy(), double(rows)));
+  e.store(d, b.CreateFPCast(mean, e.scalar(d)), k.out[0].ptr, e.idx(0));
+}
+
+// correct by columns: per lane, whether the row's argmax is its label.
+void correct_by_columns(Kernel& k, int64_t site) {
+  Emitter& e = k.e;
+  auto& b = e.b();
+  DType d = k.dtype(0);
+  int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
+  Value *x = k.in[0].ptr, *labels = k.in[1].ptr;
+  check_labels(k, labels, rows, classes, site);
+  unsigned w = e.width(d);
+  Value* zero = e.constant(DType::I32, 0.0, w);
+  Values count = e.vector_loop_carry(rows, w, {zero}, [&](Value* r0, unsigned lanes, const Values& c) {
+    Value* best = columns_argmax(e, block_columns(e, d, x, r0, classes, lanes));
+    Value* hit = b.CreateZExt(b.CreateICmpEQ(best, block_labels(e, labels, r0, lanes)), e.type(DType::I32, lanes));
+    return Values{b.CreateAdd(c[0], pad_lanes(e, hit, w, b.getInt32(0)))};
+  });
+  e.store(DType::I32, e.reduce_add(count[0]), k.out[0].ptr, e.idx(0));
+}
+
 }  // namespace
 
 void emit_class_loss(Kernel& k, bool from_logits) {
@@ -60,6 +124,7 @@ void emit_class_loss(Kernel& k, bool from_logits) {
   int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
   double ls = k.node.attrs.f("label_smoothing");
   int64_t site = k.sites->add(k.node, Check::Label, classes);
+  if (by_columns(e, d, classes)) return class_loss_by_columns(k, from_logits, ls, site);
   Value* x = k.in[0].ptr;
   Value* zero = llvm::ConstantFP::get(b.getDoubleTy(), 0.0);
   Values total = e.loop_carry(0, rows, 1, {zero}, [&](Value* r, const Values& t) {
@@ -126,6 +191,7 @@ void emit_correct(Kernel& k) {
   auto& b = e.b();
   int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
   int64_t site = k.sites->add(k.node, Check::Label, classes);
+  if (by_columns(e, k.dtype(0), classes)) return correct_by_columns(k, site);
   Values count = e.loop_carry(0, rows, 1, {b.getInt32(0)}, [&](Value* r, const Values& c) {
     Value* best = row_argmax(e, k.dtype(0), k.in[0].ptr, b.CreateMul(r, e.idx(classes)), classes);
     Value* label = checked_label(k, k.in[1].ptr, r, classes, site);

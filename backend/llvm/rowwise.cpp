@@ -7,6 +7,7 @@
 // The row helpers are shared with the losses (losses.cpp).
 #include "backend/llvm/rowwise.h"
 
+#include <functional>
 #include <limits>
 
 #include "backend/llvm/vmath.h"
@@ -52,6 +53,83 @@ Value* row_log_sum_exp(Emitter& e, ir::DType d, Value* x, Value* base, int64_t n
   Value* m = row_max(e, d, x, base, n);
   Value* s = row_sum_exp(e, d, x, base, n, m, nullptr);
   return e.b().CreateFAdd(m, vlog(e, s));
+}
+
+bool by_columns(Emitter& e, ir::DType d, int64_t n) { return n > 1 && n < int64_t(e.width(d)); }
+
+namespace {
+// Elements x[r0 n + offsets_i] of a block (offsets: i32, a scalar for one lane).
+Value* gather(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, Value* offsets) {
+  auto& b = e.b();
+  Value* ptrs = b.CreateInBoundsGEP(e.scalar(d), e.at(d, x, b.CreateMul(r0, e.idx(n))), offsets);
+  llvm::Align align(ir::dtype_size(d));
+  if (e.lanes_of(offsets) == 1) return b.CreateAlignedLoad(e.scalar(d), ptrs, align);
+  return b.CreateMaskedGather(e.type(d, e.lanes_of(offsets)), ptrs, align);
+}
+}  // namespace
+
+// Lane i of column j reads element i n + j of the block.
+Values block_columns(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, unsigned lanes) {
+  Values cols;
+  for (int64_t j = 0; j < n; ++j) {
+    std::vector<uint32_t> at(lanes);
+    for (unsigned i = 0; i < lanes; ++i) at[i] = uint32_t(int64_t(i) * n + j);
+    Value* offsets = lanes == 1 ? e.b().getInt32(uint32_t(j)) : llvm::ConstantDataVector::get(e.ctx(), at);
+    cols.push_back(gather(e, d, x, r0, n, offsets));
+  }
+  return cols;
+}
+
+Value* gather_at(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, Value* j) {
+  unsigned lanes = e.lanes_of(j);
+  Value* offsets = e.b().CreateTrunc(j, e.type(ir::DType::I32, lanes));
+  std::vector<uint32_t> rows(lanes);
+  for (unsigned i = 0; i < lanes; ++i) rows[i] = uint32_t(int64_t(i) * n);
+  if (lanes > 1) offsets = e.b().CreateAdd(offsets, llvm::ConstantDataVector::get(e.ctx(), rows));
+  return gather(e, d, x, r0, n, offsets);
+}
+
+namespace {
+// cols[0] op ... op cols[n-1] as a balanced tree.
+Value* tree(const Values& v, size_t lo, size_t hi, const std::function<Value*(Value*, Value*)>& op) {
+  if (hi - lo == 1) return v[lo];
+  size_t mid = (lo + hi) / 2;
+  return op(tree(v, lo, mid, op), tree(v, mid, hi, op));
+}
+}  // namespace
+
+Value* columns_max(Emitter& e, const Values& cols) {
+  return tree(cols, 0, cols.size(), [&](Value* a, Value* b) { return e.max_nan(a, b); });
+}
+
+Value* columns_sum_exp(Emitter& e, const Values& cols, Value* m) {
+  Values ex;
+  for (Value* c : cols) ex.push_back(vexp(e, e.b().CreateFSub(c, m)));
+  return tree(ex, 0, ex.size(), [&](Value* a, Value* b) { return e.b().CreateFAdd(a, b); });
+}
+
+Value* columns_sum_shifted(Emitter& e, const Values& cols, Value* shift) {
+  Values t;
+  for (Value* c : cols) t.push_back(e.b().CreateFSub(c, shift));
+  return tree(t, 0, t.size(), [&](Value* a, Value* b) { return e.b().CreateFAdd(a, b); });
+}
+
+// best starts at column 0; column j replaces it where best is not NaN and
+// (x_j is NaN or x_j > best).
+Value* columns_argmax(Emitter& e, const Values& cols) {
+  auto& b = e.b();
+  unsigned lanes = e.lanes_of(cols[0]);
+  Value* best = cols[0];
+  Value* index = e.splat(e.idx(0), lanes);
+  for (size_t j = 1; j < cols.size(); ++j) {
+    Value* v = cols[j];
+    Value* better = llvm::isa<llvm::IntegerType>(v->getType()->getScalarType())
+                        ? b.CreateICmpSGT(v, best)
+                        : b.CreateAnd(b.CreateNot(e.is_nan(best)), b.CreateOr(e.is_nan(v), b.CreateFCmpOGT(v, best)));
+    index = b.CreateSelect(better, e.splat(e.idx(int64_t(j)), lanes), index);
+    best = b.CreateSelect(better, v, best);
+  }
+  return index;
 }
 
 void emit_softmax(Kernel& k, bool log) {
