@@ -10,7 +10,15 @@
 //          dx = (gamma inv / N) (N dy - dbeta - xhat dgamma),
 //   the VJP of train's y through xhat, mean and var (backend/interp/batch_norm.cpp
 //   derives it).
+// A per-feature sum down the rows is a chain of dependent additions, one per row;
+// train and grad walk a group of feature blocks down the rows together, so that
+// their chains run side by side: 4 blocks in train, 2 in grad, whose two passes
+// read three [N, F] arrays, so that a group's columns of them stay in L1 from
+// the first pass to the second. Each feature's arithmetic, in row order, is the
+// same whatever the grouping (and so whatever the threads' slices).
 #include "backend/llvm/batch_norm.h"
+
+#include <functional>
 
 #include <llvm/IR/Intrinsics.h>
 
@@ -26,6 +34,38 @@ using llvm::Value;
 Value* inverse_std(Emitter& e, DType d, double eps, Value* var, unsigned lanes) {
   Value* s = e.intrinsic(llvm::Intrinsic::sqrt, e.b().CreateFAdd(var, e.constant(d, eps, lanes)));
   return e.b().CreateFDiv(e.constant(d, 1.0, lanes), s);
+}
+
+constexpr int64_t kTrainGroup = 4, kGradGroup = 2;
+
+// f(f0s, lanes) over the feature blocks [begin, end) of vector_loop_range (all of
+// them if begin is null): full blocks `size` (a power of 2) at a time, then
+// groups of size / 2, size / 4, ... for what is left, then the narrower last
+// block on its own.
+void feature_groups(Emitter& e, DType d, int64_t features, Value* begin, Value* end, int64_t size,
+                    const std::function<void(const Values& f0s, unsigned lanes)>& f) {
+  auto& b = e.b();
+  unsigned w = e.width(d);
+  int64_t full = features / w;
+  if (!begin) begin = e.idx(0), end = e.idx(e.vectors(features, w));
+  Value* full_end = b.CreateSelect(b.CreateICmpSLT(end, e.idx(full)), end, e.idx(full));
+  Value* count = b.CreateSub(full_end, begin);
+  count = b.CreateSelect(b.CreateICmpSGT(count, e.idx(0)), count, e.idx(0));
+  auto group = [&](Value* v, int64_t g) {
+    Values f0s;
+    for (int64_t i = 0; i < g; ++i) f0s.push_back(b.CreateMul(b.CreateAdd(v, e.idx(i)), e.idx(w)));
+    f(f0s, w);
+  };
+  Value* at = b.CreateAdd(begin, b.CreateMul(b.CreateSDiv(count, e.idx(size)), e.idx(size)));
+  e.loop(begin, at, size, [&](Value* v) { group(v, size); });
+  Value* left = b.CreateSRem(count, e.idx(size));
+  for (int64_t g = size / 2; g >= 1; g /= 2) {
+    Value* has = b.CreateAnd(left, e.idx(g));
+    e.if_then(b.CreateICmpNE(has, e.idx(0)), [&] { group(at, g); });
+    at = b.CreateAdd(at, has);
+  }
+  if (features % w != 0)
+    e.if_then(b.CreateICmpSGT(end, e.idx(full)), [&] { f(Values{e.idx(full * w)}, unsigned(features % w)); });
 }
 
 // Sums over rows n of terms(n) for a block of features, `count` sums at once.
@@ -46,24 +86,40 @@ void emit_bn_train(Emitter& e, const BnTrain& bn) {
   auto& b = e.b();
   DType d = bn.dtype;
   auto at = [&](Value* n, Value* f0) { return b.CreateAdd(b.CreateMul(n, e.idx(bn.features)), f0); };
-  e.vector_loop_range(bn.features, e.width(d), bn.begin, bn.end, [&](Value* f0, unsigned lanes) {
+  feature_groups(e, d, bn.features, bn.begin, bn.end, kTrainGroup, [&](const Values& f0s, unsigned lanes) {
+    size_t g = f0s.size();
     Value* rows = e.constant(d, double(bn.rows), lanes);
-    Value* sum = column_sums(e, d, bn.rows, lanes, 1, [&](Value* n) { return Values{e.load(d, lanes, bn.x, at(n, f0))}; })[0];
-    Value* mean = b.CreateFDiv(sum, rows);
-    Value* sq = column_sums(e, d, bn.rows, lanes, 1, [&](Value* n) {
-      Value* dev = b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0)), mean);
-      return Values{b.CreateFMul(dev, dev)};
-    })[0];
-    Value* var = b.CreateFDiv(sq, rows);
-    Value* scale = b.CreateFMul(inverse_std(e, d, bn.eps, var, lanes), e.load(d, lanes, bn.gamma, f0));
-    Value* beta = e.load(d, lanes, bn.beta, f0);
-    e.loop(0, bn.rows, 1, [&](Value* n) {
-      Value* y = e.fma(b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0)), mean), scale, beta);
-      if (bn.store_y) bn.store_y(y, n, f0);
-      else e.store(d, y, bn.y, at(n, f0));
+    Values mean = column_sums(e, d, bn.rows, lanes, g, [&](Value* n) {
+      Values t;
+      for (Value* f0 : f0s) t.push_back(e.load(d, lanes, bn.x, at(n, f0)));
+      return t;
     });
-    e.store(d, mean, bn.mean, f0);
-    e.store(d, var, bn.var, f0);
+    for (Value*& m : mean) m = b.CreateFDiv(m, rows);
+    Values var = column_sums(e, d, bn.rows, lanes, g, [&](Value* n) {
+      Values t;
+      for (size_t i = 0; i < g; ++i) {
+        Value* dev = b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0s[i])), mean[i]);
+        t.push_back(b.CreateFMul(dev, dev));
+      }
+      return t;
+    });
+    Values scale, beta;
+    for (size_t i = 0; i < g; ++i) {
+      var[i] = b.CreateFDiv(var[i], rows);
+      scale.push_back(b.CreateFMul(inverse_std(e, d, bn.eps, var[i], lanes), e.load(d, lanes, bn.gamma, f0s[i])));
+      beta.push_back(e.load(d, lanes, bn.beta, f0s[i]));
+    }
+    e.loop(0, bn.rows, 1, [&](Value* n) {
+      for (size_t i = 0; i < g; ++i) {
+        Value* y = e.fma(b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0s[i])), mean[i]), scale[i], beta[i]);
+        if (bn.store_y) bn.store_y(y, n, f0s[i]);
+        else e.store(d, y, bn.y, at(n, f0s[i]));
+      }
+    });
+    for (size_t i = 0; i < g; ++i) {
+      e.store(d, mean[i], bn.mean, f0s[i]);
+      e.store(d, var[i], bn.var, f0s[i]);
+    }
   });
 }
 
@@ -71,24 +127,40 @@ void emit_bn_grad(Emitter& e, const BnGrad& bn) {
   auto& b = e.b();
   DType d = bn.dtype;
   auto at = [&](Value* n, Value* f0) { return b.CreateAdd(b.CreateMul(n, e.idx(bn.features)), f0); };
-  e.vector_loop_range(bn.features, e.width(d), bn.begin, bn.end, [&](Value* f0, unsigned lanes) {
-    Value* mean = e.load(d, lanes, bn.mean, f0);
-    Value* inv = inverse_std(e, d, bn.eps, e.load(d, lanes, bn.var, f0), lanes);
-    auto xhat = [&](Value* n) { return b.CreateFMul(b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0)), mean), inv); };
-    Values sums = column_sums(e, d, bn.rows, lanes, 2, [&](Value* n) {
-      Value* g = bn.dy(n, f0, lanes);
-      return Values{g, b.CreateFMul(g, xhat(n))};
+  feature_groups(e, d, bn.features, bn.begin, bn.end, kGradGroup, [&](const Values& f0s, unsigned lanes) {
+    size_t g = f0s.size();
+    Values mean, inv;
+    for (Value* f0 : f0s) {
+      mean.push_back(e.load(d, lanes, bn.mean, f0));
+      inv.push_back(inverse_std(e, d, bn.eps, e.load(d, lanes, bn.var, f0), lanes));
+    }
+    auto xhat = [&](Value* n, size_t i) {
+      return b.CreateFMul(b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0s[i])), mean[i]), inv[i]);
+    };
+    // sums[2i] = sum_n dy, sums[2i + 1] = sum_n dy xhat, for block i.
+    Values sums = column_sums(e, d, bn.rows, lanes, 2 * g, [&](Value* n) {
+      Values t;
+      for (size_t i = 0; i < g; ++i) {
+        Value* dy = bn.dy(n, f0s[i], lanes);
+        t.push_back(dy);
+        t.push_back(b.CreateFMul(dy, xhat(n, i)));
+      }
+      return t;
     });
-    Value *sum_dy = sums[0], *sum_dy_xhat = sums[1];
     Value* rows = e.constant(d, double(bn.rows), lanes);
-    Value* a = b.CreateFDiv(b.CreateFMul(e.load(d, lanes, bn.gamma, f0), inv), rows);
+    Values a;
+    for (size_t i = 0; i < g; ++i) a.push_back(b.CreateFDiv(b.CreateFMul(e.load(d, lanes, bn.gamma, f0s[i]), inv[i]), rows));
     e.loop(0, bn.rows, 1, [&](Value* n) {
-      Value* t = b.CreateFSub(b.CreateFMul(rows, bn.dy(n, f0, lanes)), sum_dy);
-      t = b.CreateFSub(t, b.CreateFMul(xhat(n), sum_dy_xhat));
-      e.store(d, b.CreateFMul(a, t), bn.dx, at(n, f0));
+      for (size_t i = 0; i < g; ++i) {
+        Value* t = b.CreateFSub(b.CreateFMul(rows, bn.dy(n, f0s[i], lanes)), sums[2 * i]);
+        t = b.CreateFSub(t, b.CreateFMul(xhat(n, i), sums[2 * i + 1]));
+        e.store(d, b.CreateFMul(a[i], t), bn.dx, at(n, f0s[i]));
+      }
     });
-    e.store(d, sum_dy_xhat, bn.dgamma, f0);
-    e.store(d, sum_dy, bn.dbeta, f0);
+    for (size_t i = 0; i < g; ++i) {
+      e.store(d, sums[2 * i + 1], bn.dgamma, f0s[i]);
+      e.store(d, sums[2 * i], bn.dbeta, f0s[i]);
+    }
   });
 }
 
