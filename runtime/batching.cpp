@@ -87,6 +87,14 @@ void gather(const Buffer& src_x, std::span<const int32_t> src_y, std::span<const
     fail("gather: batch buffers must be {} and {}, got {} and {}", ir::to_string(ir::Type{ir::DType::F32, {len, f}}),
          ir::to_string(ir::Type{ir::DType::I32, {len}}), ir::to_string(dst_x.type()), ir::to_string(dst_y.type()));
   size_t row_bytes = static_cast<size_t>(f) * sizeof(float);
+  // The rows are scattered over the data set, so most miss every cache: ask for
+  // all of them first, so that their misses overlap, then copy.
+  for (int64_t i = 0; i < len; ++i) {
+    int64_t r = indices[static_cast<size_t>(i)];
+    if (r < 0 || r >= n) continue;  // reported below
+    const char* row = reinterpret_cast<const char*>(src_x.as<float>() + r * f);
+    for (size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b);
+  }
   for (int64_t i = 0; i < len; ++i) {
     int64_t r = indices[static_cast<size_t>(i)];
     if (r < 0 || r >= n) fail("gather: index {} (batch row {}) is out of range [0, {})", r, i, n);
