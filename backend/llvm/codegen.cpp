@@ -57,9 +57,16 @@ bool in_place_ok(const ir::Function& f, const ir::Node& n, size_t operand) {
 int64_t frame_bytes(const ir::Function& f, const Homes& h, int threads = 1);
 
 // Cycles a kernel is expected to take, to decide whether splitting it across
-// threads pays: a parallel region costs about a microsecond of handing out and
-// waiting, so only kernels of several microseconds are split.
-constexpr int64_t kParallelCycles = 20000;
+// threads pays. A parallel region costs a microsecond or so of handing out and
+// waiting, and more in the kernels after it, which read what the other core
+// wrote (from its cache, not theirs): on the seed's step at 64 rows the split
+// GEMMs (14 us each) and Adam loop (5 us) were no faster split, and the kernels
+// after them slower, so that the step went from 47 to 60-75 us on two cores.
+// Kernels of tens of microseconds and more are split (the evaluation's, large
+// batches), and the pool still runs each alone when that is faster
+// (thread_pool.h).
+constexpr int64_t kParallelCycles = 100000;
+constexpr int64_t kTasksPerThread = 8;
 
 int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes) {
   auto numel = [&](ir::ValueId v) { return f.type(v).numel(); };
@@ -319,10 +326,12 @@ class Lowering {
   }
 
   // Calls mg_parallel_for(pool, task, args, tasks): each task runs the kernel on
-  // its share of the slices, with a scratch area of its own.
+  // its share of the slices, with the scratch area of the thread it runs on.
+  // Several tasks per thread: a thread that is held up (switched out by the
+  // system) delays the kernel by one small task, as the others take the rest.
   void parallel_call(Frame& fr, const ir::Node& n, const Made& made, const Values& actual, const std::string& key) {
     auto& b = e_.b();
-    int64_t tasks = std::min<int64_t>(made.units, options_.threads);
+    int64_t tasks = std::min<int64_t>(made.units, int64_t(options_.threads) * kTasksPerThread);
     int64_t scratch = aligned(kernel_scratch(*fr.f, n));
     llvm::Function*& task = tasks_[key];
     if (!task) task = make_task(made, scratch, unsigned(actual.size()));
@@ -336,18 +345,19 @@ class Lowering {
     b.CreateCall(parallel, {pool, task, block, e_.idx(tasks)});
   }
 
-  // void task(ptr args, i64 t, i64 tasks): slices [t units / tasks, (t + 1) units / tasks).
+  // void task(ptr args, i64 t, i64 tasks, i64 thread): slices
+  // [t units / tasks, (t + 1) units / tasks), with thread's scratch.
   llvm::Function* make_task(const Made& made, int64_t scratch, unsigned nargs) {
     auto saved = e_.b().saveIP();
     auto& b = e_.b();
-    auto* fty = llvm::FunctionType::get(b.getVoidTy(), {e_.ptr(), e_.i64(), e_.i64()}, false);
+    auto* fty = llvm::FunctionType::get(b.getVoidTy(), {e_.ptr(), e_.i64(), e_.i64(), e_.i64()}, false);
     auto* fn = llvm::Function::Create(fty, llvm::GlobalValue::InternalLinkage, made.fn->getName() + ".task", e_.module());
     e_.set_target_attrs(fn);
     b.SetInsertPoint(llvm::BasicBlock::Create(e_.ctx(), "entry", fn));
-    Value *block = fn->getArg(0), *t = fn->getArg(1), *tasks = fn->getArg(2);
+    Value *block = fn->getArg(0), *t = fn->getArg(1), *tasks = fn->getArg(2), *thread = fn->getArg(3);
     Values args;
     for (unsigned i = 0; i < nargs; ++i) args.push_back(b.CreateLoad(e_.ptr(), b.CreateConstInBoundsGEP1_64(e_.ptr(), block, i)));
-    args[nargs - 2] = b.CreateInBoundsGEP(b.getInt8Ty(), args[nargs - 2], b.CreateMul(t, e_.idx(scratch)));
+    args[nargs - 2] = b.CreateInBoundsGEP(b.getInt8Ty(), args[nargs - 2], b.CreateMul(thread, e_.idx(scratch)));
     Value* units = e_.idx(made.units);
     args.push_back(b.CreateSDiv(b.CreateMul(t, units), tasks));
     args.push_back(b.CreateSDiv(b.CreateMul(b.CreateAdd(t, e_.idx(1)), units), tasks));

@@ -22,10 +22,10 @@ inline constexpr uint64_t kPoolOffset = offsetof(RunContext, pool);
 
 // Host functions the generated code calls, by these names.
 inline constexpr const char* kClockSymbol = "mg_clock_ns";  // int64_t(): steady clock, ns
-// void(void* pool, void (*task)(void* arg, int64_t t, int64_t tasks), void* arg, int64_t tasks)
+// void(void* pool, void (*task)(void* arg, int64_t t, int64_t tasks, int64_t thread), void* arg, int64_t tasks)
 inline constexpr const char* kParallelSymbol = "mg_parallel_for";
 
 extern "C" int64_t mg_clock_ns();
-extern "C" void mg_parallel_for(void* pool, void (*task)(void*, int64_t, int64_t), void* arg, int64_t tasks);
+extern "C" void mg_parallel_for(void* pool, void (*task)(void*, int64_t, int64_t, int64_t), void* arg, int64_t tasks);
 
 }  // namespace minigrad::jit

@@ -11,6 +11,9 @@
 // sees the sleeper and notifies under the mutex, after the worker waits.
 #include "backend/llvm/thread_pool.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "backend/llvm/run_context.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -27,7 +30,18 @@ namespace {
 
 constexpr int kIndexBits = 20, kTasksBits = 20;
 constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1, kTasksMask = (uint64_t{1} << kTasksBits) - 1;
-constexpr int kSpins = 20000;  // pauses before a worker sleeps: tens of microseconds
+// Pauses before a worker sleeps: about 100 us (a pause is 10-40 ns), well over the
+// gaps between the split kernels of a step, so that a worker sleeps only between
+// steps that are far apart, and does not hold a core while the caller does other
+// work (gathering batches, evaluating, writing files).
+constexpr int kSpins = 4000;
+// One run in kExplore of a task function goes the slower way (thread_pool.h).
+constexpr int64_t kExplore = 16;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 uint64_t word(uint64_t generation, uint64_t tasks, uint64_t index) {
   return (generation << (kIndexBits + kTasksBits)) | (tasks << kIndexBits) | index;
@@ -36,7 +50,7 @@ uint64_t word(uint64_t generation, uint64_t tasks, uint64_t index) {
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -49,31 +63,87 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
+// The first 2 kSamples runs of fn alternate between the ways; after that the
+// faster way runs, and one run in kExplore the other; the run before an
+// exploration of the split way wakes sleeping workers.
 void ThreadPool::run(TaskFn fn, void* arg, int64_t tasks) {
   if (tasks <= 0) return;
-  if (workers_.empty() || tasks == 1) {
-    for (int64_t t = 0; t < tasks; ++t) fn(arg, t, tasks);
+  Timing* t = workers_.empty() || tasks == 1 ? nullptr : timing_slot(fn);
+  if (!t) {
+    if (workers_.empty() || tasks == 1) {
+      for (int64_t i = 0; i < tasks; ++i) fn(arg, i, tasks, 0);
+    } else {
+      run_split(fn, arg, tasks);
+    }
     return;
   }
+  int64_t call = t->calls++;
+  int best = t->ns(1) <= t->ns(0) ? 1 : 0;
+  int64_t phase = call % kExplore;
+  int way = call < 2 * kSamples ? int(1 - call % 2) : phase == kExplore - 1 ? 1 - best : best;
+  if (call >= 2 * kSamples && phase == kExplore - 2 && best == 0) publish(nullptr, nullptr, 0);
+  int64_t t0 = now_ns();
+  if (way == 1) {
+    run_split(fn, arg, tasks);
+  } else {
+    for (int64_t i = 0; i < tasks; ++i) fn(arg, i, tasks, 0);
+  }
+  t->add(way, now_ns() - t0);
+}
+
+// The median of the last kSamples times of a way (of fewer, at first).
+int64_t ThreadPool::Timing::ns(int way) const {
+  int64_t n = std::min<int64_t>(count[way], kSamples);
+  int64_t v[kSamples];
+  for (int64_t i = 0; i < n; ++i) v[i] = last[way][i];
+  std::sort(v, v + n);
+  return n == 0 ? 0 : v[n / 2];
+}
+
+void ThreadPool::Timing::add(int way, int64_t ns) { last[way][count[way]++ % kSamples] = ns; }
+
+void ThreadPool::run_split(TaskFn fn, void* arg, int64_t tasks) {
+  publish(fn, arg, tasks);
+  take_tasks(0);
+  while (done_.load(std::memory_order_acquire) < tasks) MINIGRAD_PAUSE();
+}
+
+ThreadPool::Timing* ThreadPool::timing_slot(TaskFn fn) {
+  for (Timing& t : timings_) {
+    if (t.fn == fn) return &t;
+    if (!t.fn) {
+      t.fn = fn;
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+const ThreadPool::Timing* ThreadPool::timing(TaskFn fn) const {
+  for (const Timing& t : timings_)
+    if (t.fn == fn) return &t;
+  return nullptr;
+}
+
+// Starts run g + 1 of `tasks` tasks (none: only wakes the workers).
+void ThreadPool::publish(TaskFn fn, void* arg, int64_t tasks) {
   uint32_t g = generation_.load(std::memory_order_relaxed) + 1;
   fn_ = fn, arg_ = arg;
   done_.store(0, std::memory_order_relaxed);
   next_.store(word(g & ((uint32_t{1} << 24) - 1), uint64_t(tasks) & kTasksMask, 0), std::memory_order_release);
   generation_.store(g);
   wake();
-  take_tasks();
-  while (done_.load(std::memory_order_acquire) < tasks) MINIGRAD_PAUSE();
 }
 
 // Takes and runs tasks of the run that next_ names until none is left.
-void ThreadPool::take_tasks() {
+void ThreadPool::take_tasks(int64_t thread) {
   uint64_t w = next_.load(std::memory_order_acquire);
   for (;;) {
     uint64_t index = w & kIndexMask, tasks = (w >> kIndexBits) & kTasksMask;
     if (index >= tasks) return;
     if (!next_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel))
       continue;  // w now holds the current word
-    fn_(arg_, int64_t(index), int64_t(tasks));
+    fn_(arg_, int64_t(index), int64_t(tasks), thread);
     done_.fetch_add(1, std::memory_order_release);
     w = next_.load(std::memory_order_acquire);
   }
@@ -85,7 +155,7 @@ void ThreadPool::wake() {
   wakeup_.notify_all();
 }
 
-void ThreadPool::work() {
+void ThreadPool::work(int64_t thread) {
   // The generation the pool was built with: a worker that starts late must still
   // see every run, and the destructor's bump, as news.
   uint32_t seen = 0;
@@ -105,7 +175,7 @@ void ThreadPool::work() {
     }
     seen = generation_.load();
     if (stop_.load()) return;
-    take_tasks();
+    take_tasks(thread);
   }
 }
 

@@ -7,7 +7,21 @@
 //
 // Generated code calls it through mg_parallel_for (run_context.h), with a task
 // function that runs its slice of a kernel; a kernel's slices write disjoint
-// parts of its results, so the result does not depend on the number of threads.
+// parts of its results, so the result does not depend on the number of threads,
+// nor on which thread runs a slice.
+//
+// Splitting pays only when the workers run at once: on a machine with more
+// runnable threads than cores (other programs, or the caller's own core taken by
+// a spinning worker), a worker can be switched out in the middle of its slice,
+// and the caller waits for it for a whole scheduler time slice (milliseconds,
+// against kernels of microseconds). So the pool times, for each task function
+// (each split kernel), its runs both ways, split across the threads and run by
+// the caller alone, and runs it the way whose recent runs were faster (the
+// median of the last three, which ignores a run that the system held up); one
+// run in kExplore (thread_pool.cpp) goes the other way to keep that current,
+// after waking the workers one run ahead if they sleep. Either way the same
+// slices run, so the results are the same. Two threads are then not slower
+// than one beyond the cost of that exploration.
 #pragma once
 
 #include <atomic>
@@ -19,7 +33,10 @@
 
 namespace minigrad::jit {
 
-using TaskFn = void (*)(void* arg, int64_t task, int64_t tasks);
+// Runs task `task` of `tasks` on thread `thread` (0 is the caller, 1.. the
+// workers), which no other task runs on at the same time: a task may use the
+// thread's own scratch.
+using TaskFn = void (*)(void* arg, int64_t task, int64_t tasks, int64_t thread);
 
 class ThreadPool {
  public:
@@ -31,9 +48,26 @@ class ThreadPool {
   int threads() const { return int(workers_.size()) + 1; }
   void run(TaskFn fn, void* arg, int64_t tasks);
 
+  // What the pool knows of one task function: its last run times in ns, run
+  // alone [0] and split [1], and its calls so far.
+  static constexpr int64_t kSamples = 3;
+  struct Timing {
+    TaskFn fn = nullptr;
+    int64_t last[2][kSamples] = {};
+    int64_t count[2] = {0, 0};
+    int64_t calls = 0;
+    int64_t ns(int way) const;  // the median of the last runs of a way; 0 before any
+    void add(int way, int64_t ns);
+  };
+  // The timing of fn, or null if it never ran with more than one task.
+  const Timing* timing(TaskFn fn) const;
+
  private:
-  void work();
-  void take_tasks();
+  void work(int64_t thread);
+  void publish(TaskFn fn, void* arg, int64_t tasks);
+  void take_tasks(int64_t thread);
+  void run_split(TaskFn fn, void* arg, int64_t tasks);
+  Timing* timing_slot(TaskFn fn);
 
   std::vector<std::thread> workers_;
   void wake();
@@ -47,6 +81,8 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   TaskFn fn_ = nullptr;
   void* arg_ = nullptr;
+  static constexpr int kTimings = 64;  // task functions timed; more run split, untimed
+  Timing timings_[kTimings];           // the caller's own (one run at a time)
 };
 
 }  // namespace minigrad::jit

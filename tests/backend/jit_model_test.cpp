@@ -224,11 +224,13 @@ std::string variant_name(const ::testing::TestParamInfo<Variant>& info) { return
 
 // Threads split kernels into slices that write disjoint parts of their results,
 // each computed as one thread would: two threads give the same values, bit for
-// bit, in training (batch 64 and 1000) and in evaluation of 1000 rows.
+// bit, in training (batch 64, and 1000 with 1024 hidden units, where the GEMMs,
+// batch norm, the elementwise loops and the optimiser's are all large enough to
+// be split) and in evaluation of as many rows.
 TEST(JitThreads, TwoThreadsGiveExactlyTheValuesOfOne) {
-  for (int64_t batch : {64, 1000}) {
+  for (auto [batch, width] : {std::pair<int64_t, int64_t>{64, 192}, {1000, 1024}}) {
     Variant v{"threads", 1, "leaky_relu", 0.1};
-    v.batch = batch, v.weight_decay = 1e-3, v.steps = 5;
+    v.batch = batch, v.width = width, v.weight_decay = 1e-3, v.steps = 5;
     auto make = [&](int threads) {
       runtime::ProgramOptions o;
       o.in_features = v.features, o.num_classes = v.classes, o.batch = v.batch, o.backend = "jit", o.threads = threads;

@@ -1,8 +1,12 @@
 // The thread pool that split kernels run on: every task of a run runs exactly
-// once, on the caller or a worker, run after run, whatever the task count.
+// once, on the caller or a worker, run after run, whatever the task count; a
+// task function that is slower split runs on the caller alone but for the runs
+// that explore; a run time that the system held up does not sway the choice.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "backend/llvm/thread_pool.h"
@@ -13,12 +17,13 @@ namespace {
 struct Counts {
   std::vector<std::atomic<int>> hits = std::vector<std::atomic<int>>(64);
   std::atomic<int64_t> wrong_total{0};
+  int threads = 1;
 };
 
-void count(void* arg, int64_t task, int64_t tasks) {
+void count(void* arg, int64_t task, int64_t tasks, int64_t thread) {
   auto* c = static_cast<Counts*>(arg);
   c->hits[size_t(task)].fetch_add(1);
-  if (tasks < 1 || task >= tasks) c->wrong_total.fetch_add(1);
+  if (tasks < 1 || task >= tasks || thread < 0 || thread >= c->threads) c->wrong_total.fetch_add(1);
 }
 
 TEST(ThreadPool, EveryTaskRunsExactlyOncePerRun) {
@@ -28,11 +33,48 @@ TEST(ThreadPool, EveryTaskRunsExactlyOncePerRun) {
     for (int run = 0; run < 2000; ++run) {
       int64_t tasks = 1 + run % 37;
       Counts c;
+      c.threads = threads;
       pool.run(count, &c, tasks);
       for (int64_t t = 0; t < 64; ++t) ASSERT_EQ(c.hits[size_t(t)].load(), t < tasks ? 1 : 0) << "run " << run << " task " << t;
       ASSERT_EQ(c.wrong_total.load(), 0);
     }
   }
+}
+
+std::atomic<int> worker_tasks{0};
+
+// Slow on a worker (5 ms), instant on the caller.
+void slow_on_workers(void*, int64_t, int64_t, int64_t thread) {
+  if (thread == 0) return;
+  worker_tasks.fetch_add(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+TEST(ThreadPool, RunsOnTheCallerAloneWhatIsSlowerSplit) {
+  ThreadPool pool(2);
+  for (int run = 0; run < 16; ++run) pool.run(slow_on_workers, nullptr, 2);  // the first runs try both ways
+  worker_tasks = 0;
+  for (int run = 0; run < 64; ++run) pool.run(slow_on_workers, nullptr, 2);
+  // 64 runs explore the split way 4 times, 2 tasks each at most.
+  EXPECT_LE(worker_tasks.load(), 8);
+  const ThreadPool::Timing* t = pool.timing(slow_on_workers);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->calls, 80);
+  EXPECT_LT(t->ns(0), t->ns(1));
+}
+
+TEST(ThreadPool, TimingIsTheMedianOfTheLastRuns) {
+  ThreadPool::Timing t;
+  EXPECT_EQ(t.ns(0), 0);
+  t.add(0, 100);
+  EXPECT_EQ(t.ns(0), 100);
+  t.add(0, 1000000);  // a run held up by the system
+  t.add(0, 120);
+  EXPECT_EQ(t.ns(0), 120);
+  t.add(0, 130);
+  t.add(0, 110);  // the outlier has left the last three
+  EXPECT_EQ(t.ns(0), 120);
+  EXPECT_EQ(t.ns(1), 0);
 }
 
 }  // namespace
