@@ -272,7 +272,7 @@ void emit_loss_grad(Kernel& k) {
       Values cols = block_columns(e, d, x, r0, classes, lanes);
       Value* m = columns_max(e, cols);
       e.store(d, m, max_at, r0);
-      e.store(d, b.CreateFDiv(e.constant(d, 1.0, lanes), columns_sum_exp(e, cols, m)), inv_at, r0);
+      e.store(d, b.CreateFDiv(e.constant(d, 1.0, lanes), columns_sum_exp(e, d, x, r0, classes, lanes, m)), inv_at, r0);
     });
   }
   e.loop(0, rows, 1, [&](Value* r) {

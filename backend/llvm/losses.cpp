@@ -79,7 +79,7 @@ void class_loss_by_columns(Kernel& k, bool from_logits, double ls, int64_t site)
     Value* shift = e.constant(d, 0.0, lanes);
     if (from_logits) {
       Value* m = columns_max(e, cols);
-      shift = b.CreateFAdd(m, vlog(e, columns_sum_exp(e, cols, m)));
+      shift = b.CreateFAdd(m, vlog(e, columns_sum_exp(e, d, x, r0, classes, lanes, m)));
     }
     auto* wide = e.type(DType::F64, lanes);
     Value* loss = e.splat(zero, lanes);

@@ -102,10 +102,14 @@ Value* columns_max(Emitter& e, const Values& cols) {
   return tree(cols, 0, cols.size(), [&](Value* a, Value* b) { return e.max_nan(a, b); });
 }
 
-Value* columns_sum_exp(Emitter& e, const Values& cols, Value* m) {
-  Values ex;
-  for (Value* c : cols) ex.push_back(vexp(e, e.b().CreateFSub(c, m)));
-  return tree(ex, 0, ex.size(), [&](Value* a, Value* b) { return e.b().CreateFAdd(a, b); });
+// A loop over the columns, each gathered again: the exponential's code once, not n times.
+Value* columns_sum_exp(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, unsigned lanes, Value* m) {
+  auto& b = e.b();
+  Values sum = e.loop_carry(0, n, 1, {e.constant(d, 0.0, lanes)}, [&](Value* j, const Values& acc) {
+    Value* col = gather_at(e, d, x, r0, n, e.splat(j, lanes));
+    return Values{b.CreateFAdd(acc[0], vexp(e, b.CreateFSub(col, m)))};
+  });
+  return sum[0];
 }
 
 Value* columns_sum_shifted(Emitter& e, const Values& cols, Value* shift) {

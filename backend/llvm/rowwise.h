@@ -32,8 +32,9 @@ Values block_columns(Emitter& e, ir::DType d, llvm::Value* x, llvm::Value* r0, i
 llvm::Value* gather_at(Emitter& e, ir::DType d, llvm::Value* x, llvm::Value* r0, int64_t n, llvm::Value* j);
 // Per lane, max_nan over the columns (a balanced tree: a NaN anywhere gives NaN).
 llvm::Value* columns_max(Emitter& e, const Values& cols);
-// Per lane, sum_j exp(cols_j - m).
-llvm::Value* columns_sum_exp(Emitter& e, const Values& cols, llvm::Value* m);
+// Per lane, sum_j exp(x_j - m) over the n columns of rows [r0, r0 + lanes) of x.
+llvm::Value* columns_sum_exp(Emitter& e, ir::DType d, llvm::Value* x, llvm::Value* r0, int64_t n, unsigned lanes,
+                             llvm::Value* m);
 // Per lane, sum_j (cols_j - shift).
 llvm::Value* columns_sum_shifted(Emitter& e, const Values& cols, llvm::Value* shift);
 // Per lane, the first column of the row max, NaN counting as the max (row_argmax's
