@@ -4,6 +4,11 @@ source "$(dirname "$0")/lib.sh"
 expect_ok "$MINIGRADC" dump-ir seed_mlp --stage traced
 grep -q 'grad(' <<<"$OUT" || { echo "FAIL: the traced stage has no grad node"; failures=$((failures + 1)); }
 grep -q 'loc("examples/seed_mlp.cpp":12' <<<"$OUT" || { echo "FAIL: no model-file locations"; failures=$((failures + 1)); }
+# Every node points at the model file or at the setting that made it (the loss and
+# optimiser flags, the tracer), never at a line inside minigrad or the C++ library.
+others=$(grep -o 'loc([^)]*)' <<<"$OUT" | grep -v -e '"examples/seed_mlp.cpp"' -e '"<flag --optimizer adam>"' \
+  -e '"<flag --loss cross_entropy>"' -e '"<trace>"' | sort -u)
+[[ -z "$others" ]] || { echo "FAIL: locations outside the model and its settings: $others"; failures=$((failures + 1)); }
 expect_ok "$MINIGRADC" dump-ir seed_mlp --stage autodiff --no-locs
 grep -q 'batch_norm_grad(' <<<"$OUT" || { echo "FAIL: the autodiff stage has no backward"; failures=$((failures + 1)); }
 if grep -q 'grad(%' <<<"$(grep -v batch_norm_grad <<<"$OUT")"; then echo "FAIL: a grad node is left"; failures=$((failures + 1)); fi
