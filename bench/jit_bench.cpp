@@ -4,8 +4,9 @@
 // Prints one JSON object: compile time of the whole model, cold (the JIT's object
 // cache off: everything generated, optimised and compiled) and warm (the objects
 // loaded from a disk cache filled by a first, untimed build), microseconds per
-// train step, seconds per epoch, inference over the test split, a 100-epoch run
-// with a cold compile included, and the GEMMs of the model's shapes in GFLOP/s.
+// train step, seconds per epoch, inference over the test split (with and without
+// gathering the rows into a batch buffer), a 100-epoch run with a cold compile
+// included, and the GEMMs of the model's shapes in GFLOP/s.
 // Every figure is the median of several repeats (the machine is shared and noisy).
 // Apart from the warm compile, everything runs with the object cache off
 // (MINIGRAD_CACHE_DIR=off), so no figure depends on what an earlier run left on disk.
@@ -122,26 +123,33 @@ double step_micros(const Options& o, const rt::Dataset& d) {
 }
 
 struct EpochFigures {
-  double epoch_seconds = 0, infer_seconds = 0, accuracy = 0;
+  double epoch_seconds = 0, infer_seconds = 0, infer_step_seconds = 0, accuracy = 0;
 };
 
-// One epoch of training (shuffling, gathering, steps) and inference over the test split in one batch.
+// One epoch of training (shuffling, gathering, steps); inference over the test
+// split in one batch, as `minigradc eval` does it (rt::evaluate: gather into a new
+// batch buffer, eval step) and the eval step alone on rows already in a buffer.
 EpochFigures epoch_figures(const Options& o, const rt::Dataset& d) {
   auto p = rt::make_program(seed_config(o), d);
   rt::TrainOptions t = rt::train_options(seed_config(o));
   t.epochs = 1;
   t.eval_every = 1;
-  std::vector<double> ep, inf;
+  std::vector<double> ep, inf, step;
   EpochFigures f;
   for (int r = 0; r < std::max(3, o.repeats / 2); ++r) ep.push_back(rt::train(*p, d, t)[0].train_seconds);
+  mg::Buffer y(mg::ir::Type{mg::ir::DType::I32, {d.test.rows()}});
+  std::copy(d.test.y.begin(), d.test.y.end(), y.as<int32_t>());
   for (int r = 0; r < o.repeats; ++r) {
     auto t0 = Clock::now();
-    rt::EvalResult e = rt::evaluate(*p, d.test, d.test.rows());
+    f.accuracy = rt::evaluate(*p, d.test, d.test.rows()).accuracy;
     inf.push_back(seconds_since(t0));
-    f.accuracy = e.accuracy;
+    t0 = Clock::now();
+    p->eval_step(d.test.x, y);
+    step.push_back(seconds_since(t0));
   }
   f.epoch_seconds = median(ep);
   f.infer_seconds = median(inf);
+  f.infer_step_seconds = median(step);
   return f;
 }
 
@@ -256,7 +264,8 @@ int main(int argc, char** argv) {
     out += compile_json(o, d);
     out += fmt::format("  \"step_us\": {:.2f},\n", step_micros(o, d));
     EpochFigures e = epoch_figures(o, d);
-    out += fmt::format("  \"epoch_seconds\": {:.4f},\n  \"infer_seconds\": {:.5f},\n", e.epoch_seconds, e.infer_seconds);
+    out += fmt::format("  \"epoch_seconds\": {:.4f},\n  \"infer_seconds\": {:.5f}, \"infer_step_seconds\": {:.5f},\n",
+                       e.epoch_seconds, e.infer_seconds, e.infer_step_seconds);
     if (!o.skip_full) {
       double acc = 0;
       double full = full_run_seconds(o, d, &acc);
@@ -278,8 +287,8 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < std::size(shapes); ++i) {
       const Shape& s = shapes[i];
       double g = gemm_gflops(s.m, s.k, s.n, s.ta, s.tb, o.repeats);
-      out += fmt::format("    {{\"name\": \"{}\", \"m\": {}, \"k\": {}, \"n\": {}, \"gflops\": {:.1f}}}{}\n", s.name, s.m, s.k,
-                         s.n, g, i + 1 < std::size(shapes) ? "," : "");
+      out += fmt::format("    {{\"name\": \"{}\", \"m\": {}, \"k\": {}, \"n\": {}, \"ta\": {}, \"tb\": {}, \"gflops\": {:.1f}}}{}\n",
+                         s.name, s.m, s.k, s.n, s.ta, s.tb, g, i + 1 < std::size(shapes) ? "," : "");
     }
     out += "  ]\n}\n";
     fmt::print("{}", out);
