@@ -2,10 +2,11 @@
 """Turns the JSON of one bench/run.sh run into the markdown comparison: the machine
 and BLAS, minigrad beside PyTorch per measure and thread count with the ratios
 (PyTorch time / minigrad time: above 1, minigrad is faster), the GEMMs of the
-model's shapes as a share of the measured single-core sgemm peak, and the targets
+model's shapes as a share of the measured single-core peaks (FMA throughput,
+numpy's sgemm), and the targets
 of issue 4 with met or not met.
 
-    bench/report.py OUT_DIR     (reads jit1.json, jit2.json, torch.json)
+    bench/report.py OUT_DIR     (reads jit1.json, jit2.json, fma_peak.json, torch.json)
 """
 import datetime
 import json
@@ -77,22 +78,23 @@ def speed_table(jit, torch_runs):
     return lines
 
 
-def gemm_table(jit, probe, probe512):
-    p, p512 = probe["peak_sgemm_2048_gflops"], probe512["peak_sgemm_2048_gflops"]
-    lines = ["Single-core sgemm peak probe (numpy float32 2048 x 2048, one OpenBLAS thread): "
-             "{:.1f} GFLOP/s with the kernels OpenBLAS picks here ({}), {:.1f} GFLOP/s with its AVX-512 kernels ({}).".format(
-                 p, probe["blas"].get("openblas_core", "?"), p512, probe512["blas"].get("openblas_core", "?")),
+def gemm_table(jit, fma, probe, probe512):
+    peak, core = probe["peak_sgemm_2048_gflops"], probe["blas"].get("openblas_core", "?")
+    peak512, core512 = probe512["peak_sgemm_2048_gflops"], probe512["blas"].get("openblas_core", "?")
+    lines = ["Single-core peaks measured in this run: numpy float32 2048 x 2048 matmul with one OpenBLAS thread "
+             "{:.1f} GFLOP/s with the kernels OpenBLAS picks for this CPU ({}), {:.1f} GFLOP/s with its AVX-512 "
+             "kernels ({}); the {} FMA throughput (bench/fma_peak) {:.1f} GFLOP/s.".format(
+                 peak, core, peak512, core512, fma["isa"], fma["fma_peak_gflops"]),
              "",
-             "| GEMM (one thread) | minigrad GFLOP/s | % of peak ({}) | % of peak ({}) | numpy/OpenBLAS {} | numpy/OpenBLAS {} |".format(
-                 probe["blas"].get("openblas_core"), probe512["blas"].get("openblas_core"),
-                 probe["blas"].get("openblas_core"), probe512["blas"].get("openblas_core")),
-             "|---|---:|---:|---:|---:|---:|"]
+             "| GEMM (one thread) | minigrad GFLOP/s | % of FMA peak | % of sgemm peak ({}) | % of sgemm peak ({}) "
+             "| numpy/OpenBLAS {} GFLOP/s | numpy/OpenBLAS {} GFLOP/s |".format(core, core512, core, core512),
+             "|---|---:|---:|---:|---:|---:|---:|"]
     theirs = {g["name"]: g["gflops"] for g in probe["gemm"]}
     theirs512 = {g["name"]: g["gflops"] for g in probe512["gemm"]}
     for g in jit["gemm"]:
-        lines.append("| {} | {:.1f} | {:.0f}% | {:.0f}% | {} | {} |".format(
-            g["name"], g["gflops"], 100 * g["gflops"] / p, 100 * g["gflops"] / p512,
-            theirs.get(g["name"], "—"), theirs512.get(g["name"], "—")))
+        lines.append("| {} | {:.1f} | {:.0f}% | {:.0f}% | {:.0f}% | {} | {} |".format(
+            g["name"], g["gflops"], 100 * g["gflops"] / fma["fma_peak_gflops"], 100 * g["gflops"] / peak,
+            100 * g["gflops"] / peak512, theirs.get(g["name"], "—"), theirs512.get(g["name"], "—")))
     return lines
 
 
@@ -121,7 +123,7 @@ def main():
                  blas.get("openblas_core", "?"), t["malloc"]),
              "Medians of repeats. Ratios are PyTorch time / minigrad time (above 1: minigrad is faster).", ""]
     lines += speed_table(jit, t["runs"]) + [""]
-    lines += gemm_table(jit[0], t["probe"], t["probe_avx512"]) + [""]
+    lines += gemm_table(jit[0], load(out, "fma_peak.json"), t["probe"], t["probe_avx512"]) + [""]
     lines += target_table(jit[0])
     print("\n".join(lines))
 
