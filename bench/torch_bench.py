@@ -10,8 +10,8 @@ thread count once, when it is loaded), and in each child two modes:
   eager   the nn.Module as written;
   script  torch.jit.script of the model and loss together (forward, loss and the
           correct count in one scripted module). The backward runs through autograd
-          and the Adam update through torch.optim: in PyTorch 1.13 neither
-          loss.backward() plus an optimiser nor torch.optim can be scripted.
+          and the Adam update through torch.optim, whose optimisers TorchScript
+          cannot compile in PyTorch 1.13.
 Measures (medians of repeats): us per train step over 64 pre-made batches; seconds
 per epoch (50,000 rows shuffled, each batch gathered with index_select, the
 last partial batch included, loss and correct count read back per step as
