@@ -1,10 +1,15 @@
 // jit_bench: the speed of minigrad's JIT on the seed's optimal model
 // (128-192-BN-LeakyReLU-10, Adam, label smoothing 0.3, batch 64) over a data
 // directory in the seed's layout (bench/make_data.py writes the synthetic one).
-// Prints one JSON object: compile time of the whole model, microseconds per train
-// step, seconds per epoch, inference over the test split, a 100-epoch run with
-// compilation included, and the GEMMs of the model's shapes in GFLOP/s. Every
-// figure is the median of several repeats (the machine is shared and noisy).
+// Prints one JSON object: compile time of the whole model, cold (the JIT's object
+// cache off: everything generated, optimised and compiled) and warm (the objects
+// loaded from a disk cache filled by a first, untimed build), microseconds per
+// train step, seconds per epoch, inference over the test split (with and without
+// gathering the rows into a batch buffer), a 100-epoch run with a cold compile
+// included, and the GEMMs of the model's shapes in GFLOP/s.
+// Every figure is the median of several repeats (the machine is shared and noisy).
+// Apart from the warm compile, everything runs with the object cache off
+// (MINIGRAD_CACHE_DIR=off), so no figure depends on what an earlier run left on disk.
 //
 // With --profile it prints instead where a train step's time goes: nanoseconds
 // per step at each call site of the generated entry (each kernel, each copy).
@@ -13,9 +18,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -63,8 +72,14 @@ rt::RunConfig seed_config(const Options& o) {
   return c;
 }
 
-// Seconds to build the program: trace, passes, compile train_step and eval.
-double compile_seconds(const Options& o, const rt::Dataset& d) {
+// The JIT's object cache of the programs made from here on: "off" or a directory.
+void use_object_cache(const std::string& dir) { ::setenv("MINIGRAD_CACHE_DIR", dir.c_str(), 1); }
+
+// Seconds to build the program (trace, passes, compile train_step and eval) with
+// the object cache `cache`; a cache directory is filled by a first, untimed build.
+double compile_seconds(const Options& o, const rt::Dataset& d, const std::string& cache) {
+  use_object_cache(cache);
+  if (cache != "off") rt::make_program(seed_config(o), d);
   std::vector<double> t;
   for (int r = 0; r < std::max(3, o.repeats / 2); ++r) {
     auto t0 = Clock::now();
@@ -72,6 +87,17 @@ double compile_seconds(const Options& o, const rt::Dataset& d) {
     t.push_back(seconds_since(t0));
   }
   return median(t);
+}
+
+// The compile times as JSON: cold, then warm from a private cache directory
+// (removed afterwards); the cache is off again when it returns.
+std::string compile_json(const Options& o, const rt::Dataset& d) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / fmt::format("jit_bench_cache_{}", ::getpid());
+  double cold = compile_seconds(o, d, "off"), warm = compile_seconds(o, d, dir.string());
+  fs::remove_all(dir);
+  use_object_cache("off");
+  return fmt::format("  \"compile_seconds_cold\": {:.4f}, \"compile_seconds_warm\": {:.4f},\n", cold, warm);
 }
 
 // Microseconds per train step over pre-gathered batches of 64 rows.
@@ -97,30 +123,37 @@ double step_micros(const Options& o, const rt::Dataset& d) {
 }
 
 struct EpochFigures {
-  double epoch_seconds = 0, infer_seconds = 0, accuracy = 0;
+  double epoch_seconds = 0, infer_seconds = 0, infer_step_seconds = 0, accuracy = 0;
 };
 
-// One epoch of training (shuffling, gathering, steps) and inference over the test split in one batch.
+// One epoch of training (shuffling, gathering, steps); inference over the test
+// split in one batch, as `minigradc eval` does it (rt::evaluate: gather into a new
+// batch buffer, eval step) and the eval step alone on rows already in a buffer.
 EpochFigures epoch_figures(const Options& o, const rt::Dataset& d) {
   auto p = rt::make_program(seed_config(o), d);
   rt::TrainOptions t = rt::train_options(seed_config(o));
   t.epochs = 1;
   t.eval_every = 1;
-  std::vector<double> ep, inf;
+  std::vector<double> ep, inf, step;
   EpochFigures f;
   for (int r = 0; r < std::max(3, o.repeats / 2); ++r) ep.push_back(rt::train(*p, d, t)[0].train_seconds);
+  mg::Buffer y(mg::ir::Type{mg::ir::DType::I32, {d.test.rows()}});
+  std::copy(d.test.y.begin(), d.test.y.end(), y.as<int32_t>());
   for (int r = 0; r < o.repeats; ++r) {
     auto t0 = Clock::now();
-    rt::EvalResult e = rt::evaluate(*p, d.test, d.test.rows());
+    f.accuracy = rt::evaluate(*p, d.test, d.test.rows()).accuracy;
     inf.push_back(seconds_since(t0));
-    f.accuracy = e.accuracy;
+    t0 = Clock::now();
+    p->eval_step(d.test.x, y);
+    step.push_back(seconds_since(t0));
   }
   f.epoch_seconds = median(ep);
   f.infer_seconds = median(inf);
+  f.infer_step_seconds = median(step);
   return f;
 }
 
-// A whole run from the model to the last epoch's evaluation, compilation included.
+// A whole run from the model to the last epoch's evaluation, a cold compilation included.
 double full_run_seconds(const Options& o, const rt::Dataset& d, double* accuracy) {
   auto t0 = Clock::now();
   auto p = rt::make_program(seed_config(o), d);
@@ -219,6 +252,7 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     Options o = parse(argc, argv);
+    use_object_cache("off");
     rt::PreparedData prepared = rt::prepare_data(seed_config(o));
     const rt::Dataset& d = prepared.data;
     if (o.profile) {
@@ -227,14 +261,15 @@ int main(int argc, char** argv) {
     }
     std::string out = "{\n";
     out += fmt::format("  \"backend\": \"{}\", \"threads\": {},\n", o.backend, o.threads);
-    out += fmt::format("  \"compile_seconds\": {:.4f},\n", compile_seconds(o, d));
+    out += compile_json(o, d);
     out += fmt::format("  \"step_us\": {:.2f},\n", step_micros(o, d));
     EpochFigures e = epoch_figures(o, d);
-    out += fmt::format("  \"epoch_seconds\": {:.4f},\n  \"infer_seconds\": {:.5f},\n", e.epoch_seconds, e.infer_seconds);
+    out += fmt::format("  \"epoch_seconds\": {:.4f},\n  \"infer_seconds\": {:.5f}, \"infer_step_seconds\": {:.5f},\n",
+                       e.epoch_seconds, e.infer_seconds, e.infer_step_seconds);
     if (!o.skip_full) {
       double acc = 0;
       double full = full_run_seconds(o, d, &acc);
-      out += fmt::format("  \"full_run_epochs\": {}, \"full_run_seconds\": {:.3f}, \"full_run_test_accuracy\": {:.4f},\n",
+      out += fmt::format("  \"full_run_epochs\": {}, \"full_run_seconds_cold\": {:.3f}, \"full_run_test_accuracy\": {:.4f},\n",
                          o.full_epochs, full, acc);
     }
     struct Shape {
@@ -252,8 +287,8 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < std::size(shapes); ++i) {
       const Shape& s = shapes[i];
       double g = gemm_gflops(s.m, s.k, s.n, s.ta, s.tb, o.repeats);
-      out += fmt::format("    {{\"name\": \"{}\", \"m\": {}, \"k\": {}, \"n\": {}, \"gflops\": {:.1f}}}{}\n", s.name, s.m, s.k,
-                         s.n, g, i + 1 < std::size(shapes) ? "," : "");
+      out += fmt::format("    {{\"name\": \"{}\", \"m\": {}, \"k\": {}, \"n\": {}, \"ta\": {}, \"tb\": {}, \"gflops\": {:.1f}}}{}\n",
+                         s.name, s.m, s.k, s.n, s.ta, s.tb, g, i + 1 < std::size(shapes) ? "," : "");
     }
     out += "  ]\n}\n";
     fmt::print("{}", out);

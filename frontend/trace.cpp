@@ -9,6 +9,7 @@ thread_local TraceContext* g_current = nullptr;
 }
 
 ir::SourceLoc to_loc(const Here& here) {
+  if (!here.origin.empty()) return ir::SourceLoc{here.origin, 0, 0};
   return ir::SourceLoc{here.loc.file_name(), static_cast<int>(here.loc.line()), static_cast<int>(here.loc.column())};
 }
 

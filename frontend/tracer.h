@@ -29,6 +29,9 @@ struct TraceSpec {
   bool output_grads = false;  // train_step also outputs "grad.<param>" for each parameter
 };
 
-ir::Module trace(nn::Module& net, nn::Loss& loss, optim::Optimizer& opt, const TraceSpec& spec, Here here = {});
+// The nodes the tracer adds itself (inputs, outputs, the step count, the grad
+// node, the count of correct rows) are located at "<trace>".
+ir::Module trace(nn::Module& net, nn::Loss& loss, optim::Optimizer& opt, const TraceSpec& spec,
+                 Here here = Here::setting("<trace>"));
 
 }  // namespace minigrad

@@ -11,6 +11,7 @@
 namespace minigrad::ir {
 
 std::string to_string(const SourceLoc& loc) {
+  if (loc.line == 0) return loc.file;  // a setting, not a line of code (frontend/here.h)
   return fmt::format("{}:{}:{}", loc.file, loc.line, loc.col);
 }
 

@@ -14,16 +14,20 @@ PreparedData prepare_data(const RunConfig& config) {
   return p;
 }
 
+// The loss and optimiser come from the run's settings: their nodes are located at
+// the flag that chose them.
 std::shared_ptr<optim::Optimizer> make_optimizer(const RunConfig& c) {
-  if (c.optimizer == "adam") return std::make_shared<optim::Adam>(c.lr, c.weight_decay);
-  if (c.optimizer == "adamw") return std::make_shared<optim::AdamW>(c.lr, c.weight_decay);
-  if (c.optimizer == "sgd") return std::make_shared<optim::SGD>(c.lr, c.weight_decay, c.momentum);
+  Here at = Here::setting("<flag --optimizer " + c.optimizer + ">");
+  if (c.optimizer == "adam") return std::make_shared<optim::Adam>(c.lr, c.weight_decay, 0.9, 0.999, 1e-8, at);
+  if (c.optimizer == "adamw") return std::make_shared<optim::AdamW>(c.lr, c.weight_decay, 0.9, 0.999, 1e-8, at);
+  if (c.optimizer == "sgd") return std::make_shared<optim::SGD>(c.lr, c.weight_decay, c.momentum, at);
   fail("unknown optimizer '{}' (adam, adamw, sgd)", c.optimizer);
 }
 
 std::shared_ptr<nn::Loss> make_loss(const RunConfig& c) {
-  if (c.loss == "cross_entropy") return std::make_shared<nn::CrossEntropyLoss>(c.label_smoothing);
-  if (c.loss == "mse") return std::make_shared<nn::MSELoss>();
+  Here at = Here::setting("<flag --loss " + c.loss + ">");
+  if (c.loss == "cross_entropy") return std::make_shared<nn::CrossEntropyLoss>(c.label_smoothing, true, at);
+  if (c.loss == "mse") return std::make_shared<nn::MSELoss>(at);
   fail("unknown loss '{}' (cross_entropy, mse)", c.loss);
 }
 

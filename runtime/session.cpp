@@ -20,8 +20,9 @@ void match_classes(Dataset& d, const CheckpointInfo& info, const std::string& ck
   d.num_classes = static_cast<int>(info.num_classes);
 }
 
-PreparedData load_for(const RunConfig& c, const CheckpointInfo* info, const std::string& ckpt) {
-  if (!info) return prepare_data(c);
+PreparedData load_for(const RunConfig& c, const CheckpointInfo* info, const std::string& ckpt,
+                      const std::shared_ptr<const PreparedData>& prepared) {
+  if (!info) return prepared ? *prepared : prepare_data(c);
   PreparedData p;
   if (info->preprocessing) {
     if (c.data_dir.empty()) fail("no data directory given (--data DIR)");
@@ -50,14 +51,14 @@ void apply_fitted(Dataset& data, const FittedPreprocessing& fitted, const std::s
   data.test.x = apply_preprocessing(fitted, data.test.x);
 }
 
-Session start_session(const RunConfig& config, const StartFrom& from) {
+Session start_session(const RunConfig& config, const StartFrom& from, std::shared_ptr<const PreparedData> prepared) {
   if (!from.init.empty() && !from.resume.empty()) fail("--init and --resume exclude each other");
   const std::filesystem::path& ckpt = from.resume.empty() ? from.init : from.resume;
   std::optional<CheckpointInfo> info;
   if (!ckpt.empty()) info = read_checkpoint_info(ckpt);
   Session s;
   s.config = config;
-  s.data = load_for(config, info ? &*info : nullptr, ckpt.string());
+  s.data = load_for(config, info ? &*info : nullptr, ckpt.string(), prepared);
   if (info) check_features(s, *info, ckpt.string());
   s.program = make_program(config, s.data.data);
   if (ckpt.empty()) return s;

@@ -35,7 +35,11 @@ struct Session {
 };
 
 // Loads and preprocesses the data, builds the program and loads the checkpoint.
-Session start_session(const RunConfig& config, const StartFrom& from = {});
+// `prepared`: data already loaded and preprocessed for config's settings (a sweep
+// prepares each data directory, scaling and PCA once for all its runs); used only
+// when no checkpoint is given, since a checkpoint brings its own preprocessing.
+Session start_session(const RunConfig& config, const StartFrom& from = {},
+                      std::shared_ptr<const PreparedData> prepared = nullptr);
 
 // Trains from epochs_done() + 1 to config.epochs (nothing if already there), calling
 // on_epoch after each epoch and on_step after each step. Returns the new epochs.

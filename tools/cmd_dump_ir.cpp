@@ -1,8 +1,11 @@
-// minigradc dump-ir MODEL --stage traced|fused|autodiff|optimized|planned
-// [--format text|dot]: the IR of a model at one stage of the pipeline, for the data
-// shape of --data or of --features/--classes. The planned stage adds, after each
-// function, its memory plan: the planned peak against the unplanned sum, and every
-// value's offset and live range (as comments, so the text still parses).
+// minigradc dump-ir MODEL --stage traced|fused|autodiff|optimized|planned|llvm|asm
+// [--format text|dot] [--function NAME]: the IR of a model at one stage of the
+// pipeline, for the data shape of --data or of --features/--classes. The planned
+// stage adds, after each function, its memory plan: the planned peak against the
+// unplanned sum, and every value's offset and live range (as comments, so the text
+// still parses). The llvm and asm stages go past the pipeline into the JIT: the
+// LLVM IR the backend generates for each function, after LLVM's O3 pipeline for
+// this CPU, or the host assembly it compiles to.
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -13,6 +16,7 @@
 #include "ir/dot.h"
 #include "ir/error.h"
 #include "ir/printer.h"
+#include "backend/llvm/jit_backend.h"
 #include "passes/memory_plan.h"
 #include "passes/pipeline.h"
 #include "passes/plan_memory.h"
@@ -25,10 +29,13 @@ namespace {
 
 struct DumpFlags {
   RunFlags run;
-  std::string stage = "traced", format = "text", output;
+  std::string stage = "traced", format = "text", output, function;
   int64_t features = 128, classes = 10;
   bool no_locs = false;
 };
+
+// The stages past the pass pipeline, which the JIT backend produces.
+bool backend_stage(const std::string& stage) { return stage == "llvm" || stage == "asm"; }
 
 ir::Module build(const DumpFlags& f) {
   runtime::RunConfig c = f.run.finish();
@@ -40,7 +47,7 @@ ir::Module build(const DumpFlags& f) {
   runtime::ModelSource src = runtime::load_model(c.model);
   runtime::ModelParts parts = runtime::build_model(c, src, features, classes);
   ir::Module m = trace(*parts.net, *parts.loss, *parts.optimizer, TraceSpec{src.name, c.batch, features, classes, false});
-  passes::Stage stage = *passes::parse_stage(f.stage);
+  passes::Stage stage = backend_stage(f.stage) ? passes::Stage::Planned : *passes::parse_stage(f.stage);
   if (stage != passes::Stage::Traced) passes::run_pipeline(m, c.pipeline, stage);
   return m;
 }
@@ -54,11 +61,34 @@ std::string plans(const ir::Module& m, bool values) {
   return s;
 }
 
+// LLVM IR or assembly of --function, or of every function of the module.
+std::string backend_text(const ir::Module& m, const DumpFlags& f) {
+  if (f.format != "text") fail("dump-ir: --stage {} has no --format {} (only text)", f.stage, f.format);
+  if (!f.function.empty()) return jit_dump(m, f.function, f.stage);
+  std::string text;
+  const char* comment = f.stage == "llvm" ? ";" : "#";
+  for (const ir::Function& fn : m.funcs)
+    text += fmt::format("{} ===== @{} =====\n{}\n", comment, fn.name(), jit_dump(m, fn.name(), f.stage));
+  return text;
+}
+
+// The IR text or DOT of --function, or of the whole module.
+std::string ir_text(const ir::Module& m, const DumpFlags& f) {
+  ir::Module only;
+  const ir::Module* shown = &m;
+  if (!f.function.empty()) {
+    const ir::Function* fn = m.find_func(f.function);
+    if (fn == nullptr) fail("dump-ir: model {} has no function @{}", m.name, f.function);
+    only = m, only.funcs = {*fn}, shown = &only;
+  }
+  bool planned = f.stage == "planned";
+  return f.format == "dot" ? (planned ? plans(*shown, false) : "") + ir::to_dot(*shown)
+                           : ir::print(*shown, {!f.no_locs}) + (planned ? plans(*shown, true) : "");
+}
+
 void run_dump(const DumpFlags& f) {
   ir::Module m = build(f);
-  bool planned = f.stage == "planned";
-  std::string text = f.format == "dot" ? (planned ? plans(m, false) : "") + ir::to_dot(m)
-                                       : ir::print(m, {!f.no_locs}) + (planned ? plans(m, true) : "");
+  std::string text = backend_stage(f.stage) ? backend_text(m, f) : ir_text(m, f);
   if (f.output.empty()) {
     fmt::print("{}", text);
     return;
@@ -73,12 +103,13 @@ void add_dump_ir_command(CLI::App& app) {
   auto f = std::make_shared<DumpFlags>();
   CLI::App* cmd = app.add_subcommand("dump-ir", "print a model's IR at one stage of the pipeline");
   add_run_flags(cmd, f->run, /*data_required=*/false);
-  cmd->add_option("--stage", f->stage, passes::kStageNames)
-      ->check(CLI::IsMember({"traced", "fused", "autodiff", "optimized", "planned"}))
+  cmd->add_option("--stage", f->stage, std::string(passes::kStageNames) + "|llvm|asm (after the JIT's O3)")
+      ->check(CLI::IsMember({"traced", "fused", "autodiff", "optimized", "planned", "llvm", "asm"}))
       ->capture_default_str();
   cmd->add_option("--format", f->format, "text or dot")->check(CLI::IsMember({"text", "dot"}))->capture_default_str();
   cmd->add_option("--features", f->features, "input features when no --data is given")->check(kPositive)->capture_default_str();
   cmd->add_option("--classes", f->classes, "classes when no --data is given")->check(kPositive)->capture_default_str();
+  cmd->add_option("--function", f->function, "only this function (train_step or eval)");
   cmd->add_flag("--no-locs", f->no_locs, "leave out the source locations");
   cmd->add_option("-o,--output", f->output, "write to this file instead of standard output");
   cmd->callback([f] { run_dump(*f); });

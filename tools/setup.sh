@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what minigrad needs from Debian 12's packages (only what is missing),
 # then configures and builds it in build/. Called by main-job.sh and test.sh.
+# With --bench it also installs what bench/run.sh needs beyond that: OpenBLAS
+# (pthread build) as the BLAS of numpy and PyTorch, which otherwise get Debian's
+# reference BLAS on a machine installed without recommended packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ llvm-19-dev llvm-19-tools libeigen3-dev libgtest-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev zlib1g-dev gnuplot-nox python3
   python3-numpy python3-torch)
+if [ "${1:-}" = "--bench" ]; then packages+=(libopenblas0-pthread); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

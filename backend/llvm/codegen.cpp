@@ -290,15 +290,15 @@ class Lowering {
   std::string kernel_key(Frame& fr, const ir::Node& n, const std::vector<ir::ValueId>& args, bool fails) {
     const ir::Function& f = *fr.f;
     std::string key = std::string(ir::op_name(n.op));
-    for (const auto& [name, value] : n.attrs.items()) key += " " + name + "=" + ir::format_attr(value);
+    for (const auto& [name, value] : n.attrs.items()) key += fmt::format(" {}={}", name, ir::format_attr(value));
     for (size_t j = 0; j < args.size(); ++j) {
-      key += " " + ir::to_string(f.type(args[j]));
+      key += fmt::format(" {}", ir::to_string(f.type(args[j])));
       const ir::Node* def = f.value(args[j]).def;
       if (j >= n.results.size() && def->op == Op::Constant) key += fmt::format("={}", def->attrs.f("value"));
       key += noalias(fr, n, args, j) ? "!" : "";
     }
-    if (n.body) key += "\n" + ir::print(*n.body, {false});
-    if (fails) key += "\n" + ir::to_string(n.locs);
+    if (n.body) key += fmt::format("\n{}", ir::print(*n.body, {false}));
+    if (fails) key += fmt::format("\n{}", ir::to_string(n.locs));
     return key;
   }
 

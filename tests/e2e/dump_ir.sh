@@ -4,10 +4,24 @@ source "$(dirname "$0")/lib.sh"
 expect_ok "$MINIGRADC" dump-ir seed_mlp --stage traced
 grep -q 'grad(' <<<"$OUT" || { echo "FAIL: the traced stage has no grad node"; failures=$((failures + 1)); }
 grep -q 'loc("examples/seed_mlp.cpp":12' <<<"$OUT" || { echo "FAIL: no model-file locations"; failures=$((failures + 1)); }
+# Every node points at the model file or at the setting that made it (the loss and
+# optimiser flags, the tracer), never at a line inside minigrad or the C++ library.
+others=$(grep -o 'loc([^)]*)' <<<"$OUT" | grep -v -e '"examples/seed_mlp.cpp"' -e '"<flag --optimizer adam>"' \
+  -e '"<flag --loss cross_entropy>"' -e '"<trace>"' | sort -u)
+[[ -z "$others" ]] || { echo "FAIL: locations outside the model and its settings: $others"; failures=$((failures + 1)); }
 expect_ok "$MINIGRADC" dump-ir seed_mlp --stage autodiff --no-locs
 grep -q 'batch_norm_grad(' <<<"$OUT" || { echo "FAIL: the autodiff stage has no backward"; failures=$((failures + 1)); }
 if grep -q 'grad(%' <<<"$(grep -v batch_norm_grad <<<"$OUT")"; then echo "FAIL: a grad node is left"; failures=$((failures + 1)); fi
 expect_ok "$MINIGRADC" dump-ir seed_mlp --format dot -o "$TMP/seed.dot"
 head -n1 "$TMP/seed.dot" | grep -q '^digraph' || { echo "FAIL: not DOT"; failures=$((failures + 1)); }
+# Past the passes: the JIT's LLVM IR after O3 (vector code at the host's width) and assembly.
+expect_ok "$MINIGRADC" dump-ir seed_mlp --stage llvm --function train_step
+grep -q '^define .*@mg_entry(' <<<"$OUT" || { echo "FAIL: no generated entry in the LLVM IR"; failures=$((failures + 1)); }
+grep -q 'load <[0-9]* x float>' <<<"$OUT" || { echo "FAIL: no vector loads in the LLVM IR"; failures=$((failures + 1)); }
+expect_ok "$MINIGRADC" dump-ir seed_mlp --stage asm
+[[ $(grep -c '^mg_entry:' <<<"$OUT") == 2 ]] || { echo "FAIL: asm lacks the entries of train_step and eval"; failures=$((failures + 1)); }
+grep -q '===== @eval =====' <<<"$OUT" || { echo "FAIL: asm does not name its functions"; failures=$((failures + 1)); }
+expect_fail "only text" "$MINIGRADC" dump-ir seed_mlp --stage llvm --format dot
+expect_fail "no function @nope" "$MINIGRADC" dump-ir seed_mlp --stage asm --function nope
 expect_fail "--stage" "$MINIGRADC" dump-ir seed_mlp --stage sideways
 finish

@@ -104,5 +104,24 @@ TEST(Session, RefusesDataWithMoreClassesThanTheModel) {
               HasSubstr("the model has 3 classes but the labels of"));
 }
 
+// A sweep hands every run the data it prepared once: the run is the one that
+// prepares its own data, bit for bit, and the shared data are not changed by it.
+TEST(Session, PreparedDataGiveTheSameRunAsLoadingThem) {
+  TempDir dir;
+  testing::write_blobs(dir.path());
+  Session own = start_session(blob_config(dir, 2));
+  train_session(own);
+
+  auto shared = std::make_shared<const PreparedData>(prepare_data(blob_config(dir, 2)));
+  auto shared_x = shared->data.train.x.span<float>();
+  std::vector<float> before(shared_x.begin(), shared_x.end());
+  Session given = start_session(blob_config(dir, 2), {}, shared);
+  train_session(given);
+  EXPECT_TRUE(same_state(own.program->state(), given.program->state()));
+  ASSERT_EQ(own.history.size(), given.history.size());
+  EXPECT_EQ(own.history.back().test_loss, given.history.back().test_loss);
+  EXPECT_TRUE(std::equal(before.begin(), before.end(), shared_x.begin()));
+}
+
 }  // namespace
 }  // namespace minigrad::runtime

@@ -1,16 +1,15 @@
-// The JIT as an Executable: the same semantics and errors as the interpreter's
-// (tests/backend/interp_executable_test.cpp). State is read as it was on entry and
-// written by the end of the run, including values written in place into their
-// state buffer and loads used after the store of their state; inputs and outputs
-// follow the order of their nodes; compile() refuses missing state, grad nodes
-// and missing functions; checks in generated code (labels out of range, integer
+// What every backend's Executable does, checked on each backend (the reference
+// interpreter and the LLVM JIT) by one parameterised suite: state is read as it
+// was on entry and written by the end of the run, including values written in
+// place into their state buffer and loads used after the store of their state;
+// inputs and outputs follow the order of their nodes; compile() refuses missing
+// state, state of another type, grad nodes and missing functions; run() refuses
+// the wrong number of views; checks on bad data (labels out of range, integer
 // division by zero, casts to i32 that do not fit) are Errors naming the op, its
-// source line, the row and the value. The object cache: a second compile of the
-// same function loads the object instead of compiling it.
+// source line, the row and the value; i32 arithmetic wraps.
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
 
 #include "ir/error.h"
 #include "tests/backend/interp_helpers.h"
@@ -23,6 +22,7 @@ void expect_contains(const std::string& text, const std::string& part) {
   EXPECT_NE(text.find(part), std::string::npos) << "\"" << text << "\" lacks \"" << part << "\"";
 }
 
+// The message of the Error that f throws; a failure if it throws none.
 template <typename F>
 std::string error_of(F f) {
   try {
@@ -34,11 +34,16 @@ std::string error_of(F f) {
   return "";
 }
 
-std::vector<Buffer> run_jit_text(const std::string& text, const std::vector<Buffer>& inputs) {
-  ir::Module m = ir::parse_module(text, "test.mgir");
-  StateStore state(m);
-  return run_with(jit_backend(), m, state, inputs);
-}
+class ExecutableContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  Backend& backend() { return GetParam() == "jit" ? jit_backend() : interp_backend(); }
+  // Runs function @f of a module given as text, with a fresh state store.
+  std::vector<Buffer> run(const std::string& text, const std::vector<Buffer>& inputs) {
+    ir::Module m = ir::parse_module(text, "test.mgir");
+    StateStore state(m);
+    return run_with(backend(), m, state, inputs);
+  }
+};
 
 const char* kCounter = R"(module @m {
   state "s": f32[2] buffer zeros
@@ -53,12 +58,12 @@ const char* kCounter = R"(module @m {
   }
 })";
 
-TEST(JitExecutable, LoadsSeeStateOnEntryAndStoresApplyOnReturn) {
+TEST_P(ExecutableContract, LoadsSeeStateOnEntryAndStoresApplyOnReturn) {
   ir::Module m = ir::parse_module(kCounter);
   StateStore state(m);
   state.get("s").as<float>()[0] = 5;
   state.get("s").as<float>()[1] = 7;
-  std::unique_ptr<Executable> exe = jit_backend().compile(m, "f", state);
+  std::unique_ptr<Executable> exe = backend().compile(m, "f", state);
   Buffer loaded(ir::Type{ir::DType::F32, {2}}), after_store = loaded;
   TensorView out[] = {loaded.view(), after_store.view()};
   exe->run_checked({}, out);
@@ -72,7 +77,7 @@ TEST(JitExecutable, LoadsSeeStateOnEntryAndStoresApplyOnReturn) {
 
 // p -= 0.5 g is written in place into p's buffer; a later use of the load of q,
 // after q's store, sees q as it was on entry.
-TEST(JitExecutable, InPlaceUpdatesAndLateUsesOfALoad) {
+TEST_P(ExecutableContract, InPlaceUpdatesAndLateUsesOfALoad) {
   const char* text = R"(module @m {
   state "p": f32[3] param zeros
   state "q": f32[3] param zeros
@@ -93,13 +98,13 @@ TEST(JitExecutable, InPlaceUpdatesAndLateUsesOfALoad) {
   ir::Module m = ir::parse_module(text);
   StateStore state(m);
   for (int i = 0; i < 3; ++i) state.get("p").as<float>()[i] = float(i + 1), state.get("q").as<float>()[i] = 10;
-  std::vector<Buffer> out = run_with(jit_backend(), m, state, {f32({3}, {2, 4, 6})});
+  std::vector<Buffer> out = run_with(backend(), m, state, {f32({3}, {2, 4, 6})});
   EXPECT_EQ(values<float>(state.get("p")), (std::vector<float>{0, 0, 0}));
   EXPECT_EQ(values<float>(state.get("q")), (std::vector<float>{10, 10, 10}));
   EXPECT_EQ(values<float>(out[0]), (std::vector<float>{10, 20, 30}));  // q and p as on entry
 }
 
-TEST(JitExecutable, InputsAndOutputsFollowTheOrderOfTheirNodes) {
+TEST_P(ExecutableContract, InputsAndOutputsFollowTheOrderOfTheirNodes) {
   const char* text = R"(module @m {
   func @f {
     %a: i32[3] = input {name="a"}
@@ -110,25 +115,25 @@ TEST(JitExecutable, InputsAndOutputsFollowTheOrderOfTheirNodes) {
     output(%c) {name="constant"}
   }
 })";
-  std::vector<Buffer> out = run_jit_text(text, {i32({3}, {10, 20, 30}), i32({3}, {1, 2, 3})});
+  std::vector<Buffer> out = run(text, {i32({3}, {10, 20, 30}), i32({3}, {1, 2, 3})});
   EXPECT_EQ(values<int32_t>(out[0]), (std::vector<int32_t>{9, 18, 27}));
   EXPECT_EQ(values<int32_t>(out[1]), (std::vector<int32_t>{-2, -2, -2}));
 }
 
-TEST(JitExecutable, CompileRefusesStateMissingFromTheStoreOrOfAnotherType) {
+TEST_P(ExecutableContract, CompileRefusesStateMissingFromTheStoreOrOfAnotherType) {
   ir::Module m = ir::parse_module(kCounter);
   StateStore empty;
-  std::string msg = error_of([&] { jit_backend().compile(m, "f", empty); });
+  std::string msg = error_of([&] { backend().compile(m, "f", empty); });
   expect_contains(msg, "load_state");
   expect_contains(msg, "state 's' is not in the state store");
   ir::Module other = m;
   other.states[0].type = ir::Type{ir::DType::F64, {2}};
   StateStore store(other);
-  expect_contains(error_of([&] { jit_backend().compile(m, "f", store); }),
+  expect_contains(error_of([&] { backend().compile(m, "f", store); }),
                   "f64[2] in the state store, the function uses f32[2]");
 }
 
-TEST(JitExecutable, CompileRefusesGradNodesAndMissingFunctions) {
+TEST_P(ExecutableContract, CompileRefusesGradNodesAndMissingFunctions) {
   const char* text = R"(module @m {
   state "w": f32[3] param zeros
   func @f {
@@ -140,13 +145,13 @@ TEST(JitExecutable, CompileRefusesGradNodesAndMissingFunctions) {
 })";
   ir::Module m = ir::parse_module(text);
   StateStore state(m);
-  std::string msg = error_of([&] { jit_backend().compile(m, "f", state); });
+  std::string msg = error_of([&] { backend().compile(m, "f", state); });
   expect_contains(msg, "grad must be expanded by the autodiff pass first");
   expect_contains(msg, "model.cpp:12:5");
-  expect_contains(error_of([&] { jit_backend().compile(m, "train_step", state); }), "no function @train_step");
+  expect_contains(error_of([&] { backend().compile(m, "train_step", state); }), "no function @train_step");
 }
 
-TEST(JitExecutable, LabelOutOfRangeIsAnErrorNamingOpPlaceRowAndValue) {
+TEST_P(ExecutableContract, LabelOutOfRangeIsAnErrorNamingOpPlaceRowAndValue) {
   for (std::string op : {"softmax_xent", "nll", "correct"}) {
     std::string result = op == "correct" ? "i32[]" : "f32[]";
     std::string text = R"(module @m {
@@ -157,7 +162,7 @@ TEST(JitExecutable, LabelOutOfRangeIsAnErrorNamingOpPlaceRowAndValue) {
     output(%l) {name="l"}
   }
 })";
-    std::string msg = error_of([&] { run_jit_text(text, {f32({2, 3}, {}), i32({2}, {1, 7})}); });
+    std::string msg = error_of([&] { run(text, {f32({2, 3}, {}), i32({2}, {1, 7})}); });
     expect_contains(msg, op + " at model.cpp:3:9");
     expect_contains(msg, "label 7 in row 1 is outside [0, 3)");
   }
@@ -168,10 +173,10 @@ TEST(JitExecutable, LabelOutOfRangeIsAnErrorNamingOpPlaceRowAndValue) {
     output(%h) {name="h"}
   }
 })";
-  expect_contains(error_of([&] { run_jit_text(one_hot, {i32({2}, {-1, 0})}); }), "label -1 in row 0");
+  expect_contains(error_of([&] { run(one_hot, {i32({2}, {-1, 0})}); }), "label -1 in row 0");
 }
 
-TEST(JitExecutable, IntegerDivisionByZeroIsAnError) {
+TEST_P(ExecutableContract, IntegerDivisionByZeroIsAnError) {
   const char* text = R"(module @m {
   func @f {
     %a: i32[2] = input {name="a"}
@@ -180,15 +185,15 @@ TEST(JitExecutable, IntegerDivisionByZeroIsAnError) {
     output(%q) {name="q"}
   }
 })";
-  EXPECT_EQ(values<int32_t>(run_jit_text(text, {i32({2}, {7, -7}), i32({2}, {2, 2})})[0]),
+  EXPECT_EQ(values<int32_t>(run(text, {i32({2}, {7, -7}), i32({2}, {2, 2})})[0]),
             (std::vector<int32_t>{3, -3}));
-  EXPECT_EQ(values<int32_t>(run_jit_text(text, {i32({2}, {INT32_MIN, 9}), i32({2}, {-1, 1})})[0]),
+  EXPECT_EQ(values<int32_t>(run(text, {i32({2}, {INT32_MIN, 9}), i32({2}, {-1, 1})})[0]),
             (std::vector<int32_t>{INT32_MIN, 9}));  // wraps, as int64 narrowed to i32
-  expect_contains(error_of([&] { run_jit_text(text, {i32({2}, {7, 1}), i32({2}, {2, 0})}); }),
+  expect_contains(error_of([&] { run(text, {i32({2}, {7, 1}), i32({2}, {2, 0})}); }),
                   "div at model.cpp:4:1: integer division of 1 by zero");
 }
 
-TEST(JitExecutable, CastToI32TruncatesAndRefusesWhatDoesNotFit) {
+TEST_P(ExecutableContract, CastToI32TruncatesAndRefusesWhatDoesNotFit) {
   const char* text = R"(module @m {
   func @f {
     %x: f32[3] = input {name="x"}
@@ -196,12 +201,12 @@ TEST(JitExecutable, CastToI32TruncatesAndRefusesWhatDoesNotFit) {
     output(%y) {name="y"}
   }
 })";
-  EXPECT_EQ(values<int32_t>(run_jit_text(text, {f32({3}, {2.9f, -2.9f, 0.5f})})[0]), (std::vector<int32_t>{2, -2, 0}));
-  expect_contains(error_of([&] { run_jit_text(text, {f32({3}, {1, 3e9f, 0})}); }), "does not fit in i32");
-  expect_contains(error_of([&] { run_jit_text(text, {f32({3}, {NAN, 0, 0})}); }), "nan does not fit in i32");
+  EXPECT_EQ(values<int32_t>(run(text, {f32({3}, {2.9f, -2.9f, 0.5f})})[0]), (std::vector<int32_t>{2, -2, 0}));
+  expect_contains(error_of([&] { run(text, {f32({3}, {1, 3e9f, 0})}); }), "does not fit in i32");
+  expect_contains(error_of([&] { run(text, {f32({3}, {NAN, 0, 0})}); }), "nan does not fit in i32");
 }
 
-TEST(JitExecutable, IntegerArithmeticWrapsAround) {
+TEST_P(ExecutableContract, IntegerArithmeticWrapsAround) {
   const char* text = R"(module @m {
   func @f {
     %a: i32[2] = input {name="a"}
@@ -211,40 +216,22 @@ TEST(JitExecutable, IntegerArithmeticWrapsAround) {
     output(%n) {name="n"}
   }
 })";
-  std::vector<Buffer> out = run_jit_text(text, {i32({2}, {INT32_MAX, INT32_MIN})});
+  std::vector<Buffer> out = run(text, {i32({2}, {INT32_MAX, INT32_MIN})});
   EXPECT_EQ(values<int32_t>(out[0]), (std::vector<int32_t>{-2, 0}));
   EXPECT_EQ(values<int32_t>(out[1]), (std::vector<int32_t>{INT32_MIN + 1, INT32_MIN}));
 }
 
-TEST(JitExecutable, RunRefusesTheWrongNumberOfViews) {
+TEST_P(ExecutableContract, RunRefusesTheWrongNumberOfViews) {
   ir::Module m = ir::parse_module(kCounter);
   StateStore state(m);
-  std::unique_ptr<Executable> exe = jit_backend().compile(m, "f", state);
+  std::unique_ptr<Executable> exe = backend().compile(m, "f", state);
   Buffer one(ir::Type{ir::DType::F32, {2}});
   TensorView out[] = {one.view()};
   expect_contains(error_of([&] { exe->run({}, out); }), "takes 0 inputs and 2 outputs, got 0 and 1");
 }
 
-TEST(JitObjectCache, ASecondCompileLoadsTheCachedObject) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / fmt::format("minigrad_jit_cache_{}", ::getpid());
-  std::filesystem::remove_all(dir);
-  ir::Module m = ir::parse_module(kCounter);
-  auto compile = [&] {
-    StateStore state(m);
-    auto backend = make_jit_backend({dir.string()});
-    std::unique_ptr<Executable> exe = backend->compile(m, "f", state);
-    Buffer a(ir::Type{ir::DType::F32, {2}}), b = a;
-    TensorView out[] = {a.view(), b.view()};
-    exe->run_checked({}, out);
-    EXPECT_EQ(values<float>(state.get("s")), (std::vector<float>{1, 1}));
-    return *jit_stats(*exe);
-  };
-  JitCompileStats first = compile(), second = compile();
-  EXPECT_FALSE(first.from_cache);
-  EXPECT_TRUE(second.from_cache);
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
-  std::filesystem::remove_all(dir);
-}
+INSTANTIATE_TEST_SUITE_P(Backends, ExecutableContract, ::testing::Values("interp", "jit"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace
 }  // namespace minigrad::testing
