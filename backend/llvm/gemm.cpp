@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <vector>
 
 #include "backend/llvm/kernel.h"
 #include "ir/error.h"
@@ -148,17 +149,31 @@ class GemmEmitter {
 
 }  // namespace
 
+// Each distinct edge tile (fewer rows, narrower columns) is one more copy of the
+// micro-kernel's code to optimise and compile: among tiles whose cycles are
+// within 3% of the best, the one with the fewest distinct tiles wins.
 GemmTile choose_tile(const GemmShape& s, unsigned lanes, unsigned registers) {
   int64_t vecs = ceil_div(s.n, lanes);
-  GemmTile best;
-  double best_cost = std::numeric_limits<double>::infinity();
+  struct Option {
+    GemmTile tile;
+    double cycles;
+    int variants;
+  };
+  std::vector<Option> options;
+  double best = std::numeric_limits<double>::infinity();
   for (int64_t nv = 1; nv <= std::min<int64_t>(vecs, 8); ++nv)
     for (int64_t mr = 1; mr <= std::min<int64_t>(s.m, 24); ++mr) {
       if (mr * nv + nv + 1 > int64_t(registers)) continue;
-      double cost = gemm_cycles(s, lanes, mr, nv);
-      if (cost < best_cost) best_cost = cost, best = {mr, nv};
+      bool rows_left = s.m % mr != 0, cols_left = s.n % (nv * lanes) != 0;
+      options.push_back({{mr, nv}, gemm_cycles(s, lanes, mr, nv), 1 + rows_left + cols_left + (rows_left && cols_left)});
+      best = std::min(best, options.back().cycles);
     }
-  return best;
+  const Option* pick = nullptr;
+  for (const Option& o : options)
+    if (o.cycles <= 1.03 * best &&
+        (!pick || o.variants < pick->variants || (o.variants == pick->variants && o.cycles < pick->cycles)))
+      pick = &o;
+  return pick ? pick->tile : GemmTile{};
 }
 
 int64_t gemm_scratch_bytes(const GemmShape& s) {
