@@ -63,9 +63,10 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-// The first 2 kSamples runs of fn alternate between the ways; after that the
-// faster way runs, and one run in kExplore the other; the run before an
-// exploration of the split way wakes sleeping workers.
+// The first run of fn is split and not counted (it may be the first to touch its
+// memory); the next two go one way each; after that the faster way runs, and one
+// run in kExplore the other; the run before an exploration of the split way
+// wakes sleeping workers.
 void ThreadPool::run(TaskFn fn, void* arg, int64_t tasks) {
   if (tasks <= 0) return;
   Timing* t = workers_.empty() || tasks == 1 ? nullptr : timing_slot(fn);
@@ -78,10 +79,11 @@ void ThreadPool::run(TaskFn fn, void* arg, int64_t tasks) {
     return;
   }
   int64_t call = t->calls++;
+  if (call == 0) return run_split(fn, arg, tasks);
   int best = t->ns(1) <= t->ns(0) ? 1 : 0;
   int64_t phase = call % kExplore;
-  int way = call < 2 * kSamples ? int(1 - call % 2) : phase == kExplore - 1 ? 1 - best : best;
-  if (call >= 2 * kSamples && phase == kExplore - 2 && best == 0) publish(nullptr, nullptr, 0);
+  int way = call <= 2 ? int(call - 1) : phase == kExplore - 1 ? 1 - best : best;
+  if (call > 2 && phase == kExplore - 2 && best == 0) publish(nullptr, nullptr, 0);
   int64_t t0 = now_ns();
   if (way == 1) {
     run_split(fn, arg, tasks);
