@@ -97,8 +97,11 @@ void ThreadPool::run(TaskFn fn, void* arg, int64_t tasks) {
 int64_t ThreadPool::Timing::ns(int way) const {
   int64_t n = std::min<int64_t>(count[way], kSamples);
   int64_t v[kSamples];
-  for (int64_t i = 0; i < n; ++i) v[i] = last[way][i];
-  std::sort(v, v + n);
+  for (int64_t i = 0; i < n; ++i) {  // insertion sort of a few samples
+    int64_t j = i;
+    for (; j > 0 && v[j - 1] > last[way][i]; --j) v[j] = v[j - 1];
+    v[j] = last[way][i];
+  }
   return n == 0 ? 0 : v[n / 2];
 }
 
