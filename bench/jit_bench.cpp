@@ -4,8 +4,8 @@
 // Prints one JSON object: compile time of the whole model, cold (the JIT's object
 // cache off: everything generated, optimised and compiled) and warm (the objects
 // loaded from a disk cache filled by a first, untimed build), microseconds per
-// train step, seconds per epoch, inference over the test split (with and without
-// gathering the rows into a batch buffer), a 100-epoch run with a cold compile
+// train step, seconds per epoch, inference over the test split (as `minigradc
+// eval` runs it, and the eval step alone), a 100-epoch run with a cold compile
 // included, and the GEMMs of the model's shapes in GFLOP/s.
 // Every figure is the median of several repeats (the machine is shared and noisy).
 // Apart from the warm compile, everything runs with the object cache off
@@ -127,8 +127,8 @@ struct EpochFigures {
 };
 
 // One epoch of training (shuffling, gathering, steps); inference over the test
-// split in one batch, as `minigradc eval` does it (rt::evaluate: gather into a new
-// batch buffer, eval step) and the eval step alone on rows already in a buffer.
+// split in one batch, as `minigradc eval` does it (rt::evaluate, which passes
+// in-order batches where they lie in the split) and the eval step alone.
 EpochFigures epoch_figures(const Options& o, const rt::Dataset& d) {
   auto p = rt::make_program(seed_config(o), d);
   rt::TrainOptions t = rt::train_options(seed_config(o));
