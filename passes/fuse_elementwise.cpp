@@ -8,7 +8,10 @@ namespace {
 
 std::string ops_of(const ir::Function& f, const std::vector<size_t>& nodes) {
   std::string s;
-  for (size_t i : nodes) s += (s.empty() ? "" : " ") + std::string(f.node(i).info().name);
+  for (size_t i : nodes) {
+    if (!s.empty()) s += ' ';
+    s += f.node(i).info().name;
+  }
   return s;
 }
 
