@@ -64,6 +64,13 @@ Executable& Program::eval_exe(Specialisation& s) {
   return *s.eval;
 }
 
+void Program::compile(int64_t batch, bool train, bool eval) {
+  if (batch < 1) fail("batch size must be >= 1, got {}", batch);
+  Specialisation& s = get(batch);
+  if (train) train_exe(s);
+  if (eval) eval_exe(s);
+}
+
 std::vector<int64_t> Program::batch_sizes() const {
   std::vector<int64_t> sizes;
   for (const auto& [batch, s] : cache_) sizes.push_back(batch);

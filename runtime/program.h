@@ -54,6 +54,10 @@ class Program {
   Result eval_step(const TensorView& x, const TensorView& y, const TensorView* logits = nullptr);
   Result eval_step(const Buffer& x, const Buffer& y, const TensorView* logits = nullptr);
 
+  // Compiles batch size B's train_step (train) and/or eval now rather than when
+  // first run, so that a timed epoch never includes a compile.
+  void compile(int64_t batch, bool train, bool eval);
+
   // Fills every state from its declaration and `seed` (runtime/init_state.h).
   void init_state(uint64_t seed);
   StateStore& state() { return state_; }

@@ -25,6 +25,25 @@ struct BatchBuffers {
   }
 };
 
+// The batch sizes of a pass over `rows` rows in batches of `batch`: the full size
+// and, unless dropped, the last partial batch's.
+std::vector<int64_t> pass_batch_sizes(int64_t rows, int64_t batch, bool drop_last) {
+  std::vector<int64_t> sizes;
+  if (rows >= batch) sizes.push_back(batch);
+  if (rows % batch != 0 && !drop_last) sizes.push_back(rows % batch);
+  return sizes;
+}
+
+// Compiles every specialisation the run will use before its first epoch (the last
+// partial batch's train_step, the evaluation batches' eval), so that the seconds
+// reported for each epoch are training and evaluation, never compilation.
+void compile_ahead(Program& program, const Dataset& data, const TrainOptions& o) {
+  for (int64_t b : pass_batch_sizes(data.train.rows(), o.batching.batch_size, o.batching.drop_last))
+    program.compile(b, true, false);
+  if (data.test.rows() > 0)
+    for (int64_t b : pass_batch_sizes(data.test.rows(), o.eval_batch, false)) program.compile(b, false, true);
+}
+
 }  // namespace
 
 // Rows are evaluated in order, so each batch is a contiguous block of the split:
@@ -55,6 +74,7 @@ EvalResult evaluate(Program& program, const Split& split, int64_t batch, Buffer*
 std::vector<EpochStats> train(Program& program, const Dataset& data, const TrainOptions& options,
                               const EpochCallback& on_epoch) {
   const Split& tr = data.train;
+  if (options.start_epoch < options.epochs) compile_ahead(program, data, options);
   BatchBuffers buffers;
   std::vector<EpochStats> history;
   for (int epoch = options.start_epoch + 1; epoch <= options.epochs; ++epoch) {

@@ -1,6 +1,7 @@
 // The training loop on a small synthetic problem: partial last batches get their
-// own cached specialisation (or are dropped), a run is reproducible from its seed,
-// and training learns a separable problem.
+// own cached specialisation (or are dropped), every specialisation is compiled
+// before the first epoch, a run is reproducible from its seed, and training learns
+// a separable problem.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -64,6 +65,21 @@ TEST(Trainer, DropLastSkipsThePartialBatch) {
   EXPECT_EQ(h[0].steps, 3);
   std::vector<int64_t> sizes = p->batch_sizes();
   EXPECT_EQ(std::find(sizes.begin(), sizes.end(), 2), sizes.end());
+}
+
+// Every specialisation is compiled before the first step, so no epoch's seconds
+// include a compile: at the first step the program already has the partial
+// training batch (2 rows) and both evaluation batch sizes (7 and 2 rows).
+TEST(Trainer, CompilesEverySpecialisationBeforeTheFirstEpoch) {
+  Dataset d = blobs(1);
+  auto p = program(0, 16);
+  TrainOptions t = options(1, 16, false, 0);
+  std::vector<int64_t> at_first_step;
+  t.on_step = [&](int64_t done, int64_t) {
+    if (done == 1) at_first_step = p->batch_sizes();
+  };
+  train(*p, d, t);
+  EXPECT_EQ(at_first_step, (std::vector<int64_t>{2, 7, 16}));
 }
 
 TEST(Trainer, SameSeedSameRunOtherSeedOtherRun) {
