@@ -14,16 +14,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "backend/llvm/cpu_relax.h"
 #include "backend/llvm/run_context.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define MINIGRAD_PAUSE() _mm_pause()
-#elif defined(__aarch64__)
-#define MINIGRAD_PAUSE() asm volatile("yield")
-#else
-#define MINIGRAD_PAUSE() ((void)0)
-#endif
 
 namespace minigrad::jit {
 namespace {
@@ -110,7 +102,7 @@ void ThreadPool::Timing::add(int way, int64_t ns) { last[way][count[way]++ % kSa
 void ThreadPool::run_split(TaskFn fn, void* arg, int64_t tasks) {
   publish(fn, arg, tasks);
   take_tasks(0);
-  while (done_.load(std::memory_order_acquire) < tasks) MINIGRAD_PAUSE();
+  while (done_.load(std::memory_order_acquire) < tasks) cpu_relax();
 }
 
 ThreadPool::Timing* ThreadPool::timing_slot(TaskFn fn) {
@@ -168,7 +160,7 @@ void ThreadPool::work(int64_t thread) {
     int spins = 0;
     while (generation_.load(std::memory_order_acquire) == seen) {
       if (++spins < kSpins) {
-        MINIGRAD_PAUSE();
+        cpu_relax();
         continue;
       }
       sleepers_.fetch_add(1);
