@@ -37,7 +37,7 @@ ir::Module shapes_module(Extents e, int64_t k) {
   ir::ValueId bmat = b.input("b", f32({c, k})), cmat = b.input("c", f32({r, k})), dmat = b.input("d", f32({k, c}));
   ir::ValueId seed = b.input("seed", ir::Type{DType::I32, {}}), step = b.input("step", ir::Type{DType::I32, {}});
   int out = 0;
-  auto emit = [&](ir::ValueId v) { b.output("o" + std::to_string(out++), v); };
+  auto emit = [&](ir::ValueId v) { b.output(fmt::format("o{}", out++), v); };
   emit(b.add(x, row));
   emit(b.mul(col, x));
   emit(b.sub(x, 0.5));

@@ -52,7 +52,7 @@ TEST(Verifier, DuplicateNamesAndStores) {
 
 TEST(Verifier, UseBeforeDefinitionAfterAnEdit) {
   Module m;
-  m.name = "m";
+  m.name = std::string("m");
   Function& f = m.add_func("f");
   Builder b(f);
   b.set_locs({{"edit.cpp", 3, 1}});
@@ -68,7 +68,7 @@ TEST(Verifier, UseBeforeDefinitionAfterAnEdit) {
 
 TEST(Verifier, WrongResultTypeIsReported) {
   Module m;
-  m.name = "m";
+  m.name = std::string("m");
   Function& f = m.add_func("f");
   Builder b(f);
   ValueId x = b.input("x", Type{DType::F32, Shape{2, 3}});
