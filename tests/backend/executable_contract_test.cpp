@@ -45,21 +45,8 @@ class ExecutableContract : public ::testing::TestWithParam<std::string> {
   }
 };
 
-const char* kCounter = R"(module @m {
-  state "s": f32[2] buffer zeros
-  func @f {
-    %s: f32[2] = load_state {name="s"}
-    %one: f32[2] = constant {value=1.0}
-    %next: f32[2] = add(%s, %one)
-    store_state(%next) {name="s"}
-    output(%s) {name="loaded"}
-    %again: f32[2] = load_state {name="s"}
-    output(%again) {name="loaded_after_store"}
-  }
-})";
-
 TEST_P(ExecutableContract, LoadsSeeStateOnEntryAndStoresApplyOnReturn) {
-  ir::Module m = ir::parse_module(kCounter);
+  ir::Module m = ir::parse_module(kCounterModule);
   StateStore state(m);
   state.get("s").as<float>()[0] = 5;
   state.get("s").as<float>()[1] = 7;
@@ -121,7 +108,7 @@ TEST_P(ExecutableContract, InputsAndOutputsFollowTheOrderOfTheirNodes) {
 }
 
 TEST_P(ExecutableContract, CompileRefusesStateMissingFromTheStoreOrOfAnotherType) {
-  ir::Module m = ir::parse_module(kCounter);
+  ir::Module m = ir::parse_module(kCounterModule);
   StateStore empty;
   std::string msg = error_of([&] { backend().compile(m, "f", empty); });
   expect_contains(msg, "load_state");
@@ -222,7 +209,7 @@ TEST_P(ExecutableContract, IntegerArithmeticWrapsAround) {
 }
 
 TEST_P(ExecutableContract, RunRefusesTheWrongNumberOfViews) {
-  ir::Module m = ir::parse_module(kCounter);
+  ir::Module m = ir::parse_module(kCounterModule);
   StateStore state(m);
   std::unique_ptr<Executable> exe = backend().compile(m, "f", state);
   Buffer one(ir::Type{ir::DType::F32, {2}});

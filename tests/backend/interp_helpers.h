@@ -1,4 +1,4 @@
-// Helpers for the interpreter's tests: buffers from literal values, and running a
+// Helpers for the backends' tests: buffers from literal values, running a
 // function of a module written in the IR's text form.
 #pragma once
 
@@ -38,6 +38,22 @@ inline std::vector<Buffer> run_interp(const ir::Module& m, StateStore& state, co
   exe->run_checked(in, out_views);
   return out;
 }
+
+// A function that loads state "s", stores s + 1 and outputs s twice (before and
+// after the store): the executable tests' check that loads see the state as it was
+// on entry and stores apply on return.
+inline constexpr const char* kCounterModule = R"(module @m {
+  state "s": f32[2] buffer zeros
+  func @f {
+    %s: f32[2] = load_state {name="s"}
+    %one: f32[2] = constant {value=1.0}
+    %next: f32[2] = add(%s, %one)
+    store_state(%next) {name="s"}
+    output(%s) {name="loaded"}
+    %again: f32[2] = load_state {name="s"}
+    output(%again) {name="loaded_after_store"}
+  }
+})";
 
 // run_interp on a module given as text, with a fresh state store.
 inline std::vector<Buffer> run_text(const std::string& text, const std::vector<Buffer>& inputs) {

@@ -12,23 +12,10 @@
 namespace minigrad::testing {
 namespace {
 
-const char* kCounter = R"(module @m {
-  state "s": f32[2] buffer zeros
-  func @f {
-    %s: f32[2] = load_state {name="s"}
-    %one: f32[2] = constant {value=1.0}
-    %next: f32[2] = add(%s, %one)
-    store_state(%next) {name="s"}
-    output(%s) {name="loaded"}
-    %again: f32[2] = load_state {name="s"}
-    output(%again) {name="loaded_after_store"}
-  }
-})";
-
 TEST(JitObjectCache, ASecondCompileLoadsTheCachedObject) {
   std::filesystem::path dir = std::filesystem::temp_directory_path() / fmt::format("minigrad_jit_cache_{}", ::getpid());
   std::filesystem::remove_all(dir);
-  ir::Module m = ir::parse_module(kCounter);
+  ir::Module m = ir::parse_module(kCounterModule);
   auto compile = [&] {
     StateStore state(m);
     auto backend = make_jit_backend({dir.string()});

@@ -1,0 +1,115 @@
+// What the code generator needs to know of each node's kernel; see node_kernels.h.
+#include "backend/llvm/node_kernels.h"
+
+#include <algorithm>
+
+#include "backend/llvm/fused.h"
+#include "ir/error.h"
+
+namespace minigrad::jit {
+
+using ir::Op;
+
+// A fused node compiled as one elementwise loop.
+bool single_loop(const ir::Node& n) { return n.op == Op::Fused && plan_fused(n) == FusedPlan::Loop; }
+
+bool node_can_fail(const ir::Function& f, const ir::Node& n) {
+  if (n.op == Op::SoftmaxXent || n.op == Op::Nll || n.op == Op::OneHot || n.op == Op::Correct) return true;
+  if (n.op == Op::Div) return f.type(n.result()).dtype == ir::DType::I32;
+  if (n.op == Op::Cast) return f.type(n.result()).dtype == ir::DType::I32 && f.type(n.operands[0]).dtype != ir::DType::I32;
+  if (n.op == Op::Fused)
+    for (size_t i = 0; i < n.body->size(); ++i)
+      if (node_can_fail(*n.body, n.body->node(i))) return true;
+  return false;
+}
+
+// Elementwise kernels read element i of an operand of the results' shape before
+// writing element i, so they may run in place over it.
+bool in_place_ok(const ir::Function& f, const ir::Node& n, size_t operand) {
+  if (!n.info().has(ir::kElementwise) && !single_loop(n)) return false;
+  for (ir::ValueId r : n.results)
+    if (f.type(r).shape != f.type(n.operands[operand]).shape) return false;
+  return true;
+}
+
+// The cost model: two FMAs of `lanes` a cycle for GEMMs, a few passes for
+// batch norm, one vector op per element and body node for loops.
+int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes) {
+  auto numel = [&](ir::ValueId v) { return f.type(v).numel(); };
+  auto gemm = [&](const ir::Function& g, const ir::Node& mm) {
+    const ir::Shape &a = g.type(mm.operands[0]).shape, &c = g.type(mm.result()).shape;
+    int64_t k = mm.attrs.b("transpose_a") ? a[0] : a[1];
+    return 2 * c[0] * c[1] * k / (4 * int64_t(lanes));  // two FMA of `lanes` a cycle
+  };
+  switch (n.op) {
+    case Op::Matmul: return gemm(f, n);
+    case Op::BatchNormTrain: case Op::BatchNormGrad: return 6 * numel(n.operands[0]) / lanes;
+    case Op::BatchNormEval: return 2 * numel(n.operands[0]) / lanes;
+    default: break;
+  }
+  if (n.op != Op::Fused) return n.info().has(ir::kElementwise) ? numel(n.result()) / lanes : 0;
+  switch (plan_fused(n)) {
+    case FusedPlan::Matmul:
+      for (size_t i = 0; i < n.body->size(); ++i)
+        if (n.body->node(i).op == Op::Matmul) return gemm(*n.body, n.body->node(i));
+      return 0;
+    case FusedPlan::BnAct: case FusedPlan::BnActGrad: return 6 * numel(n.operands[0]) / lanes;
+    case FusedPlan::Loop: return numel(n.result()) * int64_t(n.body->size()) / lanes;
+    case FusedPlan::LossGrad: case FusedPlan::NodeByNode: return 0;
+  }
+  return 0;
+}
+
+int64_t kernel_scratch(const ir::Function& f, const ir::Node& n) {
+  if (n.op == Op::Matmul)
+    return aligned(matmul_scratch_bytes(f.type(n.operands[0]), f.type(n.operands[1]), n.attrs.b("transpose_a"),
+                                        n.attrs.b("transpose_b")));
+  if (n.op == Op::BatchNormEval) return aligned(int64_t(f.type(n.operands[0]).bytes()) / f.type(n.operands[0]).shape[0]);
+  if (n.op == Op::Fused) {
+    FusedPlan plan = plan_fused(n);
+    if (plan != FusedPlan::NodeByNode) return aligned(fused_scratch_bytes(n, plan));
+    return frame_bytes(*n.body, assign_homes(*n.body, false, in_place_ok));
+  }
+  return 0;
+}
+
+// Planned values, snapshots, then the largest scratch any kernel needs (one per
+// thread: each slice of a split kernel has its own).
+int64_t frame_bytes(const ir::Function& f, const Homes& h, int threads) {
+  int64_t scratch = 0;
+  for (size_t i = 0; i < f.size(); ++i) scratch = std::max(scratch, kernel_scratch(f, f.node(i)));
+  return h.values_bytes + scratch * threads;
+}
+
+// The family emitter of every op that is a kernel on its own.
+void emit_kernel_body(Kernel& k) {
+  switch (k.node.op) {
+    case Op::Input: case Op::LoadState: case Op::Constant: case Op::StoreState: case Op::Output: case Op::Grad:
+    case Op::Fused: break;
+    case Op::Neg: case Op::Abs: case Op::Exp: case Op::Log: case Op::Sqrt: case Op::Rsqrt: case Op::Relu:
+    case Op::LeakyRelu: case Op::Sigmoid: case Op::Tanh: case Op::Pow: case Op::Cast: case Op::Add: case Op::Sub:
+    case Op::Mul: case Op::Div: case Op::Maximum: case Op::Minimum: case Op::Cmp: case Op::Select:
+    case Op::Dropout: return emit_elementwise(k);
+    case Op::ReduceSum: case Op::ReduceMean: case Op::ReduceMax: return emit_reduce(k);
+    case Op::Reshape: return emit_reshape(k);
+    case Op::BroadcastTo: return emit_broadcast_to(k);
+    case Op::Transpose: return emit_transpose(k);
+    case Op::Slice: return emit_slice(k);
+    case Op::Pad: return emit_pad(k);
+    case Op::Matmul: return emit_matmul(k);
+    case Op::Softmax: return emit_softmax(k, false);
+    case Op::LogSoftmax: return emit_softmax(k, true);
+    case Op::SoftmaxXent: return emit_class_loss(k, true);
+    case Op::Nll: return emit_class_loss(k, false);
+    case Op::Mse: return emit_mse(k);
+    case Op::OneHot: return emit_one_hot(k);
+    case Op::Argmax: return emit_argmax(k);
+    case Op::Correct: return emit_correct(k);
+    case Op::BatchNormTrain: return emit_batch_norm_train(k);
+    case Op::BatchNormEval: return emit_batch_norm_eval(k);
+    case Op::BatchNormGrad: return emit_batch_norm_grad(k);
+  }
+  fail("{} at {}: is not a kernel", ir::op_name(k.node.op), ir::to_string(k.node.locs));
+}
+
+}  // namespace minigrad::jit
