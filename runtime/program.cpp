@@ -1,6 +1,8 @@
 // Program: tracing, compiling and running per batch size; see program.h.
 #include "runtime/program.h"
 
+#include <fmt/core.h>
+
 #include "backend/llvm/jit_backend.h"
 #include "frontend/tracer.h"
 #include "ir/error.h"
@@ -27,6 +29,30 @@ Program::Program(ModelParts parts, ProgramOptions options)
   eval_exe(first);
 }
 
+namespace {
+
+// Batch normalisation in training mode over a batch of one row: mean = x and
+// var = 0, so y = (x - x) / sqrt(0 + eps) * gamma + beta = beta whatever x is,
+// and dy/dx = 0. The layers before it get no gradient and the logits do not depend
+// on the input: training stays at chance. PyTorch raises an error here; minigrad
+// warns, so that a sweep over batch sizes (the seed's included 1) still runs.
+void warn_one_row_batch_norm(const ir::Module& m, const std::function<void(const std::string&)>& warn) {
+  for (const ir::Function& f : m.funcs) {
+    if (f.name() != "train_step") continue;
+    for (const ir::Node* n : f.nodes_of(ir::Op::BatchNormTrain)) {
+      if (f.type(n->operands[0]).shape[0] != 1) continue;
+      std::string msg = fmt::format(
+          "{}: batch normalisation in training mode over a batch of 1 row outputs its bias whatever the input, and "
+          "passes no gradient back: use batches of 2 rows or more (or --drop-last if only the last batch has 1 row)",
+          ir::to_string(n->locs));
+      if (warn) warn(msg);
+      else fmt::print(stderr, "minigrad: warning: {}\n", msg);
+    }
+  }
+}
+
+}  // namespace
+
 ir::Module Program::traced(int64_t batch) {
   TraceSpec spec{options_.name, batch, options_.in_features, options_.num_classes, false};
   return trace(*parts_.net, *parts_.loss, *parts_.optimizer, spec);
@@ -37,6 +63,7 @@ Program::Specialisation& Program::get(int64_t batch) {
   if (it != cache_.end()) return it->second;
   Specialisation s;
   s.module = traced(batch);
+  warn_one_row_batch_norm(s.module, options_.warn);
   passes::PipelineOptions pipeline = options_.pipeline;
   if (!pipeline.dump_dir.empty()) pipeline.dump_dir += "/batch" + std::to_string(batch);  // one per specialisation
   passes::run_pipeline(s.module, pipeline);

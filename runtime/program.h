@@ -6,6 +6,7 @@
 // that every specialisation reads and updates.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,6 +33,9 @@ struct ProgramOptions {
   std::string backend = "interp";
   int threads = 1;               // intra-step threads (jit)
   passes::PipelineOptions pipeline;
+  // Where warnings about a traced model go (one line each, without a prefix);
+  // unset: "minigrad: warning: <line>" on stderr.
+  std::function<void(const std::string&)> warn;
 };
 
 // "jit" (LLVM, for the host CPU, with `threads` intra-step threads) or "interp"

@@ -1,10 +1,12 @@
 // The training loop on a small synthetic problem: partial last batches get their
 // own cached specialisation (or are dropped), every specialisation is compiled
-// before the first epoch, a run is reproducible from its seed, and training learns
+// before the first epoch, batch normalisation over one row is warned of, a run is reproducible from its seed, and training learns
 // a separable problem.
 #include <gtest/gtest.h>
 
 #include <random>
+#include <string>
+#include <vector>
 
 #include "frontend/dsl.h"
 #include "runtime/program.h"
@@ -29,9 +31,10 @@ Dataset blobs(uint32_t seed) {
   return Dataset{split(50), split(30), 3, "blobs"};
 }
 
-std::unique_ptr<Program> program(uint64_t seed, int64_t batch) {
+std::unique_ptr<Program> program(uint64_t seed, int64_t batch, std::vector<std::string>* warnings = nullptr) {
   ProgramOptions o;
   o.in_features = 4, o.num_classes = 3, o.batch = batch;
+  if (warnings) o.warn = [warnings](const std::string& w) { warnings->push_back(w); };
   ModelParts parts{nn::Sequential{nn::Linear(4, 8), nn::BatchNorm1d(8), nn::ReLU(), nn::Dropout(0.1), nn::Linear(8, 3)},
                    std::make_shared<nn::CrossEntropyLoss>(0.1), std::make_shared<optim::Adam>(0.05)};
   auto p = std::make_unique<Program>(std::move(parts), o);
@@ -80,6 +83,29 @@ TEST(Trainer, CompilesEverySpecialisationBeforeTheFirstEpoch) {
   };
   train(*p, d, t);
   EXPECT_EQ(at_first_step, (std::vector<int64_t>{2, 7, 16}));
+}
+
+// Batch normalisation over one row outputs its bias whatever the input: a run
+// whose batches (here the last partial one: 50 = 7 * 7 + 1) have one row is
+// warned before its first epoch, naming the layer's source line; --drop-last or
+// another batch size clears it.
+TEST(Trainer, WarnsOfBatchNormOverOneRow) {
+  Dataset d = blobs(1);
+  std::vector<std::string> warnings;
+  auto p = program(0, 7, &warnings);
+  EXPECT_TRUE(warnings.empty());
+  train(*p, d, options(1, 7, false, 0));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("trainer_test.cpp:"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("a batch of 1 row"), std::string::npos) << warnings[0];
+
+  warnings.clear();
+  auto dropped = program(0, 7, &warnings);
+  train(*dropped, d, options(1, 7, true, 0));
+  EXPECT_TRUE(warnings.empty());
+  auto whole = program(0, 10, &warnings);
+  train(*whole, d, options(1, 10, false, 0));
+  EXPECT_TRUE(warnings.empty());
 }
 
 TEST(Trainer, SameSeedSameRunOtherSeedOtherRun) {
