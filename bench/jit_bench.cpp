@@ -9,7 +9,7 @@
 // included, and the GEMMs of the model's shapes in GFLOP/s.
 // Every figure is the median of several repeats (the machine is shared and noisy).
 // Apart from the warm compile, everything runs with the object cache off
-// (MINIGRAD_CACHE_DIR=off), so no figure depends on what an earlier run left on disk.
+// (RunConfig::jit_cache = "off"), so no figure depends on what an earlier run left on disk.
 //
 // With --profile it prints instead where a train step's time goes: nanoseconds
 // per step at each call site of the generated entry (each kernel, each copy).
@@ -60,7 +60,8 @@ struct Options {
   std::string backend = "jit";
 };
 
-rt::RunConfig seed_config(const Options& o) {
+// Object cache `cache`: "off" (the default here) or a directory.
+rt::RunConfig seed_config(const Options& o, const std::string& cache = "off") {
   rt::RunConfig c;  // the seed's best run: Adam 1e-3, wd 1e-3, ls 0.3, batch 64
   c.model = "seed_mlp";
   c.data_dir = o.data;
@@ -69,34 +70,30 @@ rt::RunConfig seed_config(const Options& o) {
   c.threads = o.threads;
   c.epochs = o.full_epochs;
   c.eval_batch = 10000;
+  c.jit_cache = cache;
   return c;
 }
-
-// The JIT's object cache of the programs made from here on: "off" or a directory.
-void use_object_cache(const std::string& dir) { ::setenv("MINIGRAD_CACHE_DIR", dir.c_str(), 1); }
 
 // Seconds to build the program (trace, passes, compile train_step and eval) with
 // the object cache `cache`; a cache directory is filled by a first, untimed build.
 double compile_seconds(const Options& o, const rt::Dataset& d, const std::string& cache) {
-  use_object_cache(cache);
-  if (cache != "off") rt::make_program(seed_config(o), d);
+  if (cache != "off") rt::make_program(seed_config(o, cache), d);
   std::vector<double> t;
   for (int r = 0; r < std::max(3, o.repeats / 2); ++r) {
     auto t0 = Clock::now();
-    auto p = rt::make_program(seed_config(o), d);
+    auto p = rt::make_program(seed_config(o, cache), d);
     t.push_back(seconds_since(t0));
   }
   return median(t);
 }
 
 // The compile times as JSON: cold, then warm from a private cache directory
-// (removed afterwards); the cache is off again when it returns.
+// (removed afterwards).
 std::string compile_json(const Options& o, const rt::Dataset& d) {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / fmt::format("jit_bench_cache_{}", ::getpid());
   double cold = compile_seconds(o, d, "off"), warm = compile_seconds(o, d, dir.string());
   fs::remove_all(dir);
-  use_object_cache("off");
   return fmt::format("  \"compile_seconds_cold\": {:.4f}, \"compile_seconds_warm\": {:.4f},\n", cold, warm);
 }
 
@@ -252,7 +249,6 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     Options o = parse(argc, argv);
-    use_object_cache("off");
     rt::PreparedData prepared = rt::prepare_data(seed_config(o));
     const rt::Dataset& d = prepared.data;
     if (o.profile) {

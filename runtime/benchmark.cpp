@@ -48,35 +48,16 @@ double compile_seconds(const RunConfig& c, const Dataset& d, const std::pair<Buf
   return seconds_since(t0);
 }
 
-// The JIT's object cache is chosen by MINIGRAD_CACHE_DIR when a backend is made
-// (backend/llvm/object_cache.h); this sets it for the measurement and puts it back.
-class CacheDir {
- public:
-  explicit CacheDir(const std::string& dir) {
-    if (const char* v = std::getenv("MINIGRAD_CACHE_DIR")) old_ = v, had_ = true;
-    ::setenv("MINIGRAD_CACHE_DIR", dir.c_str(), 1);
-  }
-  ~CacheDir() { had_ ? (void)::setenv("MINIGRAD_CACHE_DIR", old_.c_str(), 1) : (void)::unsetenv("MINIGRAD_CACHE_DIR"); }
-
- private:
-  std::string old_;
-  bool had_ = false;
-};
-
 void time_compiles(const RunConfig& c, const Dataset& d, const BenchOptions& o, BenchFigures& f) {
   auto b = some_batches(d.train, std::min(c.batch, d.train.rows()), 1);
   std::vector<double> cold, warm;
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / fmt::format("minigrad_bench_{}", ::getpid());
-  {
-    CacheDir off("off");
-    for (int r = 0; r < o.repeats; ++r) cold.push_back(compile_seconds(c, d, b[0]));
-  }
-  {
-    CacheDir cache(dir.string());
-    compile_seconds(c, d, b[0]);  // fills the cache
-    for (int r = 0; r < o.repeats; ++r) warm.push_back(compile_seconds(c, d, b[0]));
-  }
+  RunConfig off = c, cached = c;
+  off.jit_cache = "off", cached.jit_cache = dir.string();
+  for (int r = 0; r < o.repeats; ++r) cold.push_back(compile_seconds(off, d, b[0]));
+  compile_seconds(cached, d, b[0]);  // fills the cache
+  for (int r = 0; r < o.repeats; ++r) warm.push_back(compile_seconds(cached, d, b[0]));
   fs::remove_all(dir);
   f.compile_cold_seconds = median(cold), f.compile_warm_seconds = median(warm);
 }

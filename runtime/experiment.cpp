@@ -60,6 +60,7 @@ std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_featur
   opts.batch = first_batch;
   opts.backend = config.backend;
   opts.threads = config.threads;
+  opts.jit_cache = config.jit_cache;
   opts.pipeline = config.pipeline;
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
   program->init_state(config.seed);

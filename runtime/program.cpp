@@ -10,11 +10,12 @@
 
 namespace minigrad::runtime {
 
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads, const std::string& jit_cache) {
   if (threads < 1) fail("threads must be >= 1, got {}", threads);
   if (name == "jit") {
     JitBackendOptions o;
     o.threads = threads;
+    o.cache_dir = jit_cache;
     return make_jit_backend(o);
   }
   if (name == "interp") return make_interp_backend();
@@ -22,7 +23,7 @@ std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
 }
 
 Program::Program(ModelParts parts, ProgramOptions options)
-    : parts_(std::move(parts)), options_(std::move(options)), backend_(make_backend(options_.backend, options_.threads)) {
+    : parts_(std::move(parts)), options_(std::move(options)), backend_(make_backend(options_.backend, options_.threads, options_.jit_cache)) {
   if (!parts_.loss || !parts_.optimizer) fail("a program needs a loss and an optimiser");
   Specialisation& first = get(options_.batch);
   train_exe(first);  // the first batch size compiles at once, so its errors show here
