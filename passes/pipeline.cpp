@@ -21,6 +21,8 @@ const std::vector<PipelineEntry>& default_pipeline() {
        Stage::Optimized},
       {"cse", "shares repeated constants and subexpressions, so fusion sees one producer", Stage::Optimized},
       {"dce", "drops what the simplifications left unused, before fusion counts uses", Stage::Optimized},
+      {"lower-batch-norm-eval", "evaluation-mode batch norm as elementwise arithmetic, so the matmul epilogue takes "
+                                "it and its activation", Stage::Optimized},
       {"fuse-loss-grad", "the softmax-xent VJP as one row-wise kernel, before elementwise fusion splits it",
        Stage::Optimized},
       {"fuse-bn-leaky-relu", "batch norm and its activation, forward and backward, before the matmul epilogues take "

@@ -14,6 +14,7 @@
 #include "passes/fuse_matmul_epilogue.h"
 #include "passes/fuse_optimizer.h"
 #include "passes/fuse_softmax_xent.h"
+#include "passes/lower_batch_norm_eval.h"
 #include "passes/plan_memory.h"
 
 namespace minigrad::passes {
@@ -35,6 +36,7 @@ const std::vector<PassInfo>& all_passes() {
       {"algebraic-simplify", "x*1, x+0, neg(neg x), ... -> simpler", false, make<AlgebraicSimplify>},
       {"cse", "repeated computations -> one", false, make<Cse>},
       {"dce", "removes unused nodes", false, make<Dce>},
+      {"lower-batch-norm-eval", "batch_norm_eval -> (x - mean) * scale + beta", false, make<LowerBatchNormEval>},
       {"fuse-loss-grad", "softmax-xent backward -> fused loss_grad", false, make<FuseLossGrad>},
       {"fuse-bn-leaky-relu", "batch norm + (leaky) relu -> fused bn_act / bn_act_grad", false, make<FuseBnLeakyRelu>},
       {"fuse-optimizer", "each parameter's update -> one fused elementwise loop", false, make<FuseOptimizer>},

@@ -130,6 +130,23 @@ TEST_P(PassEquivalence, PassesChangeTheGraph) {
   EXPECT_FALSE(full.find_func("train_step")->nodes_of(ir::Op::Fused).empty());
 }
 
+// Ops that a pass rewrites into other ops, with its own rounding: batch_norm_eval
+// (lower-batch-norm-eval) becomes f32 arithmetic rounded at each step, where the
+// interpreter's kernel computes in double and rounds once. Their samples must agree
+// to a few ulps (kLoweredTolerance, relative to the largest output); every other
+// op's sample, bit for bit.
+bool lowered_by_a_pass(ir::Op op) { return op == ir::Op::BatchNormEval; }
+constexpr double kLoweredTolerance = 1e-6;
+
+void expect_close(const Buffer& want, const Buffer& got, const std::string& what) {
+  const float *w = want.as<float>(), *g = got.as<float>();
+  int64_t n = want.type().numel();
+  double scale = 0, worst = 0;
+  for (int64_t i = 0; i < n; ++i) scale = std::max(scale, std::fabs(double(w[i])));
+  for (int64_t i = 0; i < n; ++i) worst = std::max(worst, std::fabs(double(w[i]) - double(g[i])));
+  EXPECT_LE(worst, kLoweredTolerance * std::max(scale, 1.0)) << what;
+}
+
 // Every op sample (tests/support/op_samples.h) through the whole pipeline: the
 // module still verifies and the interpreter gives the same outputs, so no pass
 // breaks an op it does not expect.
@@ -153,9 +170,11 @@ TEST(PassEquivalenceOps, EverySampleGivesTheSameOutputs) {
     };
     std::vector<Buffer> want = outputs(plain), got = outputs(passed);
     ASSERT_EQ(want.size(), got.size()) << sample.label;
-    for (size_t i = 0; i < want.size(); ++i)
-      EXPECT_EQ(0, std::memcmp(want[i].data(), got[i].data(), want[i].bytes()))
-          << ir::op_name(sample.op) << " " << sample.label << ": output " << i << " differs";
+    for (size_t i = 0; i < want.size(); ++i) {
+      std::string what = fmt::format("{} {}: output {} differs", ir::op_name(sample.op), sample.label, i);
+      if (lowered_by_a_pass(sample.op) && want[i].type().dtype == ir::DType::F32) expect_close(want[i], got[i], what);
+      else EXPECT_EQ(0, std::memcmp(want[i].data(), got[i].data(), want[i].bytes())) << what;
+    }
   }
 }
 
