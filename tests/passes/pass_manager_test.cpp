@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <unistd.h>
 
 #include "ir/error.h"
 #include "ir/parser.h"
@@ -177,7 +178,7 @@ TEST(Instrumentation, PrintAfterAllSaysWhichPassesAreOff) {
 }
 
 TEST(Instrumentation, DumpDirHasOneParsableFilePerPass) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / "minigrad_dump_test";
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / fmt::format("minigrad_dump_test_{}", ::getpid());
   std::filesystem::remove_all(dir);
   ir::Module m = seed();
   PipelineOptions o;
