@@ -8,6 +8,7 @@
 // inside a kernel of its own, its values planned in that kernel's scratch.
 #include "backend/llvm/codegen.h"
 
+#include <cctype>
 #include <set>
 
 #include <llvm/IR/Intrinsics.h>
@@ -119,6 +120,26 @@ class Lowering {
     Value* at = b.CreateConstInBoundsGEP1_64(counter_type, fr.profile, uint64_t(g_.call_sites.size()));
     b.CreateStore(b.CreateAdd(b.CreateLoad(counter_type, at), b.CreateSub(t1, t0)), at);
     g_.call_sites.push_back(what);
+  }
+
+  // "k<N>_<op>[.<kind>]@<file>:<line>" (the file without its folders; a setting
+  // such as <flag --optimizer adam> as flag_--optimizer_adam): which node a kernel
+  // comes from, in the --stage llvm and asm dumps and in a profiler's report.
+  static std::string kernel_name(int64_t index, const ir::Node& n) {
+    std::string name = fmt::format("k{}_{}", index, ir::op_name(n.op));
+    if (n.op == Op::Fused) name += "." + n.attrs.s("kind");
+    if (n.locs.empty()) return name;
+    const ir::SourceLoc& at = n.locs.front();
+    std::string where;
+    for (char c : at.file.substr(at.file.find_last_of('/') + 1)) {
+      bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+      if (keep) where += c;
+      else if (!where.empty() && where.back() != '_') where += '_';
+    }
+    while (!where.empty() && where.back() == '_') where.pop_back();
+    name += "@" + where;
+    if (at.line > 0) name += fmt::format(":{}", at.line);
+    return name;
   }
 
   static std::string site_name(const ir::Node& n) {
@@ -256,7 +277,7 @@ class Lowering {
                    bool ranged) {
     const ir::Function& f = *fr.f;
     auto saved = e_.b().saveIP();
-    std::string name = fmt::format("k{}_{}", g_.kernels++, ir::op_name(n.op));
+    std::string name = kernel_name(g_.kernels++, n);
     llvm::Function* fn = e_.kernel(name, params, fails, ranged);
     set_param_attrs(fr, n, fn, args);
     Kernel k{e_, n, {}, {}, fn->getArg(unsigned(args.size())), fn->getArg(unsigned(args.size() + 1)), &g_.sites};

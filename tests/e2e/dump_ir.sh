@@ -18,6 +18,9 @@ head -n1 "$TMP/seed.dot" | grep -q '^digraph' || { echo "FAIL: not DOT"; failure
 expect_ok "$MINIGRADC" dump-ir seed_mlp --stage llvm --function train_step
 grep -q '^define .*@mg_entry(' <<<"$OUT" || { echo "FAIL: no generated entry in the LLVM IR"; failures=$((failures + 1)); }
 grep -q 'load <[0-9]* x float>' <<<"$OUT" || { echo "FAIL: no vector loads in the LLVM IR"; failures=$((failures + 1)); }
+# Kernels are named after their node and its DSL line: fc1's GEMM with its epilogue, the optimiser's loops.
+grep -q '^define .*@"k[0-9]*_fused.matmul@seed_mlp.cpp:12"(' <<<"$OUT" || { echo "FAIL: no kernel named after fc1's line"; failures=$((failures + 1)); }
+grep -q '^define .*@"k[0-9]*_fused.elementwise@flag_--optimizer_adam"(' <<<"$OUT" || { echo "FAIL: no kernel named after --optimizer"; failures=$((failures + 1)); }
 expect_ok "$MINIGRADC" dump-ir seed_mlp --stage asm
 [[ $(grep -c '^mg_entry:' <<<"$OUT") == 2 ]] || { echo "FAIL: asm lacks the entries of train_step and eval"; failures=$((failures + 1)); }
 grep -q '===== @eval =====' <<<"$OUT" || { echo "FAIL: asm does not name its functions"; failures=$((failures + 1)); }
