@@ -71,6 +71,7 @@ class Backend {
   virtual std::unique_ptr<Executable> compile(const ir::Module& m, const std::string& func, StateStore& state) = 0;
 };
 
-std::unique_ptr<Backend> make_interp_backend();
+// denormals_as_zero: each run flushes subnormals to zero (backend/fp_env.h).
+std::unique_ptr<Backend> make_interp_backend(bool denormals_as_zero = false);
 
 }  // namespace minigrad

@@ -39,6 +39,7 @@ struct RunConfig {
   bool drop_last = false;
   std::string backend = "jit";  // jit (LLVM, for this CPU) or interp (the reference)
   int threads = 1;              // intra-step threads of the jit backend
+  bool flush_denormals = false;  // subnormals as zero in the steps (backend/fp_env.h), as torch.set_flush_denormal
   std::string jit_cache;        // the JIT's object cache: "" default, "off", or a directory (not a setting of the run)
   passes::PipelineOptions pipeline;  // disabled passes, IR printing, timing (passes/pipeline.h)
   int64_t eval_batch = 1000;

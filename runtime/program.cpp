@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include "backend/fp_env.h"
 #include "backend/llvm/jit_backend.h"
 #include "frontend/tracer.h"
 #include "ir/error.h"
@@ -10,20 +11,25 @@
 
 namespace minigrad::runtime {
 
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads, const std::string& jit_cache) {
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads, const std::string& jit_cache,
+                                      bool flush_denormals) {
+  if (flush_denormals && !denormals_as_zero_supported())
+    fail("--flush-denormals: minigrad does not know this CPU's floating-point mode (x86-64 and AArch64 only)");
   if (threads < 1) fail("threads must be >= 1, got {}", threads);
   if (name == "jit") {
     JitBackendOptions o;
     o.threads = threads;
     o.cache_dir = jit_cache;
+    o.denormals_as_zero = flush_denormals;
     return make_jit_backend(o);
   }
-  if (name == "interp") return make_interp_backend();
+  if (name == "interp") return make_interp_backend(flush_denormals);
   fail("unknown backend '{}' (jit, interp)", name);
 }
 
 Program::Program(ModelParts parts, ProgramOptions options)
-    : parts_(std::move(parts)), options_(std::move(options)), backend_(make_backend(options_.backend, options_.threads, options_.jit_cache)) {
+    : parts_(std::move(parts)), options_(std::move(options)), backend_(make_backend(options_.backend, options_.threads, options_.jit_cache,
+                                options_.flush_denormals)) {
   if (!parts_.loss || !parts_.optimizer) fail("a program needs a loss and an optimiser");
   Specialisation& first = get(options_.batch);
   train_exe(first);  // the first batch size compiles at once, so its errors show here

@@ -32,6 +32,7 @@ struct ProgramOptions {
   int64_t batch = 64;            // the specialisation traced first
   std::string backend = "interp";
   int threads = 1;               // intra-step threads (jit)
+  bool flush_denormals = false;  // steps treat subnormals as zero (backend/fp_env.h)
   std::string jit_cache;         // the JIT's object cache: "" = default (backend/llvm/object_cache.h), "off", or a directory
   passes::PipelineOptions pipeline;
   // Where warnings about a traced model go (one line each, without a prefix);
@@ -41,8 +42,9 @@ struct ProgramOptions {
 
 // "jit" (LLVM, for the host CPU, with `threads` intra-step threads and the object
 // cache `jit_cache`) or "interp" (the reference interpreter); an Error lists the
-// names otherwise.
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads = 1, const std::string& jit_cache = "");
+// names otherwise. flush_denormals: every run treats subnormals as zero.
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads = 1, const std::string& jit_cache = "",
+                                      bool flush_denormals = false);
 
 class Program {
  public:

@@ -125,6 +125,7 @@ const std::vector<Field>& fields() {
       flag("shuffle", &RunConfig::shuffle),
       flag("drop_last", &RunConfig::drop_last),
       text("backend", &RunConfig::backend, {}),
+      flag("flush_denormals", &RunConfig::flush_denormals),
       disabled_passes_field(),
       number("eval_batch", &RunConfig::eval_batch, 0, true),
       number("eval_every", &RunConfig::eval_every, 0, true),

@@ -48,6 +48,9 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   cmd->add_flag("--drop-last", c.drop_last, "drop the last partial batch of each epoch");
   cmd->add_option("--backend", c.backend, "jit (LLVM, compiled for this CPU) or interp (the reference interpreter)")
       ->check(CLI::IsMember({"jit", "interp"}))->capture_default_str();
+  cmd->add_flag("--flush-denormals", c.flush_denormals,
+                "treat subnormal floats as zero in the steps (FTZ/DAZ, as torch.set_flush_denormal(True)): faster once "
+                "weights decay towards zero, not IEEE arithmetic");
   cmd->add_option("--threads", c.threads, "threads within each step (jit): 1 or the cores to use")
       ->check(kPositive)->capture_default_str();
   cmd->add_option("--eval-batch", c.eval_batch, "rows per evaluation step")->check(kPositive)->capture_default_str();

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "backend/backend.h"
+#include "backend/fp_env.h"
 #include "backend/interp/frame.h"
 #include "backend/interp/kernel.h"
 #include "ir/verifier.h"
@@ -21,7 +22,8 @@ using interp::fail_at;
 
 class InterpExecutable final : public Executable {
  public:
-  InterpExecutable(const ir::Module& m, const ir::Function& f, StateStore& state) : fn_(f) {
+  InterpExecutable(const ir::Module& m, const ir::Function& f, StateStore& state, bool denormals_as_zero)
+      : fn_(f), denormals_as_zero_(denormals_as_zero) {
     ir::verify(fn_, &m);
     size_t inputs = 0, outputs = 0;
     for (size_t i = 0; i < fn_.size(); ++i) bindings_.push_back(bind(fn_.node(i), state, inputs, outputs));
@@ -32,6 +34,7 @@ class InterpExecutable final : public Executable {
     if (inputs.size() != sig_.inputs.size() || outputs.size() != sig_.outputs.size())
       fail("@{} takes {} inputs and {} outputs, got {} and {}", fn_.name(), sig_.inputs.size(),
            sig_.outputs.size(), inputs.size(), outputs.size());
+    DenormalsAsZero mode(denormals_as_zero_);
     interp::Frame frame{{}, inputs, outputs, {}};
     frame.values.reserve(static_cast<size_t>(fn_.num_values()));
     for (ir::ValueId v = 0; v < fn_.num_values(); ++v) frame.values.emplace_back(fn_.type(v));
@@ -63,21 +66,28 @@ class InterpExecutable final : public Executable {
 
   ir::Function fn_;
   std::vector<Binding> bindings_;  // one per node, in order
+  bool denormals_as_zero_;
 };
 
 class InterpBackend final : public Backend {
  public:
+  explicit InterpBackend(bool denormals_as_zero) : denormals_as_zero_(denormals_as_zero) {}
   std::string name() const override { return "interp"; }
 
   std::unique_ptr<Executable> compile(const ir::Module& m, const std::string& func, StateStore& state) override {
     const ir::Function* f = m.find_func(func);
     if (f == nullptr) fail("module {} has no function @{}", m.name, func);
-    return std::make_unique<InterpExecutable>(m, *f, state);
+    return std::make_unique<InterpExecutable>(m, *f, state, denormals_as_zero_);
   }
+
+ private:
+  bool denormals_as_zero_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_interp_backend() { return std::make_unique<InterpBackend>(); }
+std::unique_ptr<Backend> make_interp_backend(bool denormals_as_zero) {
+  return std::make_unique<InterpBackend>(denormals_as_zero);
+}
 
 }  // namespace minigrad

@@ -8,6 +8,7 @@
 #include <llvm/Config/llvm-config.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include "backend/fp_env.h"
 #include "backend/llvm/codegen.h"
 #include "backend/llvm/jit.h"
 #include "backend/llvm/run_context.h"
@@ -62,8 +63,8 @@ struct FreeArena {
 class JitExecutable final : public Executable {
  public:
   JitExecutable(std::shared_ptr<JitSession> session, std::shared_ptr<jit::ThreadPool> pool, const ir::Module& m,
-                const ir::Function& f, StateStore& state, const jit::CodegenOptions& options)
-      : session_(std::move(session)), pool_(std::move(pool)), name_(f.name()) {
+                const ir::Function& f, StateStore& state, const jit::CodegenOptions& options, bool denormals_as_zero)
+      : session_(std::move(session)), pool_(std::move(pool)), name_(f.name()), denormals_as_zero_(denormals_as_zero) {
     context_.pool = pool_.get();
     auto t0 = std::chrono::steady_clock::now();
     ir::verify(f, &m);
@@ -99,6 +100,7 @@ class JitExecutable final : public Executable {
            outputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) in_[i] = inputs[i].data;
     for (size_t i = 0; i < outputs.size(); ++i) out_[i] = outputs[i].data;
+    DenormalsAsZero mode(denormals_as_zero_);
     if (entry_(in_.data(), out_.data(), state_.data(), arena_.get(), &context_) != 0)
       throw Error(sites_.message(context_.err[0], context_.err[1], context_.err[2]));
   }
@@ -125,6 +127,7 @@ class JitExecutable final : public Executable {
   std::vector<std::string> sites_names_;
   jit::ErrorSites sites_;
   JitCompileStats stats_;
+  bool denormals_as_zero_;
 };
 
 class JitBackend final : public Backend {
@@ -139,8 +142,9 @@ class JitBackend final : public Backend {
     jit::CodegenOptions codegen;
     codegen.profile = options_.profile;
     codegen.threads = std::max(1, options_.threads);
-    if (codegen.threads > 1 && !pool_) pool_ = std::make_shared<jit::ThreadPool>(codegen.threads);
-    return std::make_unique<JitExecutable>(session_, pool_, m, *f, state, codegen);
+    if (codegen.threads > 1 && !pool_)
+      pool_ = std::make_shared<jit::ThreadPool>(codegen.threads, options_.denormals_as_zero);
+    return std::make_unique<JitExecutable>(session_, pool_, m, *f, state, codegen, options_.denormals_as_zero);
   }
 
  private:

@@ -16,6 +16,7 @@ struct JitBackendOptions {
   std::string cache_dir;  // "" = default location, "off" = no object cache
   int threads = 1;        // intra-step threads
   bool profile = false;   // count cycles per call site of each entry (jit_profile)
+  bool denormals_as_zero = false;  // runs (and pool workers) flush subnormals to zero (backend/fp_env.h)
 };
 
 std::unique_ptr<Backend> make_jit_backend(const JitBackendOptions& options = {});

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "backend/fp_env.h"
 #include "backend/llvm/cpu_relax.h"
 #include "backend/llvm/run_context.h"
 
@@ -41,8 +42,12 @@ uint64_t word(uint64_t generation, uint64_t tasks, uint64_t index) {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+ThreadPool::ThreadPool(int threads, bool denormals_as_zero) {
+  for (int i = 1; i < threads; ++i)
+    workers_.emplace_back([this, i, denormals_as_zero] {
+      DenormalsAsZero mode(denormals_as_zero);
+      work(i);
+    });
 }
 
 ThreadPool::~ThreadPool() {

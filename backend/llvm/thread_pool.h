@@ -40,7 +40,9 @@ using TaskFn = void (*)(void* arg, int64_t task, int64_t tasks, int64_t thread);
 
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads);  // threads - 1 workers; the caller is the last
+  // threads - 1 workers; the caller is the last. denormals_as_zero: the workers
+  // flush subnormals to zero all their life (backend/fp_env.h).
+  explicit ThreadPool(int threads, bool denormals_as_zero = false);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;

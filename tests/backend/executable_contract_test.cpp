@@ -6,7 +6,8 @@
 // state, state of another type, grad nodes and missing functions; run() refuses
 // the wrong number of views; checks on bad data (labels out of range, integer
 // division by zero, casts to i32 that do not fit) are Errors naming the op, its
-// source line, the row and the value; i32 arithmetic wraps.
+// source line, the row and the value; i32 arithmetic wraps; subnormals are flushed
+// to zero when the backend is asked to, and only during its runs.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -215,6 +216,34 @@ TEST_P(ExecutableContract, RunRefusesTheWrongNumberOfViews) {
   Buffer one(ir::Type{ir::DType::F32, {2}});
   TensorView out[] = {one.view()};
   expect_contains(error_of([&] { exe->run({}, out); }), "takes 0 inputs and 2 outputs, got 0 and 1");
+}
+
+// Asked to (--flush-denormals), a backend runs with subnormals read and written as
+// zero, and only while it runs: 1e-39 (subnormal in f32) times 1 is 0, and 1e-30
+// times 1e-10 (a subnormal result) is 0; by default both are computed exactly, and
+// the caller's mode is the same after a run as before.
+TEST_P(ExecutableContract, FlushesSubnormalsToZeroOnlyWhenAsked) {
+  const char* text = R"(module @m {
+  func @f {
+    %x: f32[2] = input {name="x"}
+    %y: f32[2] = input {name="y"}
+    %z: f32[2] = mul(%x, %y)
+    output(%z) {name="z"}
+  }
+})";
+  ir::Module m = ir::parse_module(text, "test.mgir");
+  Buffer x(ir::Type{ir::DType::F32, {2}}), y = x;
+  x.as<float>()[0] = 1e-39f, y.as<float>()[0] = 1;
+  x.as<float>()[1] = 1e-30f, y.as<float>()[1] = 1e-10f;
+  std::unique_ptr<Backend> flushing =
+      GetParam() == "jit" ? make_jit_backend({"off", 1, false, true}) : make_interp_backend(true);
+  StateStore state(m);
+  EXPECT_EQ(values<float>(run_with(*flushing, m, state, {x, y})[0]), (std::vector<float>{0, 0}));
+  std::vector<float> exact = values<float>(run_with(backend(), m, state, {x, y})[0]);
+  EXPECT_EQ(exact[0], 1e-39f);
+  EXPECT_GT(exact[1], 0.0f);
+  volatile float tiny = 1e-39f;
+  EXPECT_EQ(tiny * 1.0f, 1e-39f) << "the caller's mode changed";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ExecutableContract, ::testing::Values("interp", "jit"),

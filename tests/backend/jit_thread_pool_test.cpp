@@ -1,7 +1,8 @@
 // The thread pool that split kernels run on: every task of a run runs exactly
 // once, on the caller or a worker, run after run, whatever the task count; a
 // task function that is slower split runs on the caller alone but for the runs
-// that explore; a run time that the system held up does not sway the choice.
+// that explore; a run time that the system held up does not sway the choice;
+// workers of a pool built to flush subnormals run every task in that mode.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -76,6 +77,32 @@ TEST(ThreadPool, TimingIsTheMedianOfTheLastRuns) {
   EXPECT_EQ(t.ns(0), 120);
   EXPECT_EQ(t.ns(1), 0);
 }
+
+// Each task multiplies a subnormal by one; a worker of a flushing pool gets 0.
+struct Flushes {
+  std::atomic<int> worker_tasks{0}, worker_exact{0};
+};
+
+void multiply_subnormal(void* arg, int64_t, int64_t, int64_t thread) {
+  auto* f = static_cast<Flushes*>(arg);
+  volatile float tiny = 1e-39f;
+  float product = tiny * 1.0f;
+  auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  if (thread == 0) return;
+  f->worker_tasks.fetch_add(1);
+  if (product != 0.0f) f->worker_exact.fetch_add(1);
+}
+
+TEST(ThreadPool, WorkersOfAFlushingPoolFlushSubnormals) {
+  ThreadPool pool(2, true);
+  Flushes f;
+  for (int run = 0; run < 2000 && f.worker_tasks.load() == 0; ++run) pool.run(multiply_subnormal, &f, 8);
+  ASSERT_GT(f.worker_tasks.load(), 0) << "no task ran on the worker";
+  EXPECT_EQ(f.worker_exact.load(), 0);
+}
+
 
 }  // namespace
 }  // namespace minigrad::jit

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # minigradc train on the bundled digits with PCA 128 for 5 epochs (the seed's
 # model and hyperparameters) reaches at least 90% test accuracy; a batch size of
-# 1 trains but is warned of, naming the BatchNorm1d's line in the model.
+# 1 trains but is warned of, naming the BatchNorm1d's line in the model;
+# --flush-denormals trains and is recorded in the run's settings.
 source "$(dirname "$0")/lib.sh"
 expect_ok "$MINIGRADC" train seed_mlp --data data/mnist10k --pca 128 --epochs 5
 echo "$OUT"
@@ -14,4 +15,7 @@ expect_ok "$MINIGRADC" train seed_mlp --data data/mnist10k --pca 16 --epochs 1 -
 if ! grep -qF "warning: examples/seed_mlp.cpp:" "$TMP/stderr" || ! grep -qF "a batch of 1 row" "$TMP/stderr"; then
   echo "FAIL: no warning of batch normalisation over 1 row:"; sed 's/^/    /' "$TMP/stderr"; failures=$((failures + 1))
 fi
+expect_ok "$MINIGRADC" train seed_mlp --data data/mnist10k --pca 16 --epochs 2 --flush-denormals --json
+grep -qE '"flush_denormals": ?true' <<<"$OUT" || { echo "FAIL: --flush-denormals not in the settings"; failures=$((failures + 1)); }
+grep -qE '"test_accuracy": ?0\.[5-9]' <<<"$OUT" || { echo "FAIL: --flush-denormals did not train"; echo "$OUT" | head -c 600; failures=$((failures + 1)); }
 finish
