@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -72,8 +73,9 @@ std::string compile(const std::string& file, bool* compiled_now) {
   *compiled_now = !fs::exists(so);
   if (!*compiled_now) return so.string();
   fmt::print(stderr, "compiling model file {}\n", file);
+  static std::atomic<uint64_t> writes{0};  // a name of this write alone, whatever thread or process
   fs::path tmp = so;
-  tmp += fmt::format(".tmp{}", ::getpid());
+  tmp += fmt::format(".tmp{}.{}", ::getpid(), writes.fetch_add(1));
   std::string output;
   int status = run_command(compile_command(file, tmp.string()), &output);
   if (status != 0) {

@@ -3,10 +3,12 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/MemoryBuffer.h>
 
@@ -40,7 +42,10 @@ bool DiskObjectCache::has(const std::string& key) const {
 void DiskObjectCache::notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBufferRef obj) {
   if (!enabled()) return;
   std::string final_path = path(m->getModuleIdentifier());
-  std::string tmp = final_path + ".tmp" + std::to_string(::getpid());
+  // A name of this write alone: the threads of a sweep (--jobs) may compile the
+  // same module at once, and each must rename a file it wrote whole.
+  static std::atomic<uint64_t> writes{0};
+  std::string tmp = fmt::format("{}.tmp{}.{}", final_path, ::getpid(), writes.fetch_add(1));
   {
     std::ofstream out(tmp, std::ios::binary);
     out.write(obj.getBufferStart(), static_cast<std::streamsize>(obj.getBufferSize()));

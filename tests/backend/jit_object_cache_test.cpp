@@ -1,9 +1,13 @@
 // The JIT's disk object cache: a second compile of the same function loads the
-// object instead of compiling it, and the object runs as the compiled one did.
+// object instead of compiling it, and the object runs as the compiled one did;
+// compiles of one module on several threads at once leave one whole object.
 // (What every Executable does is tests/backend/executable_contract_test.cpp.)
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 #include <unistd.h>
 
 #include "tests/backend/interp_helpers.h"
@@ -30,6 +34,36 @@ TEST(JitObjectCache, ASecondCompileLoadsTheCachedObject) {
   EXPECT_FALSE(first.from_cache);
   EXPECT_TRUE(second.from_cache);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+  std::filesystem::remove_all(dir);
+}
+
+// The threads of a sweep (--jobs) may compile one module at once: each write goes
+// to a file of its own before its rename, so the cache ends with one whole object
+// (no partial or temporary file), which a later compile loads and runs.
+TEST(JitObjectCache, ConcurrentCompilesOfOneModuleLeaveOneWholeObject) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("minigrad_jit_cache_threads_{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  ir::Module m = ir::parse_module(kCounterModule);
+  auto compile_and_run = [&] {
+    StateStore state(m);
+    auto backend = make_jit_backend({dir.string()});
+    std::unique_ptr<Executable> exe = backend->compile(m, "f", state);
+    Buffer a(ir::Type{ir::DType::F32, {2}}), b = a;
+    TensorView out[] = {a.view(), b.view()};
+    exe->run_checked({}, out);
+    return std::make_pair(values<float>(state.get("s")) == std::vector<float>{1, 1}, jit_stats(*exe)->from_cache);
+  };
+  for (int round = 0; round < 3; ++round) {
+    std::filesystem::remove_all(dir);
+    std::atomic<int> right{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back([&] { right += compile_and_run().first ? 1 : 0; });
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(right.load(), 4);
+    ASSERT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+    EXPECT_EQ(compile_and_run(), std::make_pair(true, true)) << "the object in the cache loads and runs";
+  }
   std::filesystem::remove_all(dir);
 }
 
