@@ -50,11 +50,36 @@ class LossGradFuser {
     members.insert(members.end(), target.begin() + 1, target.end());
     members.push_back(uses(p)[0]);
     scale(sub.result(), members);
+    std::vector<ValueId> outputs{f_.node(members.back()).result()};
     Partition trial = part_;
     for (size_t m : members)
       if (!trial.merge(s, m)) return decline(sm, "the fused node would depend on itself");
+    std::vector<size_t> heads = row_heads(sm.operands[0], labels);
+    for (size_t h : heads)
+      if (trial.merge(s, h)) outputs.push_back(f_.node(h).result());
+      else notes_.push_back(describe(f_, f_.node(h)) + " stays out: the fused node would depend on itself");
     part_ = trial;
-    return FusionGroup{members, "loss_grad", {sm.operands[0], labels}, {f_.node(members.back()).result()}};
+    std::vector<size_t> body;  // the loss and the count first: they use only the node's inputs
+    for (size_t h : heads)
+      if (std::find(outputs.begin(), outputs.end(), f_.node(h).result()) != outputs.end()) body.push_back(h);
+    body.insert(body.end(), members.begin(), members.end());
+    return FusionGroup{body, "loss_grad", {sm.operands[0], labels}, outputs};
+  }
+
+  // softmax_xent(x, labels) and correct(x, labels), at most one of each: the loss
+  // and the count of correct rows of the same logits and labels, which need the row
+  // maxima and sums of exponentials the gradient computes (in that order).
+  std::vector<size_t> row_heads(ValueId x, ValueId labels) const {
+    std::vector<size_t> heads;
+    for (Op op : {Op::SoftmaxXent, Op::Correct})
+      for (size_t u : uses(x)) {
+        const ir::Node& n = f_.node(u);
+        if (n.op == op && n.operands == std::vector<ValueId>{x, labels}) {
+          heads.push_back(u);
+          break;
+        }
+      }
+    return heads;
   }
 
   // t = one_hot(labels), or elementwise nodes of t's shape over it and constants,

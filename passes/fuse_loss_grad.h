@@ -5,7 +5,10 @@
 // The pattern: softmax(x) used once, by sub(softmax(x), t); t made from one
 // one_hot(labels) by elementwise nodes with constants (the smoothing), each used
 // once; then, if the difference is used once by a multiplication with a scalar,
-// that multiplication too.
+// that multiplication too. The softmax_xent and correct nodes of the same logits
+// and labels (the step's loss and count of correct rows), if any, join the node as
+// its second and third results, so the rows' maxima and sums of exponentials are
+// computed once for all three.
 // It applies after autodiff and the simplifications (which fold g/N into one
 // constant), before elementwise fusion would split the pattern. It does not fire
 // on a softmax used elsewhere, a target with other uses, or the backward of

@@ -1,16 +1,14 @@
 // Kernels of the fused kinds; see fused.h. Each kind first checks that its body
-// has the kind's form (plan_fused), then emits the kernel around the part it
-// computes itself, handing that part's vectors to the body's elementwise nodes
-// (BodyAtPoint, fused_body.h) as given values.
+// has the kind's form (plan_fused, fused_forms.h), then emits the kernel around
+// the part it computes itself, handing that part's vectors to the body's
+// elementwise nodes (BodyAtPoint, fused_body.h) as given values. The loss_grad
+// kernel is in loss_grad.cpp.
 #include "backend/llvm/fused.h"
-
-#include <functional>
 
 #include "backend/llvm/batch_norm.h"
 #include "backend/llvm/fused_body.h"
+#include "backend/llvm/fused_forms.h"
 #include "backend/llvm/gemm.h"
-#include "backend/llvm/rowwise.h"
-#include "backend/llvm/vmath.h"
 #include "ir/error.h"
 
 namespace minigrad::jit {
@@ -18,147 +16,6 @@ namespace {
 
 using ir::Op;
 using llvm::Value;
-
-bool is_source_or_sink(const ir::Node& n) {
-  return n.op == Op::Input || n.op == Op::Output || n.op == Op::Constant;
-}
-
-// An elementwise body node: a kElementwise op, or a broadcast read of an input or constant.
-bool is_elementwise_node(const ir::Function& f, const ir::Node& n) {
-  if (n.info().has(ir::kElementwise)) return true;
-  if (n.op != Op::BroadcastTo) return false;
-  Op from = f.value(n.operands[0]).def->op;
-  return from == Op::Input || from == Op::Constant;
-}
-
-// The body's view used by the plans: its inputs in order, its non-elementwise
-// compute nodes, and its outputs' values in order.
-struct BodyShape {
-  std::vector<const ir::Node*> inputs, special, outputs;
-  std::map<ir::ValueId, size_t> input_index;  // value -> position among the inputs
-};
-
-BodyShape shape_of(const ir::Function& body) {
-  BodyShape s;
-  for (size_t i = 0; i < body.size(); ++i) {
-    const ir::Node& n = body.node(i);
-    if (n.op == Op::Input) {
-      s.input_index[n.result()] = s.inputs.size();
-      s.inputs.push_back(&n);
-    } else if (n.op == Op::Output) {
-      s.outputs.push_back(&n);
-    } else if (!is_source_or_sink(n) && !is_elementwise_node(body, n)) {
-      s.special.push_back(&n);
-    }
-  }
-  return s;
-}
-
-bool is_input(const BodyShape& s, ir::ValueId v) { return s.input_index.count(v) != 0; }
-
-// Whether value v of the body is computed from inputs and constants only through
-// elementwise nodes (never from `avoid`).
-bool elementwise_from_inputs(const ir::Function& f, ir::ValueId v, const std::set<ir::ValueId>& avoid) {
-  if (avoid.count(v)) return false;
-  const ir::Node& n = *f.value(v).def;
-  if (n.op == Op::Input || n.op == Op::Constant) return true;
-  if (!is_elementwise_node(f, n)) return false;
-  for (ir::ValueId o : n.operands)
-    if (!elementwise_from_inputs(f, o, avoid)) return false;
-  return true;
-}
-
-bool uses_only(const ir::Function& f, ir::ValueId v, const ir::Node& user) {
-  for (size_t i = 0; i < f.size(); ++i)
-    for (ir::ValueId o : f.node(i).operands)
-      if (o == v && &f.node(i) != &user) return false;
-  return true;
-}
-
-bool matmul_form(const ir::Function& f) {
-  BodyShape s = shape_of(f);
-  if (s.special.size() != 1 || s.special[0]->op != Op::Matmul || s.inputs.size() < 2) return false;
-  const ir::Node& mm = *s.special[0];
-  if (mm.operands[0] != s.inputs[0]->result() || mm.operands[1] != s.inputs[1]->result()) return false;
-  if (!uses_only(f, mm.operands[0], mm) || !uses_only(f, mm.operands[1], mm)) return false;
-  for (const ir::Node* o : s.outputs)
-    if (f.type(o->operands[0]).shape != f.type(mm.result()).shape) return false;
-  return true;
-}
-
-bool bn_act_form(const ir::Function& f) {
-  BodyShape s = shape_of(f);
-  if (s.special.size() != 1 || s.special[0]->op != Op::BatchNormTrain) return false;
-  const ir::Node& bn = *s.special[0];
-  for (ir::ValueId o : bn.operands)
-    if (!is_input(s, o)) return false;
-  // Outputs: mean, var, and values that are y or elementwise in y, inputs and
-  // constants (not in mean or var, which the kernel has per feature only).
-  bool mean = false, var = false;
-  for (const ir::Node* o : s.outputs) {
-    ir::ValueId v = o->operands[0];
-    mean = mean || v == bn.result(1);
-    var = var || v == bn.result(2);
-    if (v == bn.result(1) || v == bn.result(2)) continue;
-    if (f.type(v).shape != f.type(bn.result(0)).shape) return false;
-    std::set<ir::ValueId> avoid{bn.result(1), bn.result(2)};
-    std::function<bool(ir::ValueId)> ok = [&](ir::ValueId x) {
-      if (x == bn.result(0)) return true;
-      if (avoid.count(x)) return false;
-      const ir::Node& n = *f.value(x).def;
-      if (n.op == Op::Input || n.op == Op::Constant) return true;
-      if (!is_elementwise_node(f, n)) return false;
-      for (ir::ValueId a : n.operands)
-        if (!ok(a)) return false;
-      return true;
-    };
-    if (!ok(v)) return false;
-  }
-  return mean && var;
-}
-
-bool bn_act_grad_form(const ir::Function& f) {
-  BodyShape s = shape_of(f);
-  if (s.special.size() != 1 || s.special[0]->op != Op::BatchNormGrad) return false;
-  const ir::Node& bn = *s.special[0];
-  for (size_t i = 1; i < 5; ++i)
-    if (!is_input(s, bn.operands[i])) return false;
-  if (!elementwise_from_inputs(f, bn.operands[0], {})) return false;
-  std::set<ir::ValueId> seen;
-  for (const ir::Node* o : s.outputs) {
-    ir::ValueId v = o->operands[0];
-    if (v != bn.result(0) && v != bn.result(1) && v != bn.result(2)) return false;
-    seen.insert(v);
-  }
-  return seen.size() == 3 && s.outputs.size() == 3;
-}
-
-bool loss_grad_form(const ir::Function& f) {
-  BodyShape s = shape_of(f);
-  const ir::Node *sm = nullptr, *oh = nullptr;
-  for (const ir::Node* n : s.special) {
-    if (n->op == Op::Softmax && !sm) sm = n;
-    else if (n->op == Op::OneHot && !oh) oh = n;
-    else return false;
-  }
-  if (!sm || !oh || !is_input(s, sm->operands[0]) || !is_input(s, oh->operands[0])) return false;
-  const ir::Shape& shape = f.type(sm->result()).shape;
-  if (shape.rank() != 2 || f.type(oh->result()).shape != shape) return false;
-  for (const ir::Node* o : s.outputs)
-    if (f.type(o->operands[0]).shape != shape) return false;
-  return true;
-}
-
-const ir::Node& special_node(const ir::Function& f, Op op) {
-  for (size_t i = 0; i < f.size(); ++i)
-    if (f.node(i).op == op) return f.node(i);
-  fail("a fused body without {}", ir::op_name(op));  // not reached: the plans checked it
-}
-
-// The kernel's operand for body input value v.
-const Operand& operand_of(const Kernel& k, const ir::Function& f, ir::ValueId v) {
-  return k.in[shape_of(f).input_index.at(v)];
-}
 
 void emit_matmul_kind(Kernel& k) {
   const ir::Function& body = *k.node.body;
@@ -244,64 +101,6 @@ void emit_bn_act_grad(Kernel& k) {
   g.begin = k.begin, g.end = k.end;
   k.units = bn_blocks(k.e, g.dtype, g.features);
   emit_bn_grad(k.e, g);
-}
-
-// Per row: m = max, s = sum exp(x - m); then p = exp(x - m) / s and the one-hot
-// row (1 where the column is the label) go into the body's elementwise tail.
-// Short rows (rowwise.h) get m and 1 / s by columns first, into scratch, so the
-// row pass has no horizontal reduction left.
-void emit_loss_grad(Kernel& k) {
-  const ir::Function& body = *k.node.body;
-  const ir::Node& sm = special_node(body, Op::Softmax);
-  const ir::Node& oh = special_node(body, Op::OneHot);
-  const ir::Shape& shape = body.type(sm.result()).shape;
-  int64_t rows = shape[0], classes = shape[1];
-  ir::DType d = body.type(sm.result()).dtype, hot = body.type(oh.result()).dtype;
-  Value* x = operand_of(k, body, sm.operands[0]).ptr;
-  Value* labels = operand_of(k, body, oh.operands[0]).ptr;
-  int64_t site = k.sites->add(oh, Check::Label, classes);
-  BodyAtPoint point(k, body, shape, {}, {sm.result(), oh.result()}, true);
-  point.prologue();
-  Emitter& e = k.e;
-  auto& b = e.b();
-  bool columns = by_columns(e, d, classes);
-  Value* max_at = k.scratch;
-  Value* inv_at = e.at(d, k.scratch, e.idx(rows));
-  if (columns) {
-    e.vector_loop(rows, e.width(d), [&](Value* r0, unsigned lanes) {
-      Values cols = block_columns(e, d, x, r0, classes, lanes);
-      Value* m = columns_max(e, cols);
-      e.store(d, m, max_at, r0);
-      e.store(d, b.CreateFDiv(e.constant(d, 1.0, lanes), columns_sum_exp(e, d, x, r0, classes, lanes, m)), inv_at, r0);
-    });
-  }
-  e.loop(0, rows, 1, [&](Value* r) {
-    Value* base = b.CreateMul(r, e.idx(classes));
-    Value *m = nullptr, *inv = nullptr;
-    if (columns) {
-      m = e.load(d, 1, max_at, r), inv = e.load(d, 1, inv_at, r);
-    } else {
-      m = row_max(e, d, x, base, classes);
-      inv = b.CreateFDiv(e.constant(d, 1.0), row_sum_exp(e, d, x, base, classes, m, nullptr));
-    }
-    Value* label = b.CreateSExt(e.load(ir::DType::I32, 1, labels, r), e.i64());
-    k.fail_if(b.CreateICmpUGE(label, e.idx(classes)), site, r, label);
-    e.vector_loop(classes, e.width(d), [&](Value* c, unsigned lanes) {
-      Value* ex = vexp(e, b.CreateFSub(e.load(d, lanes, x, b.CreateAdd(base, c)), e.splat(m, lanes)));
-      Value* p = b.CreateFMul(ex, e.splat(inv, lanes));
-      Value* cols = e.splat(c, lanes);
-      if (lanes > 1) {
-        std::vector<uint64_t> iota(lanes);
-        for (unsigned i = 0; i < lanes; ++i) iota[i] = i;
-        cols = b.CreateAdd(cols, llvm::ConstantDataVector::get(e.ctx(), iota));
-      }
-      Value* is_label = b.CreateICmpEQ(cols, e.splat(label, lanes));
-      Value* onehot = b.CreateSelect(is_label, e.constant(hot, 1.0, lanes), e.constant(hot, 0.0, lanes));
-      std::vector<bool> contiguous;
-      Values off = point.offsets_2d(r, c, &contiguous);
-      point.at(off, contiguous, lanes, {{sm.result(), p}, {oh.result(), onehot}});
-    });
-  });
 }
 
 }  // namespace

@@ -4,10 +4,11 @@
 // tiles before they are stored), `bn_act` (batch norm's passes with the
 // activation applied as y is stored), `bn_act_grad` (batch norm's backward with
 // dy recomputed from the activation's backward at every point, never stored) and
-// `loss_grad` (per row: max, sum of exponentials, then one pass writing
-// softmax - target, scaled). A body that does not have its kind's form is lowered
-// node after node, each node a kernel of its own (codegen.cpp): slower, and the
-// same result.
+// `loss_grad` (per row: max, sum of exponentials, and from them the loss term
+// and the argmax hit when the body has softmax_xent and correct; then one pass
+// writing softmax - target, scaled). A body that does not have its kind's form is
+// lowered node after node, each node a kernel of its own (codegen.cpp): slower,
+// and the same result.
 #pragma once
 
 #include "backend/llvm/kernel.h"

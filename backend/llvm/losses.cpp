@@ -1,16 +1,15 @@
 // Losses and metrics over a batch of N rows and C classes; labels are i32 class
 // indices, each checked against [0, C) (an Error naming the row and the value,
-// as in the interpreter). With label smoothing ls, the target of a row with
-// label y is t_c = (1 - ls) [c == y] + ls / C, and since sum_c t_c = 1,
-//   -sum_c t_c (x_c - shift) = -(1 - ls) (x_y - shift) - (ls / C) sum_c (x_c - shift)
-// where shift is the row's log-sum-exp (softmax_xent) or 0 (nll); a term whose
-// weight is 0 is left out, so that -inf away from the label gives no NaN. Rows
-// are computed in the element type and the mean over rows in double. Rows
-// shorter than a vector are computed by columns, a block of rows at a time
-// (rowwise.h), with every label checked first, in row order.
+// as in the interpreter). The loss terms of a row are losses.h's; shift is the
+// row's log-sum-exp (softmax_xent) or 0 (nll), so that -inf away from the label
+// gives no NaN. Rows are computed in the element type and the mean over rows in
+// double. Rows shorter than a vector are computed by columns, a block of rows at a
+// time (rowwise.h), with every label checked first, in row order.
 // mse = mean of (a - b)^2, accumulated in f64 vectors. argmax takes the first
 // index of the row max (a NaN counts as the max); correct counts rows whose argmax
 // is the label.
+#include "backend/llvm/losses.h"
+
 #include "backend/llvm/rowwise.h"
 #include "backend/llvm/vmath.h"
 
@@ -54,16 +53,6 @@ Value* row_argmax(Emitter& e, DType d, Value* x, Value* base, int64_t n) {
   return best[0];
 }
 
-// Checks every label in row order, so that the first bad row is the one named.
-void check_labels(Kernel& k, Value* labels, int64_t rows, int64_t classes, int64_t site) {
-  k.e.loop(0, rows, 1, [&](Value* r) { checked_label(k, labels, r, classes, site); });
-}
-
-// The labels of rows [r0, r0 + lanes) as i64.
-Value* block_labels(Emitter& e, Value* labels, Value* r0, unsigned lanes) {
-  return e.b().CreateSExt(e.load(DType::I32, lanes, labels, r0), e.type(DType::I32, lanes)->getWithNewBitWidth(64));
-}
-
 // The loss by columns: each lane is one row's term, accumulated in f64 lanes.
 void class_loss_by_columns(Kernel& k, bool from_logits, double ls, int64_t site) {
   Emitter& e = k.e;
@@ -81,17 +70,8 @@ void class_loss_by_columns(Kernel& k, bool from_logits, double ls, int64_t site)
       Value* m = columns_max(e, cols);
       shift = b.CreateFAdd(m, vlog(e, columns_sum_exp(e, d, x, r0, classes, lanes, m)));
     }
-    auto* wide = e.type(DType::F64, lanes);
-    Value* loss = e.splat(zero, lanes);
-    if (ls < 1) {
-      Value* xl = b.CreateFSub(gather_at(e, d, x, r0, classes, block_labels(e, labels, r0, lanes)), shift);
-      loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(wide, 1 - ls), b.CreateFPExt(xl, wide)));
-    }
-    if (ls > 0) {
-      Value* sum = b.CreateFPCast(columns_sum_shifted(e, cols, shift), wide);
-      loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(wide, ls / double(classes)), sum));
-    }
-    return Values{b.CreateFAdd(t[0], pad_lanes(e, loss, w, zero))};
+    Value* loss = columns_class_loss(e, d, x, r0, classes, cols, block_labels(e, labels, r0, lanes), shift, ls);
+    return Values{b.CreateFAdd(t[0], loss)};
   });
   Value* mean = b.CreateFDiv(e.reduce_add(total[0]), llvm::ConstantFP::get(b.getDoubleTy(), double(rows)));
   e.store(d, b.CreateFPCast(mean, e.scalar(d)), k.out[0].ptr, e.idx(0));
@@ -108,14 +88,66 @@ void correct_by_columns(Kernel& k, int64_t site) {
   unsigned w = e.width(d);
   Value* zero = e.constant(DType::I32, 0.0, w);
   Values count = e.vector_loop_carry(rows, w, {zero}, [&](Value* r0, unsigned lanes, const Values& c) {
-    Value* best = columns_argmax(e, block_columns(e, d, x, r0, classes, lanes));
-    Value* hit = b.CreateZExt(b.CreateICmpEQ(best, block_labels(e, labels, r0, lanes)), e.type(DType::I32, lanes));
-    return Values{b.CreateAdd(c[0], pad_lanes(e, hit, w, b.getInt32(0)))};
+    Values cols = block_columns(e, d, x, r0, classes, lanes);
+    return Values{b.CreateAdd(c[0], columns_hits(e, cols, block_labels(e, labels, r0, lanes), w))};
   });
   e.store(DType::I32, e.reduce_add(count[0]), k.out[0].ptr, e.idx(0));
 }
 
 }  // namespace
+
+void check_labels(Kernel& k, Value* labels, int64_t rows, int64_t classes, int64_t site) {
+  k.e.loop(0, rows, 1, [&](Value* r) { checked_label(k, labels, r, classes, site); });
+}
+
+Value* block_labels(Emitter& e, Value* labels, Value* r0, unsigned lanes) {
+  return e.b().CreateSExt(e.load(DType::I32, lanes, labels, r0), e.type(DType::I32, lanes)->getWithNewBitWidth(64));
+}
+
+Value* columns_class_loss(Emitter& e, DType d, Value* x, Value* r0, int64_t classes, const Values& cols,
+                          Value* labels64, Value* shift, double ls) {
+  auto& b = e.b();
+  unsigned lanes = e.lanes_of(shift);
+  auto* wide = e.type(DType::F64, lanes);
+  Value* zero = llvm::ConstantFP::get(b.getDoubleTy(), 0.0);
+  Value* loss = e.splat(zero, lanes);
+  if (ls < 1) {
+    Value* xl = b.CreateFSub(gather_at(e, d, x, r0, classes, labels64), shift);
+    loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(wide, 1 - ls), b.CreateFPExt(xl, wide)));
+  }
+  if (ls > 0) {
+    Value* sum = b.CreateFPCast(columns_sum_shifted(e, cols, shift), wide);
+    loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(wide, ls / double(classes)), sum));
+  }
+  return pad_lanes(e, loss, e.width(d), zero);
+}
+
+Value* columns_hits(Emitter& e, const Values& cols, Value* labels64, unsigned width) {
+  auto& b = e.b();
+  unsigned lanes = e.lanes_of(labels64);
+  Value* hit = b.CreateZExt(b.CreateICmpEQ(columns_argmax(e, cols), labels64), e.type(DType::I32, lanes));
+  return pad_lanes(e, hit, width, b.getInt32(0));
+}
+
+Value* row_class_loss(Emitter& e, DType d, Value* x, Value* base, int64_t classes, Value* label, Value* shift,
+                      double ls, Value* total) {
+  auto& b = e.b();
+  Value* loss = total;
+  if (ls < 1) {
+    Value* xl = b.CreateFSub(e.load(d, 1, x, b.CreateAdd(base, label)), shift);
+    loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(b.getDoubleTy(), 1 - ls), b.CreateFPExt(xl, b.getDoubleTy())));
+  }
+  if (ls > 0) {
+    Value* sum = b.CreateFPCast(row_sum_shifted(e, d, x, base, classes, shift), b.getDoubleTy());
+    loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(b.getDoubleTy(), ls / double(classes)), sum));
+  }
+  return loss;
+}
+
+Value* row_hit(Emitter& e, DType d, Value* x, Value* base, int64_t classes, Value* label) {
+  auto& b = e.b();
+  return b.CreateZExt(b.CreateICmpEQ(row_argmax(e, d, x, base, classes), label), e.i32());
+}
 
 void emit_class_loss(Kernel& k, bool from_logits) {
   Emitter& e = k.e;
@@ -131,16 +163,7 @@ void emit_class_loss(Kernel& k, bool from_logits) {
     Value* label = checked_label(k, k.in[1].ptr, r, classes, site);
     Value* base = b.CreateMul(r, e.idx(classes));
     Value* shift = from_logits ? row_log_sum_exp(e, d, x, base, classes) : e.constant(d, 0.0);
-    Value* loss = t[0];
-    if (ls < 1) {
-      Value* xl = b.CreateFSub(e.load(d, 1, x, b.CreateAdd(base, label)), shift);
-      loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(b.getDoubleTy(), 1 - ls), b.CreateFPExt(xl, b.getDoubleTy())));
-    }
-    if (ls > 0) {
-      Value* sum = b.CreateFPCast(row_sum_shifted(e, d, x, base, classes, shift), b.getDoubleTy());
-      loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(b.getDoubleTy(), ls / double(classes)), sum));
-    }
-    return Values{loss};
+    return Values{row_class_loss(e, d, x, base, classes, label, shift, ls, t[0])};
   });
   Value* mean = b.CreateFDiv(total[0], llvm::ConstantFP::get(b.getDoubleTy(), double(rows)));
   e.store(d, b.CreateFPCast(mean, e.scalar(d)), k.out[0].ptr, e.idx(0));
@@ -193,9 +216,8 @@ void emit_correct(Kernel& k) {
   int64_t site = k.sites->add(k.node, Check::Label, classes);
   if (by_columns(e, k.dtype(0), classes)) return correct_by_columns(k, site);
   Values count = e.loop_carry(0, rows, 1, {b.getInt32(0)}, [&](Value* r, const Values& c) {
-    Value* best = row_argmax(e, k.dtype(0), k.in[0].ptr, b.CreateMul(r, e.idx(classes)), classes);
     Value* label = checked_label(k, k.in[1].ptr, r, classes, site);
-    return Values{b.CreateAdd(c[0], b.CreateZExt(b.CreateICmpEQ(best, label), e.i32()))};
+    return Values{b.CreateAdd(c[0], row_hit(e, k.dtype(0), k.in[0].ptr, b.CreateMul(r, e.idx(classes)), classes, label))};
   });
   e.store(DType::I32, count[0], k.out[0].ptr, e.idx(0));
 }

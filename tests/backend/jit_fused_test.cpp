@@ -4,13 +4,15 @@
 // two dtypes, dropout at its flat index, a scalar group), `matmul` (bias and
 // activation; the LeakyReLU backward on g W^T with the product also a result;
 // A^T), `bn_act` and `bn_act_grad` (LeakyReLU and ReLU), `loss_grad` (label
-// smoothing, a constant or an input scale), at odd shapes. A body outside its
+// smoothing, a constant or an input scale; with the loss and the count of correct
+// rows, equal to their own kernels'), at odd shapes. A body outside its
 // kind's form still compiles, node after node.
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "ir/builder.h"
+#include "tests/backend/interp_helpers.h"
 #include "tests/backend/jit_helpers.h"
 
 namespace minigrad::testing {
@@ -188,6 +190,39 @@ TEST(JitFused, LossGrad) {
       body.out(body.b.mul(body.b.sub(p, t), scale));
       ir::Module m = fused_module(body, "loss_grad");
       expect_agree_fused(m, random_inputs(m, s.cols), 1, fmt::format("loss_grad {}x{}", s.rows, s.cols));
+    }
+}
+
+// The loss and the count of correct rows inside loss_grad (fuse-loss-grad puts them
+// there): one kernel, agreeing with the interpreter, and with the JIT's own
+// softmax_xent and correct kernels bit for bit (the same sums, term for term).
+TEST(JitFused, LossGradWithTheLossAndTheCount) {
+  for (Dims2 s : kShapes)
+    for (double ls : {0.0, 0.3}) {
+      Body body;
+      ir::ValueId logits = body.in(f32({s.rows, s.cols})), labels = body.in(ir::Type{DType::I32, {s.rows}});
+      ir::ValueId loss = body.b.emit1(Op::SoftmaxXent, {logits, labels}, {{"label_smoothing", ls}});
+      ir::ValueId count = body.b.emit1(Op::Correct, {logits, labels});
+      ir::ValueId p = body.b.emit1(Op::Softmax, {logits});
+      ir::ValueId oh = body.b.emit1(Op::OneHot, {labels}, {{"classes", s.cols}});
+      body.out(body.b.mul(body.b.sub(p, oh), 1.0 / double(s.rows)));
+      body.out(loss);
+      body.out(count);
+      ir::Module m = fused_module(body, "loss_grad");
+      std::vector<Buffer> in = random_inputs(m, s.cols);
+      std::string what = fmt::format("loss_grad with loss and count {}x{} ls {}", s.rows, s.cols, ls);
+      expect_agree_fused(m, in, 1, what);
+
+      ir::Module alone;
+      alone.name = "alone";
+      ir::Builder b(alone.add_func("f"));
+      ir::ValueId x = b.input("x", f32({s.rows, s.cols})), y = b.input("y", ir::Type{DType::I32, {s.rows}});
+      b.output("loss", b.emit1(Op::SoftmaxXent, {x, y}, {{"label_smoothing", ls}}));
+      b.output("correct", b.emit1(Op::Correct, {x, y}));
+      StateStore s1(m), s2(alone);
+      std::vector<Buffer> fused = run_with(jit_backend(), m, s1, in), own = run_with(jit_backend(), alone, s2, in);
+      EXPECT_EQ(values<float>(fused[1]), values<float>(own[0])) << what;
+      EXPECT_EQ(values<int32_t>(fused[2]), values<int32_t>(own[1])) << what;
     }
 }
 
