@@ -79,6 +79,8 @@ TEST(ThreadPool, TimingIsTheMedianOfTheLastRuns) {
 }
 
 // Each task multiplies a subnormal by one; a worker of a flushing pool gets 0.
+// 64 tasks of 20 us a run: a split run lasts long enough for a worker to wake and
+// take some, even on a loaded machine.
 struct Flushes {
   std::atomic<int> worker_tasks{0}, worker_exact{0};
 };
@@ -98,11 +100,10 @@ void multiply_subnormal(void* arg, int64_t, int64_t, int64_t thread) {
 TEST(ThreadPool, WorkersOfAFlushingPoolFlushSubnormals) {
   ThreadPool pool(2, true);
   Flushes f;
-  for (int run = 0; run < 2000 && f.worker_tasks.load() == 0; ++run) pool.run(multiply_subnormal, &f, 8);
+  for (int run = 0; run < 2000 && f.worker_tasks.load() == 0; ++run) pool.run(multiply_subnormal, &f, 64);
   ASSERT_GT(f.worker_tasks.load(), 0) << "no task ran on the worker";
   EXPECT_EQ(f.worker_exact.load(), 0);
 }
-
 
 }  // namespace
 }  // namespace minigrad::jit
