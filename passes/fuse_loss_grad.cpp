@@ -54,14 +54,11 @@ class LossGradFuser {
     Partition trial = part_;
     for (size_t m : members)
       if (!trial.merge(s, m)) return decline(sm, "the fused node would depend on itself");
-    std::vector<size_t> heads = row_heads(sm.operands[0], labels);
-    for (size_t h : heads)
-      if (trial.merge(s, h)) outputs.push_back(f_.node(h).result());
+    std::vector<size_t> body;  // the loss and the count first: they use only the node's inputs
+    for (size_t h : row_heads(sm.operands[0], labels))
+      if (trial.merge(s, h)) body.push_back(h), outputs.push_back(f_.node(h).result());
       else notes_.push_back(describe(f_, f_.node(h)) + " stays out: the fused node would depend on itself");
     part_ = trial;
-    std::vector<size_t> body;  // the loss and the count first: they use only the node's inputs
-    for (size_t h : heads)
-      if (std::find(outputs.begin(), outputs.end(), f_.node(h).result()) != outputs.end()) body.push_back(h);
     body.insert(body.end(), members.begin(), members.end());
     return FusionGroup{body, "loss_grad", {sm.operands[0], labels}, outputs};
   }

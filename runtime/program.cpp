@@ -11,25 +11,23 @@
 
 namespace minigrad::runtime {
 
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads, const std::string& jit_cache,
-                                      bool flush_denormals) {
-  if (flush_denormals && !denormals_as_zero_supported())
+std::unique_ptr<Backend> make_backend(const ProgramOptions& o) {
+  if (o.flush_denormals && !denormals_as_zero_supported())
     fail("--flush-denormals: minigrad does not know this CPU's floating-point mode (x86-64 and AArch64 only)");
-  if (threads < 1) fail("threads must be >= 1, got {}", threads);
-  if (name == "jit") {
-    JitBackendOptions o;
-    o.threads = threads;
-    o.cache_dir = jit_cache;
-    o.denormals_as_zero = flush_denormals;
-    return make_jit_backend(o);
+  if (o.threads < 1) fail("threads must be >= 1, got {}", o.threads);
+  if (o.backend == "jit") {
+    JitBackendOptions j;
+    j.threads = o.threads;
+    j.cache_dir = o.jit_cache;
+    j.denormals_as_zero = o.flush_denormals;
+    return make_jit_backend(j);
   }
-  if (name == "interp") return make_interp_backend(flush_denormals);
-  fail("unknown backend '{}' (jit, interp)", name);
+  if (o.backend == "interp") return make_interp_backend(o.flush_denormals);
+  fail("unknown backend '{}' (jit, interp)", o.backend);
 }
 
 Program::Program(ModelParts parts, ProgramOptions options)
-    : parts_(std::move(parts)), options_(std::move(options)), backend_(make_backend(options_.backend, options_.threads, options_.jit_cache,
-                                options_.flush_denormals)) {
+    : parts_(std::move(parts)), options_(std::move(options)), backend_(make_backend(options_)) {
   if (!parts_.loss || !parts_.optimizer) fail("a program needs a loss and an optimiser");
   Specialisation& first = get(options_.batch);
   train_exe(first);  // the first batch size compiles at once, so its errors show here
@@ -43,19 +41,19 @@ namespace {
 // and dy/dx = 0. The layers before it get no gradient and the logits do not depend
 // on the input: training stays at chance. PyTorch raises an error here; minigrad
 // warns, so that a sweep over batch sizes (the seed's included 1) still runs.
-void warn_one_row_batch_norm(const ir::Module& m, const std::function<void(const std::string&)>& warn) {
-  for (const ir::Function& f : m.funcs) {
-    if (f.name() != "train_step") continue;
-    for (const ir::Node* n : f.nodes_of(ir::Op::BatchNormTrain)) {
-      if (f.type(n->operands[0]).shape[0] != 1) continue;
-      std::string msg = fmt::format(
+// Read off the traced module (the passes fuse batch_norm_train away); shown only
+// when train_step is compiled, since an evaluation batch of one row is harmless.
+std::vector<std::string> one_row_batch_norms(const ir::Module& m) {
+  std::vector<std::string> found;
+  const ir::Function* f = m.find_func("train_step");
+  if (f == nullptr) return found;
+  for (const ir::Node* n : f->nodes_of(ir::Op::BatchNormTrain))
+    if (f->type(n->operands[0]).shape[0] == 1)
+      found.push_back(fmt::format(
           "{}: batch normalisation in training mode over a batch of 1 row outputs its bias whatever the input, and "
           "passes no gradient back: use batches of 2 rows or more (or --drop-last if only the last batch has 1 row)",
-          ir::to_string(n->locs));
-      if (warn) warn(msg);
-      else fmt::print(stderr, "minigrad: warning: {}\n", msg);
-    }
-  }
+          ir::to_string(n->locs)));
+  return found;
 }
 
 }  // namespace
@@ -70,7 +68,7 @@ Program::Specialisation& Program::get(int64_t batch) {
   if (it != cache_.end()) return it->second;
   Specialisation s;
   s.module = traced(batch);
-  warn_one_row_batch_norm(s.module, options_.warn);
+  s.train_warnings = one_row_batch_norms(s.module);
   passes::PipelineOptions pipeline = options_.pipeline;
   if (!pipeline.dump_dir.empty()) pipeline.dump_dir += "/batch" + std::to_string(batch);  // one per specialisation
   passes::run_pipeline(s.module, pipeline);
@@ -89,7 +87,12 @@ Program::Specialisation& Program::get(int64_t batch) {
 // Each function is compiled when first run: the last partial batch of an epoch
 // never evaluates, and the evaluation batch never trains.
 Executable& Program::train_exe(Specialisation& s) {
-  if (!s.train) s.train = backend_->compile(s.module, "train_step", state_);
+  if (s.train) return *s.train;
+  for (const std::string& w : s.train_warnings) {
+    if (options_.warn) options_.warn(w);
+    else fmt::print(stderr, "minigrad: warning: {}\n", w);
+  }
+  s.train = backend_->compile(s.module, "train_step", state_);
   return *s.train;
 }
 

@@ -40,11 +40,11 @@ struct ProgramOptions {
   std::function<void(const std::string&)> warn;
 };
 
-// "jit" (LLVM, for the host CPU, with `threads` intra-step threads and the object
-// cache `jit_cache`) or "interp" (the reference interpreter); an Error lists the
-// names otherwise. flush_denormals: every run treats subnormals as zero.
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads = 1, const std::string& jit_cache = "",
-                                      bool flush_denormals = false);
+// The backend `o.backend` names: "jit" (LLVM, for the host CPU, with o.threads
+// intra-step threads and the object cache o.jit_cache) or "interp" (the reference
+// interpreter), each flushing subnormals if o.flush_denormals; an Error lists the
+// names otherwise.
+std::unique_ptr<Backend> make_backend(const ProgramOptions& o);
 
 class Program {
  public:
@@ -80,6 +80,7 @@ class Program {
   struct Specialisation {
     ir::Module module;
     std::unique_ptr<Executable> train, eval;
+    std::vector<std::string> train_warnings;  // about the traced train_step, shown when it is compiled
     Buffer loss, correct, logits;  // outputs, allocated once: a step allocates nothing
     // The views passed to the executables, made once; a step sets their data (and
     // copies a type into one of the same rank, which reuses its storage).

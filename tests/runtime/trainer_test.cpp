@@ -88,7 +88,7 @@ TEST(Trainer, CompilesEverySpecialisationBeforeTheFirstEpoch) {
 // Batch normalisation over one row outputs its bias whatever the input: a run
 // whose batches (here the last partial one: 50 = 7 * 7 + 1) have one row is
 // warned before its first epoch, naming the layer's source line; --drop-last or
-// another batch size clears it.
+// another batch size clears it, and an evaluation batch of one row never warns.
 TEST(Trainer, WarnsOfBatchNormOverOneRow) {
   Dataset d = blobs(1);
   std::vector<std::string> warnings;
@@ -105,6 +105,11 @@ TEST(Trainer, WarnsOfBatchNormOverOneRow) {
   EXPECT_TRUE(warnings.empty());
   auto whole = program(0, 10, &warnings);
   train(*whole, d, options(1, 10, false, 0));
+  EXPECT_TRUE(warnings.empty());
+  TrainOptions one_row_eval = options(1, 10, false, 0);
+  one_row_eval.eval_batch = 29;  // 30 test rows: the last evaluation batch has 1 row, which is harmless
+  auto evaluated = program(0, 10, &warnings);
+  train(*evaluated, d, one_row_eval);
   EXPECT_TRUE(warnings.empty());
 }
 
