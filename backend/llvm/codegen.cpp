@@ -238,7 +238,7 @@ class Lowering {
   void parallel_call(Frame& fr, const ir::Node& n, const Made& made, const Values& actual, const std::string& key) {
     auto& b = e_.b();
     int64_t tasks = std::min<int64_t>(made.units, int64_t(options_.threads) * kTasksPerThread);
-    int64_t scratch = aligned(kernel_scratch(*fr.f, n));
+    int64_t scratch = aligned(kernel_scratch(*fr.f, n, e_.target()));
     llvm::Function*& task = tasks_[key];
     if (!task) task = make_task(made, scratch, unsigned(actual.size()));
     llvm::BasicBlock& entry = b.GetInsertBlock()->getParent()->getEntryBlock();
@@ -281,7 +281,7 @@ class Lowering {
     llvm::Function* fn = e_.kernel(name, params, fails, ranged);
     set_param_attrs(fr, n, fn, args);
     Kernel k{e_, n, {}, {}, fn->getArg(unsigned(args.size())), fn->getArg(unsigned(args.size() + 1)), &g_.sites};
-    if (ranged) k.begin = fn->getArg(params), k.end = fn->getArg(params + 1);
+    if (ranged) k.begin = fn->getArg(params), k.end = fn->getArg(params + 1), k.threads = options_.threads;
     for (size_t j = 0; j < args.size(); ++j) {
       Operand o{f.type(args[j]), fn->getArg(unsigned(j)), std::nullopt};
       const ir::Node* def = f.value(args[j]).def;
@@ -290,6 +290,7 @@ class Lowering {
     }
     if (n.op == Op::Fused) lower_fused(k, fails);
     else emit_kernel_body(k);
+    if (!k.note.empty()) g_.notes.push_back(name + ": " + k.note);
     if (fails) e_.b().CreateRet(e_.b().getInt32(0));
     else e_.b().CreateRetVoid();
     e_.b().restoreIP(saved);
@@ -420,7 +421,7 @@ Generated generate(const ir::Module& m, const ir::Function& func, const TargetIn
   top.returns_status = true;
   top.homes = assign_homes(f, true, in_place_ok);
   g.state_names = top.homes.states;
-  g.arena_bytes = frame_bytes(f, top.homes, options.threads);
+  g.arena_bytes = frame_bytes(f, top.homes, target, options.threads);
 
   auto* fty = llvm::FunctionType::get(e.i32(), {e.ptr(), e.ptr(), e.ptr(), e.ptr(), e.ptr()}, false);
   auto* entry = llvm::Function::Create(fty, llvm::GlobalValue::ExternalLinkage, kEntryName, *g.module);

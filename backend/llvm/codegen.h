@@ -40,6 +40,7 @@ struct Generated {
   ErrorSites sites;
   int64_t kernels = 0;
   std::vector<std::string> call_sites;  // with profile: what each counter measures
+  std::vector<std::string> notes;       // "<kernel>: <how it was lowered>" (GEMM plans), for dumps
 };
 
 Generated generate(const ir::Module& m, const ir::Function& f, const TargetInfo& target, llvm::LLVMContext& ctx,

@@ -20,12 +20,24 @@
 
 namespace minigrad::jit {
 
-// What the generated code targets: the host's CPU, its features and the width of
-// its vector registers as the target reports it.
+// What the generated code targets: the host's CPU, its features, the width and
+// number of its vector registers as the target reports them, and the figures the
+// GEMM's cost model and cache blocking use. The defaults are one instance (a
+// two-FMA-port core with 4-cycle FMAs, 32 KiB L1, 1 MiB L2); host_target()
+// fills in what the host reports (backend/llvm/host_cpu.h).
+// How GEMMs are lowered (gemm/plan.h): the cost model's choice, or one lowering
+// (tests and benchmarks compare them).
+enum class GemmChoice { Auto, Tiled, Blocked };
+
 struct TargetInfo {
   std::string triple, cpu, features, data_layout;
   unsigned vector_bits = 128;   // one vector register
   unsigned vector_registers = 16;
+  unsigned fma_per_cycle = 2;   // vector FMAs issued per cycle
+  unsigned fma_latency = 4;     // cycles before an FMA's result feeds the next
+  unsigned loads_per_cycle = 2; // vector loads per cycle
+  int64_t l1d_bytes = 32 * 1024, l2_bytes = 1024 * 1024, l3_bytes = 8 * 1024 * 1024;
+  GemmChoice gemm = GemmChoice::Auto;
 };
 
 using Values = std::vector<llvm::Value*>;

@@ -8,7 +8,7 @@
 #include "backend/llvm/batch_norm.h"
 #include "backend/llvm/fused_body.h"
 #include "backend/llvm/fused_forms.h"
-#include "backend/llvm/gemm.h"
+#include "backend/llvm/gemm/gemm.h"
 #include "ir/error.h"
 
 namespace minigrad::jit {
@@ -20,13 +20,13 @@ using llvm::Value;
 void emit_matmul_kind(Kernel& k) {
   const ir::Function& body = *k.node.body;
   const ir::Node& mm = special_node(body, Op::Matmul);
-  GemmShape s = matmul_shape(body.type(mm.operands[0]), body.type(mm.operands[1]), mm.attrs.b("transpose_a"),
-                             mm.attrs.b("transpose_b"));
-  BodyAtPoint point(k, body, ir::Shape{s.m, s.n}, {}, {mm.result()}, true);
+  GemmPlan plan = plan_gemm(matmul_shape(body, mm), k.e.target(), true, k.threads);
+  BodyAtPoint point(k, body, ir::Shape{plan.s.m, plan.s.n}, {}, {mm.result()}, true);
   point.prologue();
   unsigned width = point.width();
-  k.units = gemm_row_tiles(k.e, s);
-  emit_gemm(k.e, s, nullptr, k.in[0].ptr, k.in[1].ptr, k.scratch, [&](Value* row, Value* col, Value* sum) {
+  k.units = plan.units;
+  k.note = plan.describe();
+  emit_gemm(k.e, plan, nullptr, k.in[0].ptr, k.in[1].ptr, k.scratch, [&](Value* row, Value* col, Value* sum) {
     unsigned lanes = k.e.lanes_of(sum);
     std::vector<bool> contiguous;
     if (width >= lanes) {
@@ -116,15 +116,14 @@ FusedPlan plan_fused(const ir::Node& node) {
   return FusedPlan::NodeByNode;
 }
 
-int64_t fused_scratch_bytes(const ir::Node& node, FusedPlan plan) {
+int64_t fused_scratch_bytes(const ir::Node& node, FusedPlan plan, const TargetInfo& target) {
   if (plan == FusedPlan::LossGrad) {  // each row's max and 1 / sum, when computed by columns
     const ir::Type& t = node.body->type(special_node(*node.body, Op::Softmax).result());
     return 2 * t.shape[0] * int64_t(ir::dtype_size(t.dtype));
   }
   if (plan != FusedPlan::Matmul) return 0;
   const ir::Node& mm = special_node(*node.body, Op::Matmul);
-  return gemm_scratch_bytes(matmul_shape(node.body->type(mm.operands[0]), node.body->type(mm.operands[1]),
-                                         mm.attrs.b("transpose_a"), mm.attrs.b("transpose_b")));
+  return plan_gemm(matmul_shape(*node.body, mm), target, true, 1).scratch_bytes;
 }
 
 void emit_fused(Kernel& k, FusedPlan plan) {

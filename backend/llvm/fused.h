@@ -20,7 +20,7 @@ enum class FusedPlan { Loop, Matmul, BnAct, BnActGrad, LossGrad, NodeByNode };
 // How a fused node will be compiled: its kind's kernel if its body has the kind's form.
 FusedPlan plan_fused(const ir::Node& node);
 // Scratch bytes of a fused node's kernel under a plan other than NodeByNode.
-int64_t fused_scratch_bytes(const ir::Node& node, FusedPlan plan);
+int64_t fused_scratch_bytes(const ir::Node& node, FusedPlan plan, const TargetInfo& target);
 // Emits the kernel of a fused node under a plan other than NodeByNode.
 void emit_fused(Kernel& k, FusedPlan plan);
 

@@ -14,6 +14,7 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include "backend/llvm/host_cpu.h"
 #include "backend/llvm/object_cache.h"
 #include "backend/llvm/run_context.h"
 #include "ir/error.h"
@@ -84,6 +85,7 @@ TargetInfo host_target(llvm::TargetMachine& tm) {
   t.vector_bits = unsigned(tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector).getFixedValue());
   if (t.vector_bits < 64) t.vector_bits = 64;
   t.vector_registers = tti.getNumberOfRegisters(tti.getRegisterClassForType(true));
+  read_host_caches(t);
   return t;
 }
 

@@ -63,7 +63,8 @@ struct FreeArena {
 class JitExecutable final : public Executable {
  public:
   JitExecutable(std::shared_ptr<JitSession> session, std::shared_ptr<jit::ThreadPool> pool, const ir::Module& m,
-                const ir::Function& f, StateStore& state, const jit::CodegenOptions& options, bool denormals_as_zero)
+                const ir::Function& f, StateStore& state, const jit::TargetInfo& target,
+                const jit::CodegenOptions& options, bool denormals_as_zero)
       : session_(std::move(session)), pool_(std::move(pool)), name_(f.name()), denormals_as_zero_(denormals_as_zero) {
     context_.pool = pool_.get();
     auto t0 = std::chrono::steady_clock::now();
@@ -71,8 +72,8 @@ class JitExecutable final : public Executable {
     check_state(f, state);
     sig_ = signature_of(f);
     auto ctx = std::make_unique<llvm::LLVMContext>();
-    jit::Generated g = jit::generate(m, f, session_->target(), *ctx, options);
-    g.module->setModuleIdentifier(cache_key(*g.module, session_->target()));
+    jit::Generated g = jit::generate(m, f, target, *ctx, options);
+    g.module->setModuleIdentifier(cache_key(*g.module, target));
     sites_ = std::move(g.sites);
     for (const std::string& s : g.state_names) state_.push_back(state.get(s).data());
     in_.assign(sig_.inputs.size(), nullptr);
@@ -132,8 +133,22 @@ class JitExecutable final : public Executable {
 
 class JitBackend final : public Backend {
  public:
-  explicit JitBackend(const JitBackendOptions& o) : options_(o) {}
+  explicit JitBackend(const JitBackendOptions& o) : options_(o) {
+    if (o.gemm != "auto" && o.gemm != "tiled" && o.gemm != "blocked")
+      fail("unknown GEMM lowering '{}' (auto, tiled or blocked)", o.gemm);
+  }
   std::string name() const override { return "jit"; }
+
+  // The session's host target with the options' GEMM lowering and cache sizes.
+  jit::TargetInfo target() const {
+    jit::TargetInfo t = session_->target();
+    t.gemm = options_.gemm == "tiled" ? jit::GemmChoice::Tiled
+             : options_.gemm == "blocked" ? jit::GemmChoice::Blocked : jit::GemmChoice::Auto;
+    if (options_.l1d_bytes > 0) t.l1d_bytes = options_.l1d_bytes;
+    if (options_.l2_bytes > 0) t.l2_bytes = options_.l2_bytes;
+    if (options_.l3_bytes > 0) t.l3_bytes = options_.l3_bytes;
+    return t;
+  }
 
   std::unique_ptr<Executable> compile(const ir::Module& m, const std::string& func, StateStore& state) override {
     const ir::Function* f = m.find_func(func);
@@ -144,7 +159,7 @@ class JitBackend final : public Backend {
     codegen.threads = std::max(1, options_.threads);
     if (codegen.threads > 1 && !pool_)
       pool_ = std::make_shared<jit::ThreadPool>(codegen.threads, options_.denormals_as_zero);
-    return std::make_unique<JitExecutable>(session_, pool_, m, *f, state, codegen, options_.denormals_as_zero);
+    return std::make_unique<JitExecutable>(session_, pool_, m, *f, state, target(), codegen, options_.denormals_as_zero);
   }
 
  private:
@@ -180,6 +195,7 @@ std::string jit_dump(const ir::Module& m, const std::string& func, const std::st
   if (stage == "asm") return session.assembly(*g.module);
   if (stage != "llvm") fail("unknown stage '{}' (llvm, asm)", stage);
   std::string text;
+  for (const std::string& note : g.notes) text += "; " + note + "\n";
   llvm::raw_string_ostream os(text);
   g.module->print(os, nullptr);
   return text;

@@ -17,6 +17,12 @@ struct JitBackendOptions {
   int threads = 1;        // intra-step threads
   bool profile = false;   // count cycles per call site of each entry (jit_profile)
   bool denormals_as_zero = false;  // runs (and pool workers) flush subnormals to zero (backend/fp_env.h)
+  // The GEMM lowering (backend/llvm/gemm/plan.h): "auto" (the cost model),
+  // "tiled" or "blocked"; and cache sizes in bytes to block for instead of the
+  // host's (0: the host's). Tests and benchmarks use them to compare lowerings
+  // and to reach every edge of the blocking at small shapes.
+  std::string gemm = "auto";
+  int64_t l1d_bytes = 0, l2_bytes = 0, l3_bytes = 0;
 };
 
 std::unique_ptr<Backend> make_jit_backend(const JitBackendOptions& options = {});

@@ -64,6 +64,8 @@ struct Kernel {
   // begin and end (i64) are given, does only slices [begin, end).
   llvm::Value *begin = nullptr, *end = nullptr;
   int64_t units = 0;
+  int threads = 1;  // the threads a split kernel's units are shared by (1: not split)
+  std::string note{};  // how the kernel was lowered, for dumps (a GEMM's plan)
 
   ir::DType dtype(size_t operand) const { return in[operand].type.dtype; }
   const ir::Shape& shape(size_t operand) const { return in[operand].type.shape; }
@@ -89,9 +91,10 @@ void emit_reshape(Kernel& k);
 void emit_transpose(Kernel& k);
 void emit_slice(Kernel& k);
 void emit_pad(Kernel& k);
-// gemm.cpp
+// gemm/gemm.cpp
 void emit_matmul(Kernel& k);
-int64_t matmul_scratch_bytes(const ir::Type& a, const ir::Type& b, bool transpose_a, bool transpose_b);
+int64_t matmul_scratch_bytes(const ir::Type& a, const ir::Type& b, bool transpose_a, bool transpose_b,
+                             const TargetInfo& target);
 // rowwise.cpp: softmax and log_softmax along the last axis.
 void emit_softmax(Kernel& k, bool log);
 // losses.cpp: softmax_xent and nll (labels checked), mse, one_hot, argmax, correct.

@@ -60,24 +60,24 @@ int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes) {
   return 0;
 }
 
-int64_t kernel_scratch(const ir::Function& f, const ir::Node& n) {
+int64_t kernel_scratch(const ir::Function& f, const ir::Node& n, const TargetInfo& target) {
   if (n.op == Op::Matmul)
     return aligned(matmul_scratch_bytes(f.type(n.operands[0]), f.type(n.operands[1]), n.attrs.b("transpose_a"),
-                                        n.attrs.b("transpose_b")));
+                                        n.attrs.b("transpose_b"), target));
   if (n.op == Op::BatchNormEval) return aligned(int64_t(f.type(n.operands[0]).bytes()) / f.type(n.operands[0]).shape[0]);
   if (n.op == Op::Fused) {
     FusedPlan plan = plan_fused(n);
-    if (plan != FusedPlan::NodeByNode) return aligned(fused_scratch_bytes(n, plan));
-    return frame_bytes(*n.body, assign_homes(*n.body, false, in_place_ok));
+    if (plan != FusedPlan::NodeByNode) return aligned(fused_scratch_bytes(n, plan, target));
+    return frame_bytes(*n.body, assign_homes(*n.body, false, in_place_ok), target);
   }
   return 0;
 }
 
 // Planned values, snapshots, then the largest scratch any kernel needs (one per
 // thread: each slice of a split kernel has its own).
-int64_t frame_bytes(const ir::Function& f, const Homes& h, int threads) {
+int64_t frame_bytes(const ir::Function& f, const Homes& h, const TargetInfo& target, int threads) {
   int64_t scratch = 0;
-  for (size_t i = 0; i < f.size(); ++i) scratch = std::max(scratch, kernel_scratch(f, f.node(i)));
+  for (size_t i = 0; i < f.size(); ++i) scratch = std::max(scratch, kernel_scratch(f, f.node(i), target));
   return h.values_bytes + scratch * threads;
 }
 

@@ -37,9 +37,9 @@ constexpr int64_t kTasksPerThread = 8;
 int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes);
 
 // The scratch bytes a node's kernel needs (packed GEMM panels, a fused body's frame).
-int64_t kernel_scratch(const ir::Function& f, const ir::Node& n);
+int64_t kernel_scratch(const ir::Function& f, const ir::Node& n, const TargetInfo& target);
 // Planned values, snapshots, then the largest scratch any kernel needs, once per thread.
-int64_t frame_bytes(const ir::Function& f, const Homes& h, int threads = 1);
+int64_t frame_bytes(const ir::Function& f, const Homes& h, const TargetInfo& target, int threads = 1);
 
 // Emits the kernel of a node that is a kernel on its own, by its op family.
 void emit_kernel_body(Kernel& k);

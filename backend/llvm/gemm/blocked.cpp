@@ -1,0 +1,146 @@
+// The blocked GEMM lowering (gemm.h, plan.h), in the manner of BLIS:
+//   for each unit of work (a range of columns, or of rows, for one thread)
+//     for jc over the unit's columns, NC at a time
+//       for pc over K, KC at a time
+//         pack op(B)[pc.., jc..] into Bp                          (pack.h)
+//         for ic over the unit's rows, MC at a time
+//           pack op(A)[ic.., pc..] into Ap
+//           for each micro-panel of NR columns of Bp (stays in L1)
+//             for each micro-panel of MR rows of Ap (streams from L2)
+//               the micro-kernel over kk < kc (micro_tile.h)
+// A tile's sums carry across K blocks in C itself, or, when an epilogue replaces
+// C's stores and K has several blocks, in a partial-sum buffer in scratch
+// (Cs[m N + n]); the first block starts from zero, the last one stores through
+// the epilogue. Element (m, n) is the sum over k = 0, 1, ... in order, whatever
+// the blocks and units, so every split gives the same bits.
+// Edges: units, NC and MC are whole micro-panels, so only the last MR rows and NR
+// columns of the matrix can be partial: static remainder tiles, as in the tiled
+// lowering.
+#include <algorithm>
+
+#include "backend/llvm/gemm/gemm.h"
+#include "backend/llvm/gemm/micro_tile.h"
+#include "backend/llvm/gemm/pack.h"
+
+namespace minigrad::jit {
+namespace {
+
+using llvm::Value;
+
+class BlockedGemm {
+ public:
+  BlockedGemm(Emitter& e, const GemmPlan& p, Value* c, Value* a, Value* b, Value* scratch, const GemmEpilogue& ep)
+      : e_(e), b_(e.b()), p_(p), s_(p.s), c_(c), a_(a), bmat_(b), epilogue_(ep) {
+    bp_ = at_byte(scratch, p.b_pack);
+    ap_ = at_byte(scratch, p.a_pack);
+    sums_ = p.partials ? at_byte(scratch, p.c_part) : c;
+  }
+
+  void emit(Value* u0, Value* u1) {
+    e_.loop(u0, u1, 1, [&](Value* u) {
+      Value* lo = b_.CreateMul(u, e_.idx(p_.unit_extent));
+      int64_t extent = p_.split_rows ? s_.m : s_.n;
+      Value* hi = min(b_.CreateAdd(lo, e_.idx(p_.unit_extent)), e_.idx(extent));
+      if (p_.split_rows) unit(lo, hi, e_.idx(0), e_.idx(s_.n));
+      else unit(e_.idx(0), e_.idx(s_.m), lo, hi);
+    });
+  }
+
+ private:
+  Value* at_byte(Value* base, int64_t offset) { return b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), base, uint64_t(offset)); }
+  Value* min(Value* a, Value* b) { return b_.CreateSelect(b_.CreateICmpSLT(a, b), a, b); }
+
+  // Rows [m_lo, m_hi) by columns [n_lo, n_hi) of C, with every K block.
+  void unit(Value* m_lo, Value* m_hi, Value* n_lo, Value* n_hi) {
+    e_.loop(n_lo, n_hi, p_.nc, [&](Value* jc) {
+      Value* cols = b_.CreateSub(min(b_.CreateAdd(jc, e_.idx(p_.nc)), n_hi), jc);
+      e_.loop(0, s_.k, p_.kc, [&](Value* pc) {
+        Value* kc = b_.CreateSub(min(b_.CreateAdd(pc, e_.idx(p_.kc)), e_.idx(s_.k)), pc);
+        pack_b(e_, p_, bmat_, bp_, jc, cols, pc, kc);
+        e_.loop(m_lo, m_hi, p_.mc, [&](Value* ic) {
+          Value* rows = b_.CreateSub(min(b_.CreateAdd(ic, e_.idx(p_.mc)), m_hi), ic);
+          pack_a(e_, p_, a_, ap_, ic, rows, pc, kc);
+          block(ic, rows, jc, cols, pc, kc);
+        });
+      });
+    });
+  }
+
+  // Every micro-tile of the packed block: column panels outside, row panels inside.
+  void block(Value* ic, Value* rows, Value* jc, Value* cols, Value* pc, Value* kc) {
+    for_panels(e_, cols, p_.nr, s_.n % p_.nr, [&](Value* j0, int64_t width) {
+      std::vector<unsigned> widths = tile_widths(width, p_.lanes);
+      for_panels(e_, rows, p_.tile.mr, s_.m % p_.tile.mr, [&](Value* i0, int64_t height) {
+        tile(ic, i0, height, jc, j0, widths, pc, kc);
+      });
+    });
+  }
+
+  void tile(Value* ic, Value* i0, int64_t mr, Value* jc, Value* j0, const std::vector<unsigned>& widths, Value* pc,
+            Value* kc) {
+    size_t nv = widths.size();
+    Value* m0 = b_.CreateAdd(ic, i0);
+    Value* n0 = b_.CreateAdd(jc, j0);
+    Value* first = b_.CreateICmpEQ(pc, e_.idx(0));
+    Value* last = b_.CreateICmpEQ(b_.CreateAdd(pc, kc), e_.idx(s_.k));
+    auto c_offset = [&](int64_t r, size_t v) {
+      Value* m = b_.CreateAdd(m0, e_.idx(r));
+      return b_.CreateAdd(b_.CreateMul(m, e_.idx(s_.n)), b_.CreateAdd(n0, e_.idx(int64_t(v) * p_.lanes)));
+    };
+    Values init;
+    for (int64_t r = 0; r < mr; ++r)
+      for (size_t v = 0; v < nv; ++v) {
+        Value* zero = e_.constant(s_.dtype, 0.0, widths[v]);
+        init.push_back(b_.CreateSelect(first, zero, s_.k > p_.kc ? e_.load(s_.dtype, widths[v], sums_, c_offset(r, v)) : zero));
+      }
+    Value* b_base = b_.CreateMul(j0, e_.idx(p_.kc));
+    auto a_at = [&](int64_t r, Value* kk) { return e_.load(s_.dtype, 1, ap_, packed_a_offset(e_, p_, i0, r, kk)); };
+    auto b_at = [&](size_t v, Value* kk) {
+      Value* off = b_.CreateAdd(b_base, b_.CreateAdd(b_.CreateMul(kk, e_.idx(p_.nr)), e_.idx(int64_t(v) * p_.lanes)));
+      return e_.load(s_.dtype, widths[v], bp_, off);
+    };
+    Values sums = micro_tile(e_, mr, widths, e_.idx(0), kc, init, a_at, b_at);
+    auto store_to = [&](Value* to) {
+      for (int64_t r = 0; r < mr; ++r)
+        for (size_t v = 0; v < nv; ++v) e_.store(s_.dtype, sums[size_t(r) * nv + v], to, c_offset(r, v));
+    };
+    if (!epilogue_) return store_to(c_);
+    auto finish = [&] {
+      for (int64_t r = 0; r < mr; ++r)
+        for (size_t v = 0; v < nv; ++v)
+          epilogue_(b_.CreateAdd(m0, e_.idx(r)), b_.CreateAdd(n0, e_.idx(int64_t(v) * p_.lanes)), sums[size_t(r) * nv + v]);
+    };
+    if (!p_.partials) return finish();
+    if_else(last, finish, [&] { store_to(sums_); });
+  }
+
+  void if_else(Value* cond, const std::function<void()>& then, const std::function<void()>& otherwise) {
+    llvm::BasicBlock* yes = e_.block("last");
+    llvm::BasicBlock* no = e_.block("partial");
+    llvm::BasicBlock* done = e_.block("stored");
+    b_.CreateCondBr(cond, yes, no);
+    b_.SetInsertPoint(yes);
+    then();
+    b_.CreateBr(done);
+    b_.SetInsertPoint(no);
+    otherwise();
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+  }
+
+  Emitter& e_;
+  llvm::IRBuilder<>& b_;
+  const GemmPlan& p_;
+  GemmShape s_;
+  Value *c_, *a_, *bmat_, *bp_ = nullptr, *ap_ = nullptr, *sums_ = nullptr;
+  GemmEpilogue epilogue_;
+};
+
+}  // namespace
+
+void emit_blocked_gemm(Emitter& e, const GemmPlan& p, Value* c, Value* a, Value* b, Value* scratch,
+                       const GemmEpilogue& epilogue, Value* begin, Value* end) {
+  BlockedGemm(e, p, c, a, b, scratch, epilogue).emit(begin, end);
+}
+
+}  // namespace minigrad::jit

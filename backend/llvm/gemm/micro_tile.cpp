@@ -1,0 +1,42 @@
+// The shared micro-kernel; see micro_tile.h.
+#include "backend/llvm/gemm/micro_tile.h"
+
+#include <algorithm>
+
+namespace minigrad::jit {
+
+using llvm::Value;
+
+Values micro_tile(Emitter& e, int64_t rows, const std::vector<unsigned>& widths, Value* k0, Value* k1,
+                  const Values& init, const TileA& a, const TileB& b) {
+  size_t nv = widths.size();
+  return e.loop_carry(k0, k1, 1, init, [&](Value* k, const Values& acc) {
+    Values bv;
+    for (size_t v = 0; v < nv; ++v) bv.push_back(b(v, k));
+    Values next(acc.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      Value* av = a(r, k);
+      for (size_t v = 0; v < nv; ++v) {
+        size_t i = size_t(r) * nv + v;
+        next[i] = e.fma(e.splat(av, widths[v]), bv[v], acc[i]);
+      }
+    }
+    return next;
+  });
+}
+
+void for_panels(Emitter& e, Value* extent, int64_t panel, int64_t remainder,
+                const std::function<void(Value*, int64_t)>& f) {
+  auto& b = e.b();
+  Value* whole = b.CreateMul(b.CreateUDiv(extent, e.idx(panel)), e.idx(panel));
+  e.loop(e.idx(0), whole, panel, [&](Value* at) { f(at, panel); });
+  if (remainder != 0) e.if_then(b.CreateICmpSGT(extent, whole), [&] { f(whole, remainder); });
+}
+
+std::vector<unsigned> tile_widths(int64_t columns, unsigned lanes) {
+  std::vector<unsigned> w;
+  for (int64_t left = columns; left > 0; left -= lanes) w.push_back(unsigned(std::min<int64_t>(left, lanes)));
+  return w;
+}
+
+}  // namespace minigrad::jit

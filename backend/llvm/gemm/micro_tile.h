@@ -1,0 +1,38 @@
+// The micro-kernel both GEMM lowerings share: a tile of `rows` x widths.size()
+// vector accumulators (widths[v] lanes each, the last one narrower at an edge)
+// carried in registers through a loop over k in [k0, k1):
+//   acc[r][v] += splat(a(r, k)) * b(v, k)
+// one load of B's vector per (v, k), one broadcast of A's element per (r, k), and
+// rows x vectors fused multiply-adds, each on its own accumulator, so that the
+// FMA latency is hidden when rows x vectors >= latency x ports (plan.h).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "backend/llvm/emitter.h"
+
+namespace minigrad::jit {
+
+// a(r, k): the element of op(A) at the tile's row r (a scalar); b(v, k): the
+// vector v of op(B)'s row k at the tile's columns (widths[v] lanes).
+using TileA = std::function<llvm::Value*(int64_t r, llvm::Value* k)>;
+using TileB = std::function<llvm::Value*(size_t v, llvm::Value* k)>;
+
+// The accumulators after the loop, in row-major order (index r * widths.size() + v),
+// starting from `init` (same order).
+Values micro_tile(Emitter& e, int64_t rows, const std::vector<unsigned>& widths, llvm::Value* k0, llvm::Value* k1,
+                  const Values& init, const TileA& a, const TileB& b);
+
+// Calls f(first, count) for the whole panels of `extent` (an i64 value) in steps
+// of `panel`, then f(whole, remainder) once when extent is not a multiple of
+// `panel`; `remainder` is that static rest (the rest at the matrix's edge: callers
+// cut extents into whole panels everywhere else).
+void for_panels(Emitter& e, llvm::Value* extent, int64_t panel, int64_t remainder,
+                const std::function<void(llvm::Value*, int64_t)>& f);
+
+// The widths of a tile of `columns` columns in vectors of `lanes`: full vectors,
+// then the narrower rest.
+std::vector<unsigned> tile_widths(int64_t columns, unsigned lanes);
+
+}  // namespace minigrad::jit

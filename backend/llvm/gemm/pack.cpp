@@ -1,0 +1,126 @@
+// Packing for the blocked GEMM; see pack.h.
+#include "backend/llvm/gemm/pack.h"
+
+#include "backend/llvm/gemm/micro_tile.h"
+
+namespace minigrad::jit {
+using llvm::Value;
+
+namespace {
+
+// v[0..L) (L vectors of L lanes, L a power of two) transposed in registers:
+// stage s swaps the off-diagonal s x s blocks of each 2s x 2s block, through
+// rows i and i + s (i & s == 0):
+//   lo[l] = (l & s) == 0 ? v[i][l] : v[i + s][l - s]
+//   hi[l] = (l & s) == 0 ? v[i][l + s] : v[i + s][l]
+// after the stages s = L/2, ..., 1, v[j][l] holds the old v[l][j].
+void transpose_in_registers(llvm::IRBuilder<>& b, Values& v) {
+  int L = int(v.size());
+  for (int s = L / 2; s >= 1; s /= 2)
+    for (int i = 0; i < L; ++i) {
+      if (i & s) continue;
+      llvm::SmallVector<int, 64> lo, hi;
+      for (int l = 0; l < L; ++l) {
+        lo.push_back((l & s) == 0 ? l : L + l - s);
+        hi.push_back((l & s) == 0 ? l + s : L + l);
+      }
+      Value* x = v[size_t(i)];
+      Value* y = v[size_t(i + s)];
+      v[size_t(i)] = b.CreateShuffleVector(x, y, lo);
+      v[size_t(i + s)] = b.CreateShuffleVector(x, y, hi);
+    }
+}
+
+// The panel's columns [0, width) from rows n0 + j of B (op(B)[k, n] = B[n K + k]):
+// Bp[base + kk NR + j] = B[(n0 + j) K + pc + kk]. Squares of L x L elements are
+// transposed in registers (L vector loads along k, L stores along n); the rest,
+// columns beyond a multiple of L or kk beyond one, element by element.
+void transpose_panel(Emitter& e, const GemmPlan& p, Value* b, Value* bp, Value* base, Value* n0, int64_t width,
+                     Value* pc, Value* kc) {
+  auto& ir = e.b();
+  const GemmShape& s = p.s;
+  int64_t L = p.lanes, square_cols = width / L * L;
+  auto element = [&](Value* j, Value* kk) {
+    Value* x = e.load(s.dtype, 1, b, ir.CreateAdd(ir.CreateMul(ir.CreateAdd(n0, j), e.idx(s.k)), ir.CreateAdd(pc, kk)));
+    e.store(s.dtype, x, bp, ir.CreateAdd(base, ir.CreateAdd(ir.CreateMul(kk, e.idx(p.nr)), j)));
+  };
+  Value* square_k = ir.CreateMul(ir.CreateUDiv(kc, e.idx(L)), e.idx(L));
+  if (L > 1 && square_cols > 0) {
+    e.loop(e.idx(0), square_k, L, [&](Value* k0) {
+      e.loop(0, square_cols, L, [&](Value* j0) {
+        Values v;
+        for (int64_t j = 0; j < L; ++j) {
+          Value* row = ir.CreateMul(ir.CreateAdd(n0, ir.CreateAdd(j0, e.idx(j))), e.idx(s.k));
+          v.push_back(e.load(s.dtype, unsigned(L), b, ir.CreateAdd(row, ir.CreateAdd(pc, k0))));
+        }
+        transpose_in_registers(ir, v);
+        for (int64_t kk = 0; kk < L; ++kk) {
+          Value* to = ir.CreateAdd(base, ir.CreateAdd(ir.CreateMul(ir.CreateAdd(k0, e.idx(kk)), e.idx(p.nr)), j0));
+          e.store(s.dtype, v[size_t(kk)], bp, to);
+        }
+      });
+    });
+  }
+  Value* done_k = L > 1 && square_cols > 0 ? square_k : e.idx(0);
+  e.loop(0, square_cols, 1, [&](Value* j) { e.loop(done_k, kc, 1, [&](Value* kk) { element(j, kk); }); });
+  e.loop(square_cols, width, 1, [&](Value* j) { e.loop(e.idx(0), kc, 1, [&](Value* kk) { element(j, kk); }); });
+}
+
+}  // namespace
+
+void pack_b(Emitter& e, const GemmPlan& p, Value* b, Value* bp, Value* jc, Value* cols, Value* pc, Value* kc) {
+  auto& ir = e.b();
+  const GemmShape& s = p.s;
+  for_panels(e, cols, p.nr, s.n % p.nr, [&](Value* j0, int64_t width) {
+    Value* base = ir.CreateMul(j0, e.idx(p.kc));  // (n - jc) KC for the panel's first column
+    Value* n0 = ir.CreateAdd(jc, j0);
+    if (!s.tb) {  // op(B)[k, n] = B[k N + n]: rows of the panel are contiguous in B
+      std::vector<unsigned> widths = tile_widths(width, p.lanes);
+      e.loop(e.idx(0), kc, 1, [&](Value* kk) {
+        Value* from = ir.CreateAdd(ir.CreateMul(ir.CreateAdd(pc, kk), e.idx(s.n)), n0);
+        Value* to = ir.CreateAdd(base, ir.CreateMul(kk, e.idx(p.nr)));
+        for (size_t v = 0; v < widths.size(); ++v) {
+          Value* x = e.load(s.dtype, widths[v], b, ir.CreateAdd(from, e.idx(int64_t(v) * p.lanes)));
+          e.store(s.dtype, x, bp, ir.CreateAdd(to, e.idx(int64_t(v) * p.lanes)));
+        }
+      });
+      return;
+    }
+    transpose_panel(e, p, b, bp, base, n0, width, pc, kc);
+  });
+}
+
+void pack_a(Emitter& e, const GemmPlan& p, Value* a, Value* ap, Value* ic, Value* rows, Value* pc, Value* kc) {
+  auto& ir = e.b();
+  const GemmShape& s = p.s;
+  int64_t es = int64_t(ir::dtype_size(s.dtype));
+  if (!s.ta) {  // op(A)[m, k] = A[m K + k]: a row of the block is a run of a row of A
+    Value* bytes = ir.CreateMul(kc, e.idx(es));
+    e.loop(e.idx(0), rows, 1, [&](Value* i) {
+      Value* from = e.at(s.dtype, a, ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ic, i), e.idx(s.k)), pc));
+      Value* to = e.at(s.dtype, ap, ir.CreateMul(i, e.idx(p.kc)));
+      ir.CreateMemCpy(to, llvm::Align(es), from, llvm::Align(es), bytes);
+    });
+    return;
+  }
+  // op(A)[m, k] = A[k M + m]: MR consecutive elements of A's row k per micro-panel row.
+  for_panels(e, rows, p.tile.mr, s.m % p.tile.mr, [&](Value* i0, int64_t height) {
+    Value* base = ir.CreateMul(i0, e.idx(p.kc));
+    Value* m0 = ir.CreateAdd(ic, i0);
+    e.loop(e.idx(0), kc, 1, [&](Value* kk) {
+      Value* from = ir.CreateAdd(ir.CreateMul(ir.CreateAdd(pc, kk), e.idx(s.m)), m0);
+      Value* x = e.load(s.dtype, unsigned(height), a, from);
+      e.store(s.dtype, x, ap, ir.CreateAdd(base, ir.CreateMul(kk, e.idx(p.tile.mr))));
+    });
+  });
+}
+
+Value* packed_a_offset(Emitter& e, const GemmPlan& p, Value* i0, int64_t r, Value* kk) {
+  auto& ir = e.b();
+  Value* base = ir.CreateMul(i0, e.idx(p.kc));
+  Value* within = p.s.ta ? ir.CreateAdd(ir.CreateMul(kk, e.idx(p.tile.mr)), e.idx(r))
+                         : ir.CreateAdd(e.idx(r * p.kc), kk);
+  return ir.CreateAdd(base, within);
+}
+
+}  // namespace minigrad::jit

@@ -1,0 +1,32 @@
+// Packing for the blocked GEMM (blocked.cpp): copies of a block of op(A) and a
+// panel of op(B) into contiguous buffers in the kernel's scratch, laid out in the
+// order the micro-kernel reads them, so that its loads are sequential, stay in
+// their cache level, and never alias across 4 KiB pages.
+//   B panel, columns [jc, jc + cols) by rows [pc, pc + kc) of op(B): micro-panels
+//   of NR columns, each kc x NR, k-major:     Bp[(n - jc) KC + kk NR + j]
+//   for n = jc + p NR + j. With tb, op(B)[k, n] = B[n, k] is a transpose.
+//   A block, rows [ic, ic + rows) by columns [pc, pc + kc) of op(A): row i of the
+//   block at Ap[i KC + kk] when A is read in rows (not ta: a row copy), or in
+//   micro-panels of MR rows, k-major, Ap[(i - r) KC + kk MR + r] for r = i % MR
+//   with ta (op(A)[m, k] = A[k, m]: MR consecutive elements of A's row k).
+// Either way the micro-panel of rows starting at block row i0 starts at i0 KC.
+// Extents marked (dynamic) are i64 values; columns and rows are whole micro-panels
+// except at the end of the matrix, where the rest is the static remainder.
+#pragma once
+
+#include "backend/llvm/emitter.h"
+#include "backend/llvm/gemm/plan.h"
+
+namespace minigrad::jit {
+
+// Packs op(B)[pc .. pc + kc, jc .. jc + cols) into bp (kc, jc, cols, pc dynamic).
+void pack_b(Emitter& e, const GemmPlan& p, llvm::Value* b, llvm::Value* bp, llvm::Value* jc, llvm::Value* cols,
+            llvm::Value* pc, llvm::Value* kc);
+// Packs op(A)[ic .. ic + rows, pc .. pc + kc) into ap (all dynamic).
+void pack_a(Emitter& e, const GemmPlan& p, llvm::Value* a, llvm::Value* ap, llvm::Value* ic, llvm::Value* rows,
+            llvm::Value* pc, llvm::Value* kc);
+// The offset (elements) of op(A)'s element (block row i, k offset kk) in the packed
+// block, for a micro-panel starting at block row i0 = i - r.
+llvm::Value* packed_a_offset(Emitter& e, const GemmPlan& p, llvm::Value* i0, int64_t r, llvm::Value* kk);
+
+}  // namespace minigrad::jit

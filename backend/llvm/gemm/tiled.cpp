@@ -1,0 +1,108 @@
+// The tiled GEMM lowering (gemm.h): register tiles over the whole K, reading the
+// operands in place. With A^T stored as A[k, m] and B^T packed into scratch as
+// P[k, n] = B[n, k], every case reads
+//   op(A)[m, k] = ta ? A[k M + m] : A[m K + k]
+//   op(B)[k, n] = tb ? P[k N + n] : B[k N + n]
+// and a tile at (m0, n0) computes C[m0 + r, n0 + j] = sum_k op(A)[m0 + r, k] op(B)[k, n0 + j].
+// Loop order: M in chunks whose rows of A stay in a quarter of L2, then N tiles,
+// then M tiles, so that a K x NR panel of B stays in L1 while the tiles of a chunk
+// pass over it. A unit is a row tile; units [t0, t1) write those rows of C only.
+#include <algorithm>
+
+#include "backend/llvm/gemm/gemm.h"
+#include "backend/llvm/gemm/micro_tile.h"
+
+namespace minigrad::jit {
+namespace {
+
+using llvm::Value;
+
+class TiledGemm {
+ public:
+  TiledGemm(Emitter& e, const GemmPlan& p, Value* c, Value* a, Value* b, Value* scratch, const GemmEpilogue& ep)
+      : e_(e), b_(e.b()), p_(p), s_(p.s), c_(c), a_(a), bmat_(s_.tb ? scratch : b), braw_(b), epilogue_(ep) {}
+
+  void emit(Value* t0, Value* t1) {
+    if (s_.tb) pack_b();
+    int64_t mr = p_.tile.mr;
+    int64_t per_row = s_.k * int64_t(ir::dtype_size(s_.dtype));
+    int64_t chunk = std::max<int64_t>(1, e_.target().l2_bytes / 4 / std::max<int64_t>(per_row, 1) / mr);
+    int64_t full = s_.m / mr;  // tiles of mr rows
+    Value* full_end = min(t1, e_.idx(full));
+    e_.loop(t0, full_end, chunk, [&](Value* c0) {
+      Value* c1 = min(b_.CreateAdd(c0, e_.idx(chunk)), full_end);
+      columns([&](Value* n0, const std::vector<unsigned>& widths) {
+        e_.loop(c0, c1, 1, [&](Value* t) { tile(b_.CreateMul(t, e_.idx(mr)), mr, n0, widths); });
+      });
+    });
+    if (s_.m % mr != 0) {
+      e_.if_then(b_.CreateICmpSGT(t1, e_.idx(full)), [&] {
+        columns([&](Value* n0, const std::vector<unsigned>& widths) { tile(e_.idx(full * mr), s_.m % mr, n0, widths); });
+      });
+    }
+  }
+
+ private:
+  Value* min(Value* a, Value* b) { return b_.CreateSelect(b_.CreateICmpSLT(a, b), a, b); }
+
+  // f(n0, widths) for each column tile: nv full vectors, then the narrower rest.
+  void columns(const std::function<void(Value*, const std::vector<unsigned>&)>& f) {
+    int64_t cols = p_.nr;
+    int64_t full = s_.n / cols * cols;
+    std::vector<unsigned> widths = tile_widths(cols, p_.lanes);
+    e_.loop(0, full, cols, [&](Value* n0) { f(n0, widths); });
+    if (s_.n > full) f(e_.idx(full), tile_widths(s_.n - full, p_.lanes));
+  }
+
+  void tile(Value* m0, int64_t mr, Value* n0, const std::vector<unsigned>& widths) {
+    Values init;
+    for (int64_t r = 0; r < mr; ++r)
+      for (unsigned w : widths) init.push_back(e_.constant(s_.dtype, 0.0, w));
+    auto a_at = [&](int64_t r, Value* k) {
+      Value* m = b_.CreateAdd(m0, e_.idx(r));
+      Value* off = s_.ta ? b_.CreateAdd(b_.CreateMul(k, e_.idx(s_.m)), m) : b_.CreateAdd(b_.CreateMul(m, e_.idx(s_.k)), k);
+      return e_.load(s_.dtype, 1, a_, off);
+    };
+    auto b_at = [&](size_t v, Value* k) {
+      Value* off = b_.CreateAdd(b_.CreateMul(k, e_.idx(s_.n)), b_.CreateAdd(n0, e_.idx(int64_t(v) * p_.lanes)));
+      return e_.load(s_.dtype, widths[v], bmat_, off);
+    };
+    Values sums = micro_tile(e_, mr, widths, e_.idx(0), e_.idx(s_.k), init, a_at, b_at);
+    size_t nv = widths.size();
+    for (int64_t r = 0; r < mr; ++r) {
+      Value* m = b_.CreateAdd(m0, e_.idx(r));
+      for (size_t v = 0; v < nv; ++v) {
+        Value* n = b_.CreateAdd(n0, e_.idx(int64_t(v) * p_.lanes));
+        Value* sum = sums[size_t(r) * nv + v];
+        if (epilogue_) epilogue_(m, n, sum);
+        else e_.store(s_.dtype, sum, c_, b_.CreateAdd(b_.CreateMul(m, e_.idx(s_.n)), n));
+      }
+    }
+  }
+
+  // P[k, n] = B[n, k]: B is [N, K], P is [K, N].
+  void pack_b() {
+    e_.loop(0, s_.n, 1, [&](Value* n) {
+      e_.loop(0, s_.k, 1, [&](Value* k) {
+        Value* x = e_.load(s_.dtype, 1, braw_, b_.CreateAdd(b_.CreateMul(n, e_.idx(s_.k)), k));
+        e_.store(s_.dtype, x, bmat_, b_.CreateAdd(b_.CreateMul(k, e_.idx(s_.n)), n));
+      });
+    });
+  }
+
+  Emitter& e_;
+  llvm::IRBuilder<>& b_;
+  const GemmPlan& p_;
+  GemmShape s_;
+  Value *c_, *a_, *bmat_, *braw_;
+  GemmEpilogue epilogue_;
+};
+
+}  // namespace
+
+void emit_tiled_gemm(Emitter& e, const GemmPlan& p, Value* c, Value* a, Value* b, Value* scratch,
+                     const GemmEpilogue& epilogue, Value* begin, Value* end) {
+  TiledGemm(e, p, c, a, b, scratch, epilogue).emit(begin, end);
+}
+
+}  // namespace minigrad::jit

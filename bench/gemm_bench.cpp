@@ -1,0 +1,104 @@
+// gemm_bench: GFLOP/s of the generated GEMM for any shape, lowering and thread
+// count, each matmul compiled on its own through the JIT:
+//   build/bench/gemm_bench 512 2048 2048 [--ta] [--tb] [--lowering auto|tiled|blocked] [--threads N]
+// prints one line per shape: M x N x K, the transposes, the plan the JIT chose
+// (from its LLVM dump), and the median GFLOP/s of --repeats runs of about
+// --min-time seconds each. bench/run.sh uses it for the GEMM table.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "backend/llvm/jit_backend.h"
+#include "ir/builder.h"
+
+namespace mg = minigrad;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+struct Options {
+  int64_t m = 512, n = 512, k = 512;
+  bool ta = false, tb = false;
+  std::string lowering = "auto";
+  int threads = 1, repeats = 5;
+  double min_time = 0.3;
+};
+
+mg::ir::Type f32(int64_t r, int64_t c) { return mg::ir::Type{mg::ir::DType::F32, {r, c}}; }
+
+mg::ir::Module gemm_module(const Options& o) {
+  mg::ir::Module mod;
+  mod.name = "gemm";
+  mg::ir::Function& f = mod.add_func("f");
+  mg::ir::Builder b(f);
+  mg::ir::ValueId a = b.input("a", o.ta ? f32(o.k, o.m) : f32(o.m, o.k));
+  mg::ir::ValueId bb = b.input("b", o.tb ? f32(o.n, o.k) : f32(o.k, o.n));
+  b.output("c", b.matmul(a, bb, o.ta, o.tb));
+  return mod;
+}
+
+// The plan line of the LLVM dump ("; k0_matmul: blocked 14x32 kc=...").
+std::string plan_of(const mg::ir::Module& mod) {
+  std::string dump = mg::jit_dump(mod, "f", "llvm");
+  size_t at = dump.find(": ");
+  return dump.rfind("; ", 0) == 0 && at != std::string::npos ? dump.substr(at + 2, dump.find('\n') - at - 2) : "?";
+}
+
+double gflops(const Options& o, const mg::ir::Module& mod) {
+  mg::JitBackendOptions jo;
+  jo.cache_dir = "off", jo.threads = o.threads, jo.gemm = o.lowering;
+  auto backend = mg::make_jit_backend(jo);
+  mg::StateStore state(mod);
+  auto exe = backend->compile(mod, "f", state);
+  mg::Buffer A(o.ta ? f32(o.k, o.m) : f32(o.m, o.k)), B(o.tb ? f32(o.n, o.k) : f32(o.k, o.n)), C(f32(o.m, o.n));
+  for (int64_t i = 0; i < A.numel(); ++i) A.as<float>()[i] = float(i % 7) * 0.1f;
+  for (int64_t i = 0; i < B.numel(); ++i) B.as<float>()[i] = float(i % 5) * 0.1f;
+  mg::TensorView in[] = {A.view(), B.view()}, out[] = {C.view()};
+  double flop = 2.0 * double(o.m) * double(o.n) * double(o.k);
+  auto t0 = Clock::now();
+  int64_t calls = 0;
+  while (seconds_since(t0) < 0.1 || calls < 3) exe->run(in, out), ++calls;  // warm up and calibrate
+  calls = std::max<int64_t>(1, int64_t(double(calls) * o.min_time / seconds_since(t0)));
+  std::vector<double> r;
+  for (int rep = 0; rep < o.repeats; ++rep) {
+    auto t1 = Clock::now();
+    for (int64_t i = 0; i < calls; ++i) exe->run(in, out);
+    r.push_back(flop * double(calls) / seconds_since(t1) / 1e9);
+  }
+  std::sort(r.begin(), r.end());
+  return r[r.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"GFLOP/s of the JIT's generated GEMM"};
+  app.add_option("M", o.m, "rows of C")->required()->check(CLI::PositiveNumber);
+  app.add_option("N", o.n, "columns of C")->required()->check(CLI::PositiveNumber);
+  app.add_option("K", o.k, "the shared dimension")->required()->check(CLI::PositiveNumber);
+  app.add_flag("--ta", o.ta, "A is stored transposed ([K, M])");
+  app.add_flag("--tb", o.tb, "B is stored transposed ([N, K])");
+  app.add_option("--lowering", o.lowering, "auto, tiled or blocked")->check(CLI::IsMember({"auto", "tiled", "blocked"}));
+  app.add_option("--threads", o.threads, "threads")->check(CLI::Range(1, 256));
+  app.add_option("--repeats", o.repeats, "timed runs (the median is printed)")->check(CLI::Range(1, 1000));
+  app.add_option("--min-time", o.min_time, "seconds per timed run")->check(CLI::Range(0.01, 60.0));
+  CLI11_PARSE(app, argc, argv);
+  try {
+    mg::ir::Module mod = gemm_module(o);
+    std::string plan = o.lowering == "auto" ? plan_of(mod) : o.lowering;
+    fmt::print("{} x {} x {}{}{}  threads {}  {:<60}  {:7.1f} GFLOP/s\n", o.m, o.n, o.k, o.ta ? " A^T" : "",
+               o.tb ? " B^T" : "", o.threads, plan, gflops(o, mod));
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "gemm_bench: {}\n", e.what());
+    return 1;
+  }
+}
