@@ -19,6 +19,7 @@ std::unique_ptr<Backend> make_backend(const ProgramOptions& o) {
     JitBackendOptions j;
     j.threads = o.threads;
     j.cache_dir = o.jit_cache;
+    j.gemm = o.gemm;
     j.denormals_as_zero = o.flush_denormals;
     return make_jit_backend(j);
   }

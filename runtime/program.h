@@ -34,6 +34,7 @@ struct ProgramOptions {
   int threads = 1;               // intra-step threads (jit)
   bool flush_denormals = false;  // steps treat subnormals as zero (backend/fp_env.h)
   std::string jit_cache;         // the JIT's object cache: "" = default (backend/llvm/object_cache.h), "off", or a directory
+  std::string gemm = "auto";     // the JIT's GEMM lowering: auto, tiled or blocked (backend/llvm/gemm/plan.h)
   passes::PipelineOptions pipeline;
   // Where warnings about a traced model go (one line each, without a prefix);
   // unset: "minigrad: warning: <line>" on stderr.

@@ -53,6 +53,9 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
                 "weights decay towards zero, not IEEE arithmetic");
   cmd->add_option("--threads", c.threads, "threads within each step (jit): 1 or the cores to use")
       ->check(kPositive)->capture_default_str();
+  cmd->add_option("--gemm", c.gemm,
+                  "the JIT's GEMM lowering: auto (chosen per shape), tiled or blocked (the same bits; to compare them)")
+      ->check(CLI::IsMember({"auto", "tiled", "blocked"}))->capture_default_str();
   cmd->add_option("--eval-batch", c.eval_batch, "rows per evaluation step")->check(kPositive)->capture_default_str();
   cmd->add_option("--eval-every", c.eval_every, "evaluate the test split every N epochs")
       ->check(kPositive)->capture_default_str();

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The GEMM's two lowerings and the thread counts train a deep, wide model (4 x 1024,
+# batch 256, the bundled digits) to the same losses and accuracies, digit for digit:
+# both lowerings add each element's products in the same order (backend/llvm/gemm/),
+# and thread units write disjoint parts of C. The model learns (test accuracy > 85%
+# after one epoch), so the equal figures are not equal garbage.
+source "$(dirname "$0")/lib.sh"
+
+run() {  # run LOWERING THREADS: RESULT = the run's losses and accuracies
+  expect_ok "$MINIGRADC" train mlp --data data/mnist10k --epochs 1 --set depth=4 --set width=1024 --batch-size 256 \
+    --gemm "$1" --threads "$2" --json
+  RESULT="$(python3 -c 'import json,sys; s=json.loads(sys.argv[1])["summary"]; print(s["train_loss"], s["train_accuracy"], s["test_loss"], s["test_accuracy"])' "$OUT")"
+}
+
+run tiled 1; tiled="$RESULT"
+run blocked 1; blocked="$RESULT"
+run auto 2; auto2="$RESULT"
+echo "tiled: $tiled"; echo "blocked: $blocked"; echo "auto, 2 threads: $auto2"
+[ -n "$tiled" ] && [ "$tiled" = "$blocked" ] || { echo "FAIL: tiled and blocked lowerings differ"; failures=$((failures + 1)); }
+[ -n "$auto2" ] && [ "$auto2" = "$blocked" ] || { echo "FAIL: 2 threads differ from 1"; failures=$((failures + 1)); }
+python3 -c 'import sys; a=float(sys.argv[1].split()[3]); sys.exit(0 if a > 0.85 else 1)' "$blocked" ||
+  { echo "FAIL: test accuracy after one epoch is not above 85%: $blocked"; failures=$((failures + 1)); }
+expect_fail "--gemm: fast not in {auto,tiled,blocked}" "$MINIGRADC" train mlp --data data/mnist10k --gemm fast
+finish
