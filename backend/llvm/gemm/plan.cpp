@@ -58,7 +58,8 @@ bool tiled_fits(const GemmShape& s, const TargetInfo& t, const GemmTile& tile, u
 void plan_blocks(GemmPlan& p, const TargetInfo& t, bool epilogue, int threads) {
   const GemmShape& s = p.s;
   int64_t es = int64_t(ir::dtype_size(s.dtype)), mr = p.tile.mr;
-  p.kc = even_block(s.k, std::clamp<int64_t>(t.l1d_bytes / 2 / (p.nr * es), 32, 1024), 1);
+  // KC in whole vectors: the transposing pack of B^T moves squares of lanes x lanes.
+  p.kc = even_block(s.k, std::clamp<int64_t>(t.l1d_bytes / 2 / (p.nr * es), 32, 1024), p.lanes);
   p.mc = even_block(s.m, std::max<int64_t>(mr, t.l2_bytes / 2 / (p.kc * es)), mr);
   p.nc = even_block(s.n, std::max<int64_t>(p.nr, t.l3_bytes / 2 / (p.kc * es)), p.nr);
   int64_t col_panels = ceil_div(s.n, p.nr), row_panels = ceil_div(s.m, mr);
