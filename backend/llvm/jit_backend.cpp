@@ -147,6 +147,8 @@ class JitBackend final : public Backend {
     if (options_.l1d_bytes > 0) t.l1d_bytes = options_.l1d_bytes;
     if (options_.l2_bytes > 0) t.l2_bytes = options_.l2_bytes;
     if (options_.l3_bytes > 0) t.l3_bytes = options_.l3_bytes;
+    if (options_.vector_bits > 0) t.vector_bits = options_.vector_bits;
+    if (options_.vector_registers > 0) t.vector_registers = options_.vector_registers;
     return t;
   }
 

@@ -23,6 +23,10 @@ struct JitBackendOptions {
   // and to reach every edge of the blocking at small shapes.
   std::string gemm = "auto";
   int64_t l1d_bytes = 0, l2_bytes = 0, l3_bytes = 0;
+  // Vector registers to generate for instead of the host's (0: the host's), e.g.
+  // 128 bits and 32 registers, NEON's shape: the code still runs on this CPU, as
+  // LLVM legalises narrower vectors, so every CI run exercises it.
+  unsigned vector_bits = 0, vector_registers = 0;
 };
 
 std::unique_ptr<Backend> make_jit_backend(const JitBackendOptions& options = {});

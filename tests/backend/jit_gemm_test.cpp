@@ -100,6 +100,26 @@ std::string case_name(const ::testing::TestParamInfo<std::tuple<bool, bool, bool
 INSTANTIATE_TEST_SUITE_P(TransposesAndEpilogues, JitGemm,
                          ::testing::Combine(::testing::Bool(), ::testing::Bool(), ::testing::Bool()), case_name);
 
+// The code for a 128-bit, 32-register target (NEON's shape: 4 f32 lanes, tiles
+// of up to 8 vectors) agrees with the interpreter and gives the bits of the
+// host's width: element (m, n) is the same chain of FMAs at every width.
+TEST(JitGemmTargets, NeonShapedCodeAgreesWithTheInterpreterAndTheHostWidth) {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (Case c : {Case{65, 257, 63}, Case{7, 10, 784}}) {
+        std::string what = fmt::format("{}x{}x{} ta {} tb {}", c.m, c.n, c.k, ta, tb);
+        ir::Module m = gemm_module(c, ta, tb, true);
+        JitBackendOptions o;
+        o.cache_dir = "off", o.gemm = "blocked", o.vector_bits = 128, o.vector_registers = 32;
+        o.l1d_bytes = kL1, o.l2_bytes = kL2, o.l3_bytes = kL3;
+        std::unique_ptr<Backend> neon = make_jit_backend(o);
+        StateStore s1(m), s2(m);
+        std::vector<Buffer> got = run_with(*neon, m, s1, inputs(m)), ref = run_with(interp_backend(), m, s2, inputs(m));
+        expect_agree(got, ref, {1e-4, 1e-4}, what);
+        EXPECT_TRUE(same_bits(got[0], run_jit(m, "blocked", 1)[0])) << what << ": 128-bit code differs from the host's";
+      }
+}
+
 // The host's own blocks (no forced caches) at a product big enough to be split
 // over columns at 2 threads, the weight gradient's A^T case: equal bits.
 TEST(JitGemmThreads, AWideProductSplitOverTwoThreadsGivesTheBitsOfOne) {
