@@ -20,14 +20,14 @@ grep -q '^define .*@mg_entry(' <<<"$OUT" || { echo "FAIL: no generated entry in 
 grep -q 'load <[0-9]* x float>' <<<"$OUT" || { echo "FAIL: no vector loads in the LLVM IR"; failures=$((failures + 1)); }
 # Kernels are named after their node and its DSL line: fc1's GEMM with its epilogue, the optimiser's loops.
 grep -q '^define .*@"k[0-9]*_fused.matmul@seed_mlp.cpp:12"(' <<<"$OUT" || { echo "FAIL: no kernel named after fc1's line"; failures=$((failures + 1)); }
+# Each GEMM's plan opens the dump: the seed's 64-row GEMMs are tiled.
+grep -q '^; k[0-9]*_fused.matmul@seed_mlp.cpp:12: tiled [0-9]*x[0-9]* units=' <<<"$OUT" ||
+  { echo "FAIL: no plan line for fc1's GEMM"; failures=$((failures + 1)); }
 grep -q '^define .*@"k[0-9]*_fused.elementwise@flag_--optimizer_adam"(' <<<"$OUT" || { echo "FAIL: no kernel named after --optimizer"; failures=$((failures + 1)); }
 expect_ok "$MINIGRADC" dump-ir seed_mlp --stage asm
 [[ $(grep -c '^mg_entry:' <<<"$OUT") == 2 ]] || { echo "FAIL: asm lacks the entries of train_step and eval"; failures=$((failures + 1)); }
 grep -q '===== @eval =====' <<<"$OUT" || { echo "FAIL: asm does not name its functions"; failures=$((failures + 1)); }
-# Each GEMM's plan opens the dump: the seed's 64-row GEMMs are tiled, a 2048-wide
-# layer's at batch 512 is cache-blocked.
-grep -q '^; k[0-9]*_fused.matmul@seed_mlp.cpp:12: tiled [0-9]*x[0-9]* units=' <<<"$OUT" ||
-  { echo "FAIL: no plan line for fc1's GEMM"; failures=$((failures + 1)); }
+# A 2048-wide layer's GEMM at batch 512 is cache-blocked.
 expect_ok "$MINIGRADC" dump-ir mlp --stage llvm --function eval --features 784 --batch-size 512 --set width=2048
 grep -q '^; k[0-9]*_fused.matmul@mlp.cpp:[0-9]*: blocked [0-9]*x[0-9]* kc=[0-9]* mc=[0-9]* nc=[0-9]*' <<<"$OUT" ||
   { echo "FAIL: no blocked plan for a 2048-wide layer at batch 512"; failures=$((failures + 1)); }
