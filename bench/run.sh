@@ -8,6 +8,8 @@
 #
 #   bench/run.sh                      # build dir: build/, output: build/bench-out/
 #   BUILD_DIR=b OUT_DIR=o REPEATS=7 bench/run.sh
+#   bench/run.sh --shapes             # then also bench/shapes.sh (issue 9: the MLP shapes), output in OUT_DIR/shapes
+#   bench/run.sh --shapes-only [--quick]   # only bench/shapes.sh (--quick: its check of the harness)
 # Needs /usr/bin/python3 with numpy and torch (Debian: python3-numpy python3-torch
 # libopenblas0-pthread; `tools/setup.sh --bench` installs them).
 set -euo pipefail
@@ -17,6 +19,26 @@ build=${BUILD_DIR:-build}
 out=${OUT_DIR:-$build/bench-out}
 repeats=${REPEATS:-7}
 py=/usr/bin/python3  # Debian's python, where python3-torch and python3-numpy live
+main=1
+shapes=0
+shapes_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --shapes) shapes=1 ;;
+    --shapes-only) shapes=1; main=0 ;;
+    --quick) shapes_args+=(--quick) ;;
+    *) echo "run.sh: unknown argument '$arg' (--shapes, --shapes-only, --quick)" >&2; exit 2 ;;
+  esac
+done
+if [ "${#shapes_args[@]}" -gt 0 ] && [ "$shapes" = 0 ]; then
+  echo "run.sh: --quick applies to the shapes benchmark only: add --shapes or --shapes-only" >&2
+  exit 2
+fi
+run_shapes() {
+  [ "$shapes" = 1 ] || return 0
+  echo >&2
+  BUILD_DIR="$build" OUT_DIR="$out/shapes" bench/shapes.sh "${shapes_args[@]}"
+}
 
 "$py" -c 'import numpy, torch' 2>/dev/null || {
   echo "run.sh: $py cannot import numpy and torch (apt-get install python3-numpy python3-torch libopenblas0-pthread)" >&2
@@ -29,6 +51,10 @@ build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")
 if [ "$build_type" != "Release" ]; then
   echo "run.sh: $build is a '$build_type' build; timings need Release (BUILD_DIR=another-dir bench/run.sh)" >&2
   exit 1
+fi
+if [ "$main" = 0 ]; then
+  run_shapes
+  exit 0
 fi
 ninja -C "$build" -j2 jit_bench fma_peak > /dev/null
 
@@ -49,3 +75,4 @@ done
 echo "torch_bench ..." >&2
 "$py" bench/torch_bench.py "$out/data" --threads 1,2 --repeats "$repeats" --shapes "$out/jit1.json" > "$out/torch.json"
 "$py" bench/report.py "$out" | tee "$out/report.md"
+run_shapes
