@@ -47,13 +47,14 @@ std::string small(const std::string& text) {
   return fmt::format("<font point-size=\"8\" color=\"#444444\">{}</font>", html(text));
 }
 
-// The op in bold, then what tells this node apart: a source's or sink's name, a
-// constant's value.
+// The op, then what tells this node apart (a source's or sink's name, a constant's
+// value), in bold as one text run: a second run would be placed by graphviz's font
+// metrics, which an SVG viewer's font may not share.
 std::string title(const Node& n) {
-  std::string s = fmt::format("<b>{}</b>", html(n.info().name));
-  if (const AttrValue* name = n.attrs.find("name")) s += fmt::format(" {}", html(std::get<std::string>(*name)));
-  if (n.op == Op::Constant) s += fmt::format(" {}", html(format_attr(*n.attrs.find("value"))));
-  return s;
+  std::string s(n.info().name);
+  if (const AttrValue* name = n.attrs.find("name")) s += fmt::format(" {}", std::get<std::string>(*name));
+  if (n.op == Op::Constant) s += fmt::format(" {}", format_attr(*n.attrs.find("value")));
+  return fmt::format("<b>{}</b>", html(s));
 }
 
 // The body's compute ops in order, a few to a line.
@@ -162,7 +163,7 @@ std::string_view class_label(NodeClass c) {
     case NodeClass::Elementwise: return "elementwise";
     case NodeClass::Reduction: return "reduction";
     case NodeClass::Layout: return "layout: reshape, transpose, broadcast";
-    case NodeClass::Other: return "batch norm, softmax, loss";
+    case NodeClass::Other: return "batch norm, softmax, loss, metric";
     case NodeClass::FusedElementwise: return "fused elementwise: one loop";
     case NodeClass::FusedMatmul: return "fused matmul: GEMM + epilogue";
     case NodeClass::FusedBnAct: return "fused bn_act: batch norm + activation";
