@@ -1,9 +1,10 @@
 // minigradc dump-ir MODEL --stage traced|fused|autodiff|optimized|planned|llvm|asm
-// [--format text|dot] [--function NAME]: the IR of a model at one stage of the
-// pipeline, for the data shape of --data or of --features/--classes. The planned
-// stage adds, after each function, its memory plan: the planned peak against the
-// unplanned sum, and every value's offset and live range (as comments, so the text
-// still parses). The llvm and asm stages go past the pipeline into the JIT: the
+// [--format text|dot|svg|png] [--function NAME]: the IR of a model at one stage of
+// the pipeline, for the data shape of --data or of --features/--classes; svg and png
+// are the DOT graph drawn by graphviz (--collapse-fused for large steps). The
+// planned stage adds, after each function, its memory plan: the planned peak
+// against the unplanned sum, and every value's offset and live range (as comments,
+// so the text still parses); --plan-chart FILE.svg draws that plan. The llvm and asm stages go past the pipeline into the JIT: the
 // LLVM IR the backend generates for each function, after LLVM's O3 pipeline for
 // this CPU, or the host assembly it compiles to.
 #include <cstdio>
@@ -19,9 +20,11 @@
 #include "backend/llvm/jit_backend.h"
 #include "passes/memory_plan.h"
 #include "passes/pipeline.h"
+#include "passes/plan_chart.h"
 #include "passes/plan_memory.h"
 #include "runtime/experiment.h"
 #include "tools/commands.h"
+#include "tools/graphviz.h"
 #include "tools/run_flags.h"
 
 namespace minigrad::tools {
@@ -29,9 +32,9 @@ namespace {
 
 struct DumpFlags {
   RunFlags run;
-  std::string stage = "traced", format = "text", output, function;
+  std::string stage = "traced", format = "text", output, function, plan_chart;
   int64_t features = 128, classes = 10;
-  bool no_locs = false;
+  bool no_locs = false, collapse_fused = false;
 };
 
 // The stages past the pass pipeline, which the JIT backend produces.
@@ -50,6 +53,16 @@ ir::Module build(const DumpFlags& f) {
   passes::Stage stage = backend_stage(f.stage) ? passes::Stage::Planned : *passes::parse_stage(f.stage);
   if (stage != passes::Stage::Traced) passes::run_pipeline(m, c.pipeline, stage);
   return m;
+}
+
+// The text to standard output or -o.
+void emit(const std::string& text, const DumpFlags& f) {
+  if (f.output.empty()) {
+    fmt::print("{}", text);
+    return;
+  }
+  std::ofstream out(f.output);
+  if (!(out << text)) fail("{}: cannot write", f.output);
 }
 
 // The memory plan of every function, as comments: with every value after text,
@@ -72,29 +85,46 @@ std::string backend_text(const ir::Module& m, const DumpFlags& f) {
   return text;
 }
 
+// The module with only --function, if one is given.
+ir::Module shown_part(const ir::Module& m, const DumpFlags& f) {
+  if (f.function.empty()) return m;
+  const ir::Function* fn = m.find_func(f.function);
+  if (fn == nullptr) fail("dump-ir: model {} has no function @{}", m.name, f.function);
+  ir::Module only = m;
+  only.funcs = {*fn};
+  return only;
+}
+
 // The IR text or DOT of --function, or of the whole module.
-std::string ir_text(const ir::Module& m, const DumpFlags& f) {
-  ir::Module only;
-  const ir::Module* shown = &m;
-  if (!f.function.empty()) {
-    const ir::Function* fn = m.find_func(f.function);
-    if (fn == nullptr) fail("dump-ir: model {} has no function @{}", m.name, f.function);
-    only = m, only.funcs = {*fn}, shown = &only;
-  }
+std::string ir_text(const ir::Module& shown, const DumpFlags& f) {
   bool planned = f.stage == "planned";
-  return f.format == "dot" ? (planned ? plans(*shown, false) : "") + ir::to_dot(*shown)
-                           : ir::print(*shown, {!f.no_locs}) + (planned ? plans(*shown, true) : "");
+  if (f.format == "text") return ir::print(shown, {!f.no_locs}) + (planned ? plans(shown, true) : "");
+  return (planned ? plans(shown, false) : "") + ir::to_dot(shown, {.collapse_fused = f.collapse_fused});
+}
+
+// --plan-chart: the memory plan of every function shown, as SVG.
+void write_plan_chart(const ir::Module& shown, const DumpFlags& f) {
+  if (f.stage != "planned")
+    fail("dump-ir: --plan-chart draws the memory plan, which is made at --stage planned (not --stage {})", f.stage);
+  if (!f.plan_chart.ends_with(".svg")) fail("dump-ir: --plan-chart {}: the chart is SVG; name a .svg file", f.plan_chart);
+  std::vector<passes::PlannedFunction> planned;
+  for (const ir::Function& fn : shown.funcs) planned.push_back({&fn, passes::plan_memory(fn)});
+  std::ofstream out(f.plan_chart);
+  if (!(out << passes::plan_chart_svg("Memory plan of " + shown.name, planned))) fail("{}: cannot write", f.plan_chart);
 }
 
 void run_dump(const DumpFlags& f) {
+  bool image = f.format == "svg" || f.format == "png";
+  if (image && f.output.empty()) fail("dump-ir: --format {} draws an image: give the file with -o FILE.{}", f.format, f.format);
   ir::Module m = build(f);
-  std::string text = backend_stage(f.stage) ? backend_text(m, f) : ir_text(m, f);
-  if (f.output.empty()) {
-    fmt::print("{}", text);
-    return;
+  if (backend_stage(f.stage)) {
+    if (!f.plan_chart.empty()) fail("dump-ir: --plan-chart needs --stage planned (not --stage {})", f.stage);
+    return emit(backend_text(m, f), f);
   }
-  std::ofstream out(f.output);
-  if (!(out << text)) fail("{}: cannot write", f.output);
+  ir::Module shown = shown_part(m, f);
+  if (!f.plan_chart.empty()) write_plan_chart(shown, f);
+  if (image) return render_dot(ir_text(shown, f), f.format, f.output);
+  emit(ir_text(shown, f), f);
 }
 
 }  // namespace
@@ -106,7 +136,11 @@ void add_dump_ir_command(CLI::App& app) {
   cmd->add_option("--stage", f->stage, std::string(passes::kStageNames) + "|llvm|asm (after the JIT's O3)")
       ->check(CLI::IsMember({"traced", "fused", "autodiff", "optimized", "planned", "llvm", "asm"}))
       ->capture_default_str();
-  cmd->add_option("--format", f->format, "text or dot")->check(CLI::IsMember({"text", "dot"}))->capture_default_str();
+  cmd->add_option("--format", f->format, "text, dot, or an image of the DOT graph drawn by graphviz: svg, png (with -o)")
+      ->check(CLI::IsMember({"text", "dot", "svg", "png"}))
+      ->capture_default_str();
+  cmd->add_flag("--collapse-fused", f->collapse_fused, "dot/svg/png: a fused node shows its kind and op count, not its ops");
+  cmd->add_option("--plan-chart", f->plan_chart, "with --stage planned: draw the memory plan into this .svg file");
   cmd->add_option("--features", f->features, "input features when no --data is given")->check(kPositive)->capture_default_str();
   cmd->add_option("--classes", f->classes, "classes when no --data is given")->check(kPositive)->capture_default_str();
   cmd->add_option("--function", f->function, "only this function (train_step or eval)");

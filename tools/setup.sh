@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ llvm-19-dev llvm-19-tools libeigen3-dev libgtest-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev zlib1g-dev gnuplot-nox python3
+  libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev zlib1g-dev gnuplot-nox graphviz python3
   python3-numpy python3-torch)
 if [ "${1:-}" = "--bench" ]; then packages+=(libopenblas0-pthread); fi
 # One dpkg-query for all of them: the names it reports as installed.
