@@ -25,13 +25,15 @@ class Contract {
 
   void check() {
     common();
-    const std::string& kind = n_.attrs.s("kind");
-    if (kind == "elementwise") return loop(0, shape_of_outputs());
-    if (kind == "matmul") return matmul();
-    if (kind == "bn_act") return bn_act();
-    if (kind == "bn_act_grad") return bn_act_grad();
-    if (kind == "loss_grad") return loss_grad();
-    bad("unknown kind");
+    std::optional<ir::FusedKind> kind = ir::parse_fused_kind(n_.attrs.s("kind"));
+    if (!kind) bad("unknown kind");
+    switch (*kind) {
+      case ir::FusedKind::Elementwise: return loop(0, shape_of_outputs());
+      case ir::FusedKind::Matmul: return matmul();
+      case ir::FusedKind::BnAct: return bn_act();
+      case ir::FusedKind::BnActGrad: return bn_act_grad();
+      case ir::FusedKind::LossGrad: return loss_grad();
+    }
   }
 
  private:

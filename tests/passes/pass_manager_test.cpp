@@ -245,7 +245,7 @@ class BadFuser : public Pass {
     for (size_t i = 0; i + 1 < f.size(); ++i)
       if (f.node(i).op == ir::Op::Mul && f.node(i + 1).op == ir::Op::Add &&
           f.node(i + 1).operands[1] == f.node(i).result()) {
-        fuse_groups(f, {{{i, i + 1}, "matmul", {}, {}}});
+        fuse_groups(f, {{{i, i + 1}, ir::FusedKind::Matmul, {}, {}}});
         return true;
       }
     return false;
