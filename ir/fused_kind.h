@@ -13,11 +13,11 @@
 
 namespace minigrad::ir {
 
-enum class FusedKind { Elementwise, Matmul, BnAct, BnActGrad, LossGrad };
+enum class FusedKind { Elementwise, Matmul, MatmulUpdate, BnAct, BnActGrad, LossGrad };
 
 // Indexed by the enum; the attribute's spelling of each kind.
-inline constexpr std::array<std::string_view, 5> kFusedKindNames = {"elementwise", "matmul", "bn_act", "bn_act_grad",
-                                                                    "loss_grad"};
+inline constexpr std::array<std::string_view, 6> kFusedKindNames = {
+    "elementwise", "matmul", "matmul_update", "bn_act", "bn_act_grad", "loss_grad"};
 static_assert(kFusedKindNames.size() == size_t(FusedKind::LossGrad) + 1, "one name per fused kind");
 
 constexpr std::string_view fused_kind_name(FusedKind k) { return kFusedKindNames[size_t(k)]; }

@@ -144,6 +144,13 @@ constexpr FusedKernel kElementwiseKernel{
     [](Kernel& k) { emit_elementwise_body(k, *k.node.body); }};
 constexpr FusedKernel kMatmulKernel{matmul_form, matmul_kind_scratch, matmul_kind_cycles, never_in_place,
                                     emit_matmul_kind};
+// Operands 0 and 1 are the product's (read across the whole K extent); the
+// epilogue reads every other operand of the product's shape at (row, col) once,
+// after the last K block, before it writes the results there (BodyAtPoint::at
+// stores last), and the thread slices own disjoint rows.
+constexpr FusedKernel kMatmulUpdateKernel{matmul_form, matmul_kind_scratch, matmul_kind_cycles,
+                                          [](const ir::Node&, size_t operand) { return operand >= 2; },
+                                          emit_matmul_kind};
 constexpr FusedKernel kBnActKernel{bn_act_form, no_scratch, bn_cycles, never_in_place, emit_bn_act};
 constexpr FusedKernel kBnActGradKernel{bn_act_grad_form, no_scratch, bn_cycles, never_in_place, emit_bn_act_grad};
 constexpr FusedKernel kLossGradKernel{loss_grad_form, loss_grad_scratch, no_cycles, never_in_place, emit_loss_grad};
@@ -154,6 +161,7 @@ const FusedKernel& fused_kernel(ir::FusedKind kind) {
   switch (kind) {
     case ir::FusedKind::Elementwise: return kElementwiseKernel;
     case ir::FusedKind::Matmul: return kMatmulKernel;
+    case ir::FusedKind::MatmulUpdate: return kMatmulUpdateKernel;
     case ir::FusedKind::BnAct: return kBnActKernel;
     case ir::FusedKind::BnActGrad: return kBnActGradKernel;
     case ir::FusedKind::LossGrad: return kLossGradKernel;

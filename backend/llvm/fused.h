@@ -1,7 +1,10 @@
 // Kernels of the fused kinds, as the passes define them (their
 // docs/fusion-kinds.md): `elementwise` (one loop, elementwise.cpp), `matmul`
 // (the generated GEMM with the elementwise epilogue evaluated on its accumulator
-// tiles before they are stored), `bn_act` (batch norm's passes with the activation applied as y is
+// tiles before they are stored), `matmul_update` (the same kernel over a weight
+// gradient, whose epilogue is the parameter's optimiser update: it reads the
+// parameter and its moments at each point and writes their new values there, in
+// place), `bn_act` (batch norm's passes with the activation applied as y is
 // stored), `bn_act_grad` (batch norm's backward with dy recomputed from the
 // activation's backward at every point, never stored) and `loss_grad` (per row:
 // max, sum of exponentials, and from them the loss term and the argmax hit when
