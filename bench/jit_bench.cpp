@@ -15,6 +15,8 @@
 // per step at each call site of the generated entry (each kernel, each copy).
 //
 //   jit_bench --data DIR [--threads N] [--repeats R] [--full-epochs E] [--skip-full] [--profile]
+//             [--disable-pass NAME]...   (as minigradc's flag: the pipeline without those passes)
+//             [--pca K]   (for raw data such as data/mnist10k: standardise, then K principal components)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -58,6 +60,8 @@ struct Options {
   bool skip_full = false;
   bool profile = false;
   std::string backend = "jit";
+  std::vector<std::string> disabled;  // passes switched off
+  int64_t pca = 0;                    // > 0: standardise and project on the first pca components
 };
 
 // Object cache `cache`: "off" (the default here) or a directory.
@@ -71,6 +75,8 @@ rt::RunConfig seed_config(const Options& o, const std::string& cache = "off") {
   c.epochs = o.full_epochs;
   c.eval_batch = 10000;
   c.jit_cache = cache;
+  c.pipeline.disabled = o.disabled;
+  if (o.pca > 0) c.scale = rt::Scale::Standard, c.pca = o.pca;
   return c;
 }
 
@@ -192,7 +198,7 @@ void print_profile(const Options& o, const rt::Dataset& d) {
   rt::ModelParts parts = rt::build_model(c, src, d.train.features(), d.num_classes);
   mg::ir::Module m = mg::trace(*parts.net, *parts.loss, *parts.optimizer,
                                mg::TraceSpec{src.name, 64, d.train.features(), d.num_classes, false});
-  mg::passes::run_pipeline(m);
+  mg::passes::run_pipeline(m, c.pipeline);
   mg::StateStore state(m);
   rt::init_state(m, state, 0);
   mg::JitBackendOptions jo;
@@ -238,6 +244,8 @@ Options parse(int argc, char** argv) {
     else if (a == "--skip-full") o.skip_full = true;
     else if (a == "--profile") o.profile = true;
     else if (a == "--backend") o.backend = next();
+    else if (a == "--disable-pass") o.disabled.push_back(next());
+    else if (a == "--pca") o.pca = std::stoll(next());
     else mg::fail("unknown argument {}", a);
   }
   if (o.data.empty()) mg::fail("--data DIR is required");

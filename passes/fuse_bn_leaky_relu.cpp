@@ -78,7 +78,7 @@ class BnFuser {
     const ir::Node& act = f_.node(yu[0]);
     std::vector<ValueId> in = bn.operands;
     if (!distinct(in)) return decline(bn, "two of its operands are one value"), std::nullopt;
-    return FusionGroup{{b, yu[0]}, "bn_act", in, {act.result(), bn.result(1), bn.result(2)}};
+    return FusionGroup{{b, yu[0]}, ir::FusedKind::BnAct, in, {act.result(), bn.result(1), bn.result(2)}};
   }
 
   std::optional<FusionGroup> backward(size_t g) {
@@ -93,7 +93,7 @@ class BnFuser {
     std::sort(members.begin(), members.end());
     std::vector<ValueId> in{ga->first, ga->second, bg.operands[1], bg.operands[2], bg.operands[3], bg.operands[4]};
     if (!distinct(in)) return decline(bg, "two of its inputs are one value"), std::nullopt;
-    return FusionGroup{members, "bn_act_grad", in, bg.results};
+    return FusionGroup{members, ir::FusedKind::BnActGrad, in, bg.results};
   }
 
   // c = [a > 0] used once, by `user`; gives a, or -1.
@@ -163,7 +163,7 @@ bool FuseBnLeakyRelu::run(ir::Module& m) {
     BnFuser fuser(f, notes);
     std::vector<FusionGroup> groups = fuser.run();
     for (const std::string& s : notes) note("@{}: not fused: {}", f.name(), s);
-    for (const FusionGroup& g : groups) note("@{}: fused {} ({} nodes)", f.name(), g.kind, g.members.size());
+    for (const FusionGroup& g : groups) note("@{}: fused {} ({} nodes)", f.name(), ir::fused_kind_name(g.kind), g.members.size());
     changed = changed || fuser.redirected > 0;
     if (groups.empty()) continue;
     fuse_groups(f, groups);

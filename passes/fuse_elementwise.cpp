@@ -43,7 +43,7 @@ bool FuseElementwise::run(ir::Module& m) {
     for (std::vector<size_t>& g : part.groups(2)) {
       note("@{}: fused {} nodes over {}: {}", f.name(), g.size(), ir::to_string(f.type(f.node(g[0]).result()).shape),
            ops_of(f, g));
-      groups.push_back({std::move(g), "elementwise", {}, {}});
+      groups.push_back({std::move(g), ir::FusedKind::Elementwise, {}, {}});
     }
     if (groups.empty()) continue;
     fuse_groups(f, groups);

@@ -60,7 +60,7 @@ class LossGradFuser {
       else notes_.push_back(describe(f_, f_.node(h)) + " stays out: the fused node would depend on itself");
     part_ = trial;
     body.insert(body.end(), members.begin(), members.end());
-    return FusionGroup{body, "loss_grad", {sm.operands[0], labels}, outputs};
+    return FusionGroup{body, ir::FusedKind::LossGrad, {sm.operands[0], labels}, outputs};
   }
 
   // softmax_xent(x, labels) and correct(x, labels), at most one of each: the loss

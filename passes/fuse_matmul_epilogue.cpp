@@ -58,7 +58,7 @@ class EpilogueFuser {
     }
     for (size_t i : members) claimed_[i] = true;
     std::sort(members.begin() + 1, members.end());  // the matmul first: nothing in the group feeds it
-    groups.push_back({members, "matmul", {m.operands[0], m.operands[1]}, {}});
+    groups.push_back({members, ir::FusedKind::Matmul, {m.operands[0], m.operands[1]}, {}});
   }
 
   // Elementwise nodes of the product's shape whose every use is in the group (a

@@ -1,21 +1,10 @@
 // Optimiser-update fusion; see fuse_optimizer.h.
 #include "passes/fuse_optimizer.h"
 
-#include <algorithm>
-#include <set>
-
 #include "passes/fusion.h"
 
 namespace minigrad::passes {
 namespace {
-
-// Whether a store writes parameter `p` or one of its optimiser slots.
-bool stores_for(const ir::Node& n, const std::string& p) {
-  if (n.op != ir::Op::StoreState) return false;
-  const std::string& name = n.attrs.s("name");
-  std::string slot = "optim." + p + ".";
-  return name == p || name.compare(0, slot.size(), slot) == 0;
-}
 
 class UpdateFuser {
  public:
@@ -24,21 +13,11 @@ class UpdateFuser {
 
   // The group of parameter `p`, or nothing (with a note saying why).
   std::optional<FusionGroup> group(const std::string& p, const ir::Shape& shape) {
-    std::set<size_t> cone;
-    std::vector<size_t> stack;
-    for (size_t i = 0; i < f_.size(); ++i)
-      if (stores_for(f_.node(i), p)) push(f_.node(i).operands[0], shape, stack);
-    while (!stack.empty()) {
-      size_t i = stack.back();
-      stack.pop_back();
-      if (!cone.insert(i).second) continue;
-      for (ir::ValueId v : f_.node(i).operands) push(v, shape, stack);
-    }
-    if (cone.size() < 2) {
-      notes_.push_back(fmt::format("'{}': {} elementwise node(s) of its shape in its update", p, cone.size()));
+    std::vector<size_t> members = update_cone(f_, defs_, p, shape, claimed_);
+    if (members.size() < 2) {
+      notes_.push_back(fmt::format("'{}': {} elementwise node(s) of its shape in its update", p, members.size()));
       return std::nullopt;
     }
-    std::vector<size_t> members(cone.begin(), cone.end());
     Partition trial = part_;
     for (size_t i = 1; i < members.size(); ++i)
       if (!trial.merge(members[0], members[i])) {
@@ -48,18 +27,10 @@ class UpdateFuser {
       }
     part_ = trial;
     for (size_t i : members) claimed_[i] = true;
-    return FusionGroup{members, "elementwise", {}, {}};
+    return FusionGroup{members, ir::FusedKind::Elementwise, {}, {}};
   }
 
  private:
-  // Adds the node defining v to the walk if it belongs to an update loop.
-  void push(ir::ValueId v, const ir::Shape& shape, std::vector<size_t>& stack) const {
-    int d = defs_[static_cast<size_t>(v)];
-    if (d < 0 || claimed_[static_cast<size_t>(d)]) return;
-    const ir::Node& n = f_.node(static_cast<size_t>(d));
-    if (is_loop_node(f_, n) && f_.type(n.result()).shape == shape) stack.push_back(static_cast<size_t>(d));
-  }
-
   ir::Function& f_;
   std::vector<int> defs_;
   Partition part_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <queue>
+#include <set>
 
 #include "ir/builder.h"
 #include "ir/error.h"
@@ -27,6 +28,34 @@ std::vector<std::vector<size_t>> users(const ir::Function& f) {
 
 std::string describe(const ir::Function& f, const ir::Node& n) {
   return fmt::format("`{}` at {}", ir::print_node(f, n, ir::number_values(f), {false}), ir::to_string(n.locs));
+}
+
+bool stores_for(const ir::Node& n, const std::string& p) {
+  if (n.op != ir::Op::StoreState) return false;
+  const std::string& name = n.attrs.s("name");
+  std::string slot = "optim." + p + ".";
+  return name == p || name.compare(0, slot.size(), slot) == 0;
+}
+
+std::vector<size_t> update_cone(const ir::Function& f, const std::vector<int>& defs, const std::string& p,
+                                const ir::Shape& shape, const std::vector<bool>& claimed) {
+  std::set<size_t> cone;
+  std::vector<size_t> stack;
+  auto push = [&](ir::ValueId v) {
+    int d = defs[static_cast<size_t>(v)];
+    if (d < 0 || claimed[static_cast<size_t>(d)]) return;
+    const ir::Node& n = f.node(static_cast<size_t>(d));
+    if (is_loop_node(f, n) && f.type(n.result()).shape == shape) stack.push_back(static_cast<size_t>(d));
+  };
+  for (size_t i = 0; i < f.size(); ++i)
+    if (stores_for(f.node(i), p)) push(f.node(i).operands[0]);
+  while (!stack.empty()) {
+    size_t i = stack.back();
+    stack.pop_back();
+    if (!cone.insert(i).second) continue;
+    for (ir::ValueId v : f.node(i).operands) push(v);
+  }
+  return {cone.begin(), cone.end()};
 }
 
 bool is_elementwise(const ir::Node& n) { return n.info().has(ir::kElementwise); }
@@ -193,7 +222,7 @@ class BodyBuilder {
                      const std::vector<ir::ValueId>& outs) const {
     for (ir::ValueId r : used_outside(g, uses))
       if (std::find(outs.begin(), outs.end(), r) == outs.end())
-        fail("fusion ({}): {} is used outside the group but is not one of its outputs", g.kind,
+        fail("fusion ({}): {} is used outside the group but is not one of its outputs", ir::fused_kind_name(g.kind),
              describe(f_, *f_.value(r).def));
   }
 
@@ -322,7 +351,7 @@ ir::Function rebuild(const ir::Function& f, const std::vector<Item>& order, cons
       continue;
     }
     const Built& b = built[static_cast<size_t>(it.group)];
-    const ir::Node& c = out.append(ir::Op::Fused, mapped(b.operands), {{"kind", groups[static_cast<size_t>(it.group)].kind}},
+    const ir::Node& c = out.append(ir::Op::Fused, mapped(b.operands), {{"kind", std::string(ir::fused_kind_name(groups[static_cast<size_t>(it.group)].kind))}},
                                    b.locs, {}, b.body);
     for (size_t r = 0; r < b.results.size(); ++r) map[static_cast<size_t>(b.results[r])] = c.results[r];
   }
@@ -344,7 +373,7 @@ void fuse_groups(ir::Function& f, const std::vector<FusionGroup>& groups) {
       group_of[m] = static_cast<int>(g), in_group[m] = true;
     }
     if (std::optional<size_t> bad = breaks_convexity(f, defs, in_group))
-      fail("fusion ({}): the group is not convex: {} depends on it and feeds it", groups[g].kind,
+      fail("fusion ({}): the group is not convex: {} depends on it and feeds it", ir::fused_kind_name(groups[g].kind),
            describe(f, f.node(*bad)));
     built.push_back(BodyBuilder(f, defs, in_group).build(groups[g], uses));
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ir/fused_kind.h"
 #include "ir/graph.h"
 
 namespace minigrad::passes {
@@ -23,7 +24,7 @@ std::string describe(const ir::Function& f, const ir::Node& n);
 // A group of nodes of one function that becomes one fused node.
 struct FusionGroup {
   std::vector<size_t> members;        // node indices, in the order the body lists them (topological)
-  std::string kind;                   // elementwise | matmul | bn_act | bn_act_grad | loss_grad
+  ir::FusedKind kind;                 // the kernel template (docs/fusion-kinds.md)
   std::vector<ir::ValueId> inputs;    // external values that come first, in this order (may be empty)
   std::vector<ir::ValueId> outputs;   // if not empty: exactly the results, in this order
 };
@@ -76,6 +77,14 @@ void remove_unused_constants(ir::Function& f);
 // Removes nodes whose results nobody uses (not sinks, not inputs: they are the
 // function's signature), repeatedly. Returns how many were removed.
 size_t remove_dead_nodes(ir::Function& f);
+
+// Whether a store writes parameter `p` or one of its optimiser slots ("optim.p.*").
+bool stores_for(const ir::Node& n, const std::string& p);
+// The update of parameter `p` in f: the loop nodes of the parameter's shape, not
+// `claimed`, from which the stores of p and of its slots are reached through such
+// nodes alone (weight decay, the moments, the step), as node indices in order.
+std::vector<size_t> update_cone(const ir::Function& f, const std::vector<int>& defs, const std::string& p,
+                                const ir::Shape& shape, const std::vector<bool>& claimed);
 
 // Whether `n` is a kElementwise op.
 bool is_elementwise(const ir::Node& n);

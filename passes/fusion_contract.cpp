@@ -1,6 +1,7 @@
 // The fused kinds' body forms; see fusion_contract.h and docs/fusion-kinds.md.
 #include "passes/fusion_contract.h"
 
+#include <algorithm>
 #include <set>
 
 #include "ir/error.h"
@@ -25,13 +26,16 @@ class Contract {
 
   void check() {
     common();
-    const std::string& kind = n_.attrs.s("kind");
-    if (kind == "elementwise") return loop(0, shape_of_outputs());
-    if (kind == "matmul") return matmul();
-    if (kind == "bn_act") return bn_act();
-    if (kind == "bn_act_grad") return bn_act_grad();
-    if (kind == "loss_grad") return loss_grad();
-    bad("unknown kind");
+    std::optional<ir::FusedKind> kind = ir::parse_fused_kind(n_.attrs.s("kind"));
+    if (!kind) bad("unknown kind");
+    switch (*kind) {
+      case ir::FusedKind::Elementwise: return loop(0, shape_of_outputs());
+      case ir::FusedKind::Matmul: return matmul();
+      case ir::FusedKind::MatmulUpdate: return matmul_update();
+      case ir::FusedKind::BnAct: return bn_act();
+      case ir::FusedKind::BnActGrad: return bn_act_grad();
+      case ir::FusedKind::LossGrad: return loss_grad();
+    }
   }
 
  private:
@@ -102,6 +106,17 @@ class Contract {
     ir::Shape s = b_.type(mm.result()).shape;
     if (shape_of_outputs() != s) bad("outputs are not of the product's shape");
     loop(n_.operands.size() + 1, s);
+  }
+
+  // The matmul kind's body, whose results are all stored to states and nothing
+  // else, and whose product is not one of them (the gradient is never stored).
+  void matmul_update() {
+    matmul();
+    if (outputs_.count(b_.node(n_.operands.size()).result())) bad("the product is an output");
+    for (size_t i = 0; i < f_.size(); ++i)
+      for (ir::ValueId v : f_.node(i).operands)
+        if (f_.node(i).op != Op::StoreState && std::find(n_.results.begin(), n_.results.end(), v) != n_.results.end())
+          bad("a result is used by {}, not only stored", describe(f_, f_.node(i)));
   }
 
   void bn_act() {

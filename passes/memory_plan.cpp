@@ -6,6 +6,7 @@
 #include <set>
 
 #include "ir/error.h"
+#include "ir/fused_kind.h"
 
 namespace minigrad::passes {
 namespace {
@@ -82,7 +83,7 @@ void check_no_load_after_store(const ir::Function& f) {
 // Whether node n computes elementwise, so that a result may overwrite an operand
 // read at the same index.
 bool loops_elementwise(const ir::Node& n) {
-  if (n.op == ir::Op::Fused) return n.attrs.s("kind") == "elementwise";
+  if (n.op == ir::Op::Fused) return ir::parse_fused_kind(n.attrs.s("kind")) == ir::FusedKind::Elementwise;
   return n.info().has(ir::kElementwise);
 }
 

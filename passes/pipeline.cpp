@@ -27,6 +27,8 @@ const std::vector<PipelineEntry>& default_pipeline() {
        Stage::Optimized},
       {"fuse-bn-leaky-relu", "batch norm and its activation, forward and backward, before the matmul epilogues take "
                              "the activation", Stage::Optimized},
+      {"fuse-matmul-update", "a weight's update into its gradient's GEMM, before fuse-optimizer makes the update a "
+                             "loop of its own", Stage::Optimized},
       {"fuse-optimizer", "one loop per parameter update, before the matmul epilogues take its first nodes",
        Stage::Optimized},
       {"fuse-matmul-epilogue", "bias and activation into the matmul, before elementwise fusion takes them",

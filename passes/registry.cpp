@@ -12,6 +12,7 @@
 #include "passes/fuse_elementwise.h"
 #include "passes/fuse_loss_grad.h"
 #include "passes/fuse_matmul_epilogue.h"
+#include "passes/fuse_matmul_update.h"
 #include "passes/fuse_optimizer.h"
 #include "passes/fuse_softmax_xent.h"
 #include "passes/lower_batch_norm_eval.h"
@@ -39,6 +40,8 @@ const std::vector<PassInfo>& all_passes() {
       {"lower-batch-norm-eval", "batch_norm_eval -> (x - mean) * scale + beta", false, make<LowerBatchNormEval>},
       {"fuse-loss-grad", "softmax-xent backward -> fused loss_grad", false, make<FuseLossGrad>},
       {"fuse-bn-leaky-relu", "batch norm + (leaky) relu -> fused bn_act / bn_act_grad", false, make<FuseBnLeakyRelu>},
+      {"fuse-matmul-update", "weight-gradient matmul + its parameter's update -> fused matmul_update", false,
+       make<FuseMatmulUpdate>},
       {"fuse-optimizer", "each parameter's update -> one fused elementwise loop", false, make<FuseOptimizer>},
       {"fuse-matmul-epilogue", "matmul + bias/activation -> fused matmul", false, make<FuseMatmulEpilogue>},
       {"fuse-elementwise", "elementwise chains -> fused elementwise loops", false, make<FuseElementwise>},

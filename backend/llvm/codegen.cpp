@@ -337,8 +337,7 @@ class Lowering {
   }
 
   void lower_fused(Kernel& k, bool fails) {
-    FusedPlan plan = plan_fused(k.node);
-    if (plan != FusedPlan::NodeByNode) return emit_fused(k, plan);
+    if (std::optional<ir::FusedKind> kind = plan_fused(k.node)) return fused_kernel(*kind).emit(k);
     Frame body;
     body.f = k.node.body.get();
     body.homes = assign_homes(*body.f, false, in_place_ok);

@@ -1,8 +1,8 @@
-// Kernels of the fused kinds; see fused.h. Each kind first checks that its body
-// has the kind's form (plan_fused, fused_forms.h), then emits the kernel around
-// the part it computes itself, handing that part's vectors to the body's
-// elementwise nodes (BodyAtPoint, fused_body.h) as given values. The loss_grad
-// kernel is in loss_grad.cpp.
+// Kernels of the fused kinds and their table; see fused.h. Each kind first
+// checks that its body has the kind's form (plan_fused, fused_forms.h), then
+// emits the kernel around the part it computes itself, handing that part's
+// vectors to the body's elementwise nodes (BodyAtPoint, fused_body.h) as given
+// values. The loss_grad kernel is in loss_grad.cpp.
 #include "backend/llvm/fused.h"
 
 #include "backend/llvm/batch_norm.h"
@@ -103,39 +103,74 @@ void emit_bn_act_grad(Kernel& k) {
   emit_bn_grad(k.e, g);
 }
 
+// The product's cycles: two FMAs of `lanes` a cycle.
+int64_t gemm_cycles(const ir::Function& f, const ir::Node& mm, unsigned lanes) {
+  const ir::Shape &a = f.type(mm.operands[0]).shape, &c = f.type(mm.result()).shape;
+  int64_t k = mm.attrs.b("transpose_a") ? a[0] : a[1];
+  return 2 * c[0] * c[1] * k / (4 * int64_t(lanes));
+}
+
+int64_t matmul_kind_cycles(const ir::Function&, const ir::Node& n, unsigned lanes) {
+  return gemm_cycles(*n.body, special_node(*n.body, Op::Matmul), lanes);
+}
+
+int64_t matmul_kind_scratch(const ir::Node& n, const TargetInfo& t) {
+  return plan_gemm(matmul_shape(*n.body, special_node(*n.body, Op::Matmul)), t, true, 1).scratch_bytes;
+}
+
+// Each row's max and 1 / sum, when computed by columns.
+int64_t loss_grad_scratch(const ir::Node& n, const TargetInfo&) {
+  const ir::Type& t = n.body->type(special_node(*n.body, Op::Softmax).result());
+  return 2 * t.shape[0] * int64_t(ir::dtype_size(t.dtype));
+}
+
+// A few passes over x for batch norm.
+int64_t bn_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes) {
+  return 6 * f.type(n.operands[0]).numel() / lanes;
+}
+
+int64_t no_scratch(const ir::Node&, const TargetInfo&) { return 0; }
+int64_t no_cycles(const ir::Function&, const ir::Node&, unsigned) { return 0; }
+bool never_in_place(const ir::Node&, size_t) { return false; }
+
+constexpr FusedKernel kElementwiseKernel{
+    is_elementwise_body, no_scratch,
+    [](const ir::Function& f, const ir::Node& n, unsigned lanes) {
+      return f.type(n.result()).numel() * int64_t(n.body->size()) / lanes;  // one vector op per element and node
+    },
+    [](const ir::Node&, size_t) { return true; },  // element i of every operand is read before element i is written
+    [](Kernel& k) { emit_elementwise_body(k, *k.node.body); }};
+constexpr FusedKernel kMatmulKernel{matmul_form, matmul_kind_scratch, matmul_kind_cycles, never_in_place,
+                                    emit_matmul_kind};
+// Operands 0 and 1 are the product's (read across the whole K extent); the
+// epilogue reads every other operand of the product's shape at (row, col) once,
+// after the last K block, before it writes the results there (BodyAtPoint::at
+// stores last), and the thread slices own disjoint rows.
+constexpr FusedKernel kMatmulUpdateKernel{matmul_form, matmul_kind_scratch, matmul_kind_cycles,
+                                          [](const ir::Node&, size_t operand) { return operand >= 2; },
+                                          emit_matmul_kind};
+constexpr FusedKernel kBnActKernel{bn_act_form, no_scratch, bn_cycles, never_in_place, emit_bn_act};
+constexpr FusedKernel kBnActGradKernel{bn_act_grad_form, no_scratch, bn_cycles, never_in_place, emit_bn_act_grad};
+constexpr FusedKernel kLossGradKernel{loss_grad_form, loss_grad_scratch, no_cycles, never_in_place, emit_loss_grad};
+
 }  // namespace
 
-FusedPlan plan_fused(const ir::Node& node) {
-  const ir::Function& body = *node.body;
-  const std::string& kind = node.attrs.s("kind");
-  if (kind == "elementwise") return is_elementwise_body(body) ? FusedPlan::Loop : FusedPlan::NodeByNode;
-  if (kind == "matmul" && matmul_form(body)) return FusedPlan::Matmul;
-  if (kind == "bn_act" && bn_act_form(body)) return FusedPlan::BnAct;
-  if (kind == "bn_act_grad" && bn_act_grad_form(body)) return FusedPlan::BnActGrad;
-  if (kind == "loss_grad" && loss_grad_form(body)) return FusedPlan::LossGrad;
-  return FusedPlan::NodeByNode;
+const FusedKernel& fused_kernel(ir::FusedKind kind) {
+  switch (kind) {
+    case ir::FusedKind::Elementwise: return kElementwiseKernel;
+    case ir::FusedKind::Matmul: return kMatmulKernel;
+    case ir::FusedKind::MatmulUpdate: return kMatmulUpdateKernel;
+    case ir::FusedKind::BnAct: return kBnActKernel;
+    case ir::FusedKind::BnActGrad: return kBnActGradKernel;
+    case ir::FusedKind::LossGrad: return kLossGradKernel;
+  }
+  fail("internal error: fused kind {} has no kernel", int(kind));
 }
 
-int64_t fused_scratch_bytes(const ir::Node& node, FusedPlan plan, const TargetInfo& target) {
-  if (plan == FusedPlan::LossGrad) {  // each row's max and 1 / sum, when computed by columns
-    const ir::Type& t = node.body->type(special_node(*node.body, Op::Softmax).result());
-    return 2 * t.shape[0] * int64_t(ir::dtype_size(t.dtype));
-  }
-  if (plan != FusedPlan::Matmul) return 0;
-  const ir::Node& mm = special_node(*node.body, Op::Matmul);
-  return plan_gemm(matmul_shape(*node.body, mm), target, true, 1).scratch_bytes;
-}
-
-void emit_fused(Kernel& k, FusedPlan plan) {
-  switch (plan) {
-    case FusedPlan::Loop: return emit_elementwise_body(k, *k.node.body);
-    case FusedPlan::Matmul: return emit_matmul_kind(k);
-    case FusedPlan::BnAct: return emit_bn_act(k);
-    case FusedPlan::BnActGrad: return emit_bn_act_grad(k);
-    case FusedPlan::LossGrad: return emit_loss_grad(k);
-    case FusedPlan::NodeByNode: break;
-  }
-  fail("{} at {}: internal error: no single kernel for this fused body", ir::op_name(k.node.op), ir::to_string(k.node.locs));
+std::optional<ir::FusedKind> plan_fused(const ir::Node& node) {
+  std::optional<ir::FusedKind> kind = ir::parse_fused_kind(node.attrs.s("kind"));
+  if (kind && fused_kernel(*kind).form(*node.body)) return kind;
+  return std::nullopt;
 }
 
 }  // namespace minigrad::jit

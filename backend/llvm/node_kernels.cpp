@@ -11,7 +11,7 @@ namespace minigrad::jit {
 using ir::Op;
 
 // A fused node compiled as one elementwise loop.
-bool single_loop(const ir::Node& n) { return n.op == Op::Fused && plan_fused(n) == FusedPlan::Loop; }
+bool single_loop(const ir::Node& n) { return n.op == Op::Fused && plan_fused(n) == ir::FusedKind::Elementwise; }
 
 bool node_can_fail(const ir::Function& f, const ir::Node& n) {
   if (n.op == Op::SoftmaxXent || n.op == Op::Nll || n.op == Op::OneHot || n.op == Op::Correct) return true;
@@ -24,9 +24,15 @@ bool node_can_fail(const ir::Function& f, const ir::Node& n) {
 }
 
 // Elementwise kernels read element i of an operand of the results' shape before
-// writing element i, so they may run in place over it.
+// writing element i, so they may run in place over it; a fused kernel says which
+// of its operands it reads so (FusedKernel::in_place).
 bool in_place_ok(const ir::Function& f, const ir::Node& n, size_t operand) {
-  if (!n.info().has(ir::kElementwise) && !single_loop(n)) return false;
+  if (n.op == Op::Fused) {
+    std::optional<ir::FusedKind> kind = plan_fused(n);
+    if (!kind || !fused_kernel(*kind).in_place(n, operand)) return false;
+  } else if (!n.info().has(ir::kElementwise)) {
+    return false;
+  }
   for (ir::ValueId r : n.results)
     if (f.type(r).shape != f.type(n.operands[operand]).shape) return false;
   return true;
@@ -36,28 +42,19 @@ bool in_place_ok(const ir::Function& f, const ir::Node& n, size_t operand) {
 // batch norm, one vector op per element and body node for loops.
 int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes) {
   auto numel = [&](ir::ValueId v) { return f.type(v).numel(); };
-  auto gemm = [&](const ir::Function& g, const ir::Node& mm) {
-    const ir::Shape &a = g.type(mm.operands[0]).shape, &c = g.type(mm.result()).shape;
-    int64_t k = mm.attrs.b("transpose_a") ? a[0] : a[1];
-    return 2 * c[0] * c[1] * k / (4 * int64_t(lanes));  // two FMA of `lanes` a cycle
-  };
   switch (n.op) {
-    case Op::Matmul: return gemm(f, n);
+    case Op::Matmul: {
+      const ir::Shape &a = f.type(n.operands[0]).shape, &c = f.type(n.result()).shape;
+      int64_t k = n.attrs.b("transpose_a") ? a[0] : a[1];
+      return 2 * c[0] * c[1] * k / (4 * int64_t(lanes));  // two FMA of `lanes` a cycle
+    }
     case Op::BatchNormTrain: case Op::BatchNormGrad: return 6 * numel(n.operands[0]) / lanes;
     case Op::BatchNormEval: return 2 * numel(n.operands[0]) / lanes;
     default: break;
   }
   if (n.op != Op::Fused) return n.info().has(ir::kElementwise) ? numel(n.result()) / lanes : 0;
-  switch (plan_fused(n)) {
-    case FusedPlan::Matmul:
-      for (size_t i = 0; i < n.body->size(); ++i)
-        if (n.body->node(i).op == Op::Matmul) return gemm(*n.body, n.body->node(i));
-      return 0;
-    case FusedPlan::BnAct: case FusedPlan::BnActGrad: return 6 * numel(n.operands[0]) / lanes;
-    case FusedPlan::Loop: return numel(n.result()) * int64_t(n.body->size()) / lanes;
-    case FusedPlan::LossGrad: case FusedPlan::NodeByNode: return 0;
-  }
-  return 0;
+  std::optional<ir::FusedKind> kind = plan_fused(n);
+  return kind ? fused_kernel(*kind).cycles(f, n, lanes) : 0;
 }
 
 int64_t kernel_scratch(const ir::Function& f, const ir::Node& n, const TargetInfo& target) {
@@ -66,8 +63,7 @@ int64_t kernel_scratch(const ir::Function& f, const ir::Node& n, const TargetInf
                                         n.attrs.b("transpose_b"), target));
   if (n.op == Op::BatchNormEval) return aligned(int64_t(f.type(n.operands[0]).bytes()) / f.type(n.operands[0]).shape[0]);
   if (n.op == Op::Fused) {
-    FusedPlan plan = plan_fused(n);
-    if (plan != FusedPlan::NodeByNode) return aligned(fused_scratch_bytes(n, plan, target));
+    if (std::optional<ir::FusedKind> kind = plan_fused(n)) return aligned(fused_kernel(*kind).scratch_bytes(n, target));
     return frame_bytes(*n.body, assign_homes(*n.body, false, in_place_ok), target);
   }
   return 0;

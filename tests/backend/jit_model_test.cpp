@@ -73,10 +73,12 @@ runtime::ModelParts parts(const Variant& v) {
   return {net, std::make_shared<nn::CrossEntropyLoss>(0.3), opt};
 }
 
-std::unique_ptr<runtime::Program> program(const Variant& v, const std::string& backend) {
+std::unique_ptr<runtime::Program> program(const Variant& v, const std::string& backend,
+                                           const passes::PipelineOptions& pipeline = {}) {
   runtime::ProgramOptions o;
   o.name = v.name;
   o.in_features = v.features, o.num_classes = v.classes, o.batch = v.batch, o.backend = backend;
+  o.pipeline = pipeline;
   auto p = std::make_unique<runtime::Program>(parts(v), o);
   p->init_state(17);
   return p;
@@ -139,9 +141,9 @@ std::set<std::string> noise_driven(const Variant& v) {
   return out;
 }
 
-void run_variant(const Variant& v, double step_rel, double state_rel) {
-  auto jit = program(v, "jit");
-  auto ref = program(v, "interp");
+// Trains `jit` and `ref` on the same batches for v.steps steps; their losses
+// agree after every step and their states at the end (see the top of the file).
+void train_alike(const Variant& v, runtime::Program* jit, runtime::Program* ref, double step_rel, double state_rel) {
   auto data = batches(v, 16);
   for (int s = 0; s < v.steps; ++s) {
     const auto& [x, y] = data[size_t(s) % data.size()];
@@ -156,6 +158,13 @@ void run_variant(const Variant& v, double step_rel, double state_rel) {
     std::string d = state_disagreement(jit->state().get(name), *buf, state_rel);
     EXPECT_TRUE(d.empty()) << v.name << " state " << name << " after " << v.steps << " steps " << d;
   }
+}
+
+void run_variant(const Variant& v, double step_rel, double state_rel) {
+  auto jit = program(v, "jit");
+  auto ref = program(v, "interp");
+  train_alike(v, jit.get(), ref.get(), step_rel, state_rel);
+  auto data = batches(v, 1);
   // Evaluation mode on the interpreter's trained state.
   for (const auto& [name, buf] : ref->state().all()) std::memcpy(jit->state().get(name).data(), buf->data(), buf->bytes());
   const auto& [x, y] = data[0];
@@ -226,7 +235,8 @@ std::string variant_name(const ::testing::TestParamInfo<Variant>& info) { return
 // each computed as one thread would: two threads give the same values, bit for
 // bit, in training (batch 64, and 1000 with 1024 hidden units, where the GEMMs,
 // batch norm, the elementwise loops and the optimiser's are all large enough to
-// be split) and in evaluation of as many rows.
+// be split; the weights' optimiser updates run inside their gradients' GEMMs, in
+// place) and in evaluation of as many rows.
 TEST(JitThreads, TwoThreadsGiveExactlyTheValuesOfOne) {
   for (auto [batch, width] : {std::pair<int64_t, int64_t>{64, 192}, {1000, 1024}}) {
     Variant v{"threads", 1, "leaky_relu", 0.1};
@@ -240,6 +250,10 @@ TEST(JitThreads, TwoThreadsGiveExactlyTheValuesOfOne) {
     };
     auto one = make(1), two = make(2);
     auto data = batches(v, 4);
+    size_t updates = 0;  // the weights' updates run in their gradients' split GEMMs (fuse-matmul-update)
+    for (const ir::Node* n : one->compiled_module(v.batch).find_func("train_step")->nodes_of(ir::Op::Fused))
+      updates += n->attrs.s("kind") == "matmul_update";
+    EXPECT_EQ(updates, 2u) << "batch " << batch;
     for (int s = 0; s < v.steps; ++s) {
       const auto& [x, y] = data[size_t(s) % data.size()];
       EXPECT_EQ(one->train_step(x, y).loss, two->train_step(x, y).loss) << "batch " << batch << " step " << s;
@@ -302,6 +316,36 @@ TEST(JitSeedRun, StaysAsCloseToF64AsTheInterpreter) {
   EXPECT_LT(jit_err, 1e-3);
 }
 
+// fuse-matmul-update (passes/fuse_matmul_update.h) runs each weight's optimiser
+// update in its gradient's GEMM epilogue, in place over the parameter and its
+// moments. For Adam, AdamW and SGD with momentum, weight decay on, 200 steps with
+// the pass agree with 200 steps with it off on the JIT (the same f32 operations
+// on the sums the unfused GEMM would have stored), and with the interpreter,
+// which runs the fused bodies node by node.
+class JitMatmulUpdate : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(JitMatmulUpdate, AgreesWithThePassOffAndTheInterpreterOver200Steps) {
+  Variant v{"matmul_update_" + GetParam(), 2, "relu"};
+  v.optimizer = GetParam();
+  v.weight_decay = 1e-3;
+  v.features = 64, v.width = 96, v.steps = 200;
+  passes::PipelineOptions off;
+  off.disabled = {"fuse-matmul-update"};
+  auto fused = program(v, "jit"), unfused = program(v, "jit", off), ref = program(v, "interp");
+  auto count = [&](runtime::Program& p) {
+    const ir::Function& f = *p.compiled_module(v.batch).find_func("train_step");
+    int n = 0;
+    for (size_t i = 0; i < f.size(); ++i) n += f.node(i).op == ir::Op::Fused && f.node(i).attrs.s("kind") == "matmul_update";
+    return n;
+  };
+  EXPECT_EQ(count(*fused), v.depth + 1) << "every Linear weight's update is in its gradient's GEMM";
+  EXPECT_EQ(count(*unfused), 0);
+  train_alike(v, fused.get(), unfused.get(), 1e-5, 1e-5);
+  auto fused_again = program(v, "jit");
+  train_alike(v, fused_again.get(), ref.get(), 1e-4, 1e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Optimizers, JitMatmulUpdate, ::testing::Values("adam", "adamw", "sgd"));
 INSTANTIATE_TEST_SUITE_P(Models, JitTrainSteps, ::testing::ValuesIn(step_variants()), variant_name);
 INSTANTIATE_TEST_SUITE_P(Models, JitTrainingRuns, ::testing::ValuesIn(run_variants()), variant_name);
 

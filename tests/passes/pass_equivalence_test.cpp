@@ -119,6 +119,22 @@ TEST_P(PassEquivalence, EachPassOffGivesTheSameResults) {
   expect_same(full, run(traced, none), c.label + " without any optional pass");
 }
 
+// With the gradients as outputs (above), each weight gradient has a second use
+// and fuse-matmul-update declines; here the steps alone, where it fires for
+// every Linear weight, against the same steps with it off.
+TEST_P(PassEquivalence, MatmulUpdateOffGivesTheSameResults) {
+  const ModelCase& c = GetParam();
+  ir::Module traced = trace_case(c, kBatch, kFeatures, kClasses, /*output_grads=*/false), fused = traced;
+  passes::run_pipeline(fused);
+  size_t updates = 0;
+  for (const ir::Node* n : fused.find_func("train_step")->nodes_of(ir::Op::Fused))
+    updates += n->attrs.s("kind") == "matmul_update";
+  EXPECT_GE(updates, 2u) << c.label;
+  passes::PipelineOptions off;
+  off.disabled = {"fuse-matmul-update"};
+  expect_same(run(traced, {}), run(traced, off), c.label + " without fuse-matmul-update, gradients not output");
+}
+
 TEST_P(PassEquivalence, PassesChangeTheGraph) {
   // The comparison above means something only if the passes did something.
   ir::Module full = trace_case(GetParam(), kBatch, kFeatures, kClasses, true), none = full;

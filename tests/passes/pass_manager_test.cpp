@@ -73,6 +73,7 @@ TEST(Pipeline, SeedModelGetsEveryFusedKind) {
   EXPECT_EQ(k["bn_act"], 1);
   EXPECT_EQ(k["bn_act_grad"], 1);
   EXPECT_EQ(k["matmul"], 2);          // both layers' x W + b
+  EXPECT_EQ(k["matmul_update"], 2);   // both weights' Adam updates in their gradients' GEMMs
   EXPECT_GE(k["elementwise"], 6);     // 6 parameter updates, bias corrections, running statistics
   EXPECT_TRUE(m.find_func("train_step")->nodes_of(ir::Op::Grad).empty());
   check_fusion_contract(m);
@@ -222,7 +223,8 @@ TEST(Instrumentation, DebugFusionExplainsDeclines) {
   std::string log = run_logged(m, o);
   EXPECT_NE(log.find("[fuse-bn-leaky-relu] @train_step: not fused:"), std::string::npos) << log;
   EXPECT_NE(log.find("not only by relu or leaky_relu"), std::string::npos) << log;
-  EXPECT_NE(log.find("[fuse-optimizer] @train_step: fused the update of '0.weight'"), std::string::npos) << log;
+  EXPECT_NE(log.find("[fuse-matmul-update] @train_step: fused the update of '0.weight'"), std::string::npos) << log;
+  EXPECT_NE(log.find("[fuse-optimizer] @train_step: fused the update of '0.bias'"), std::string::npos) << log;
 }
 
 // A pass that breaks the module: a second output with the same name.
@@ -245,7 +247,7 @@ class BadFuser : public Pass {
     for (size_t i = 0; i + 1 < f.size(); ++i)
       if (f.node(i).op == ir::Op::Mul && f.node(i + 1).op == ir::Op::Add &&
           f.node(i + 1).operands[1] == f.node(i).result()) {
-        fuse_groups(f, {{{i, i + 1}, "matmul", {}, {}}});
+        fuse_groups(f, {{{i, i + 1}, ir::FusedKind::Matmul, {}, {}}});
         return true;
       }
     return false;
