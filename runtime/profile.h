@@ -22,7 +22,7 @@
 namespace minigrad::runtime {
 
 struct ProfileRow {
-  std::string site;   // "fused.matmul @ seed_mlp.cpp:21:12": the node's op and its DSL lines
+X
   double ns = 0;      // per step
   double share = 0;   // of the sum over the sites, 0..1
   std::optional<ir::GemmDims> gemm;

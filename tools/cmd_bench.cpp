@@ -45,8 +45,8 @@ void print_json(const runtime::RunConfig& c, const BenchFlags& f, const runtime:
 }
 
 // "5 x 2,048 steps": how many runs of how many iterations a figure is the median of.
-std::string used(const runtime::Timing& t, const char* what) {
-  return fmt::format("{} x {} {}{}", t.repeats, t.iterations, what, t.iterations == 1 ? "" : "s");
+std::string used(const runtime::Timing& t, const char* one, const char* many) {
+  return fmt::format("{} x {} {}", t.repeats, t.iterations, t.iterations == 1 ? one : many);
 }
 
 void print_text(const runtime::RunConfig& c, const BenchFlags& f, const runtime::BenchFigures& b) {
@@ -56,12 +56,12 @@ void print_text(const runtime::RunConfig& c, const BenchFlags& f, const runtime:
              c.threads, c.threads == 1 ? "" : "s", f.options.timing.repeats, how,
              c.profile ? "; a profiling build (--profile: a clock read around each kernel), slower than a plain one" : "");
   fmt::print("  compile     {:9.1f} ms cold ({}), {:.1f} ms from the object cache ({})\n",
-             1e3 * b.compile_cold.seconds, used(b.compile_cold, "build"), 1e3 * b.compile_warm.seconds,
-             used(b.compile_warm, "build"));
-  fmt::print("  train step  {:9.1f} us ({})\n", 1e6 * b.step.seconds, used(b.step, "step"));
-  fmt::print("  epoch       {:9.4f} s  ({} rows; {})\n", b.epoch.seconds, b.train_rows, used(b.epoch, "epoch"));
+             1e3 * b.compile_cold.seconds, used(b.compile_cold, "build", "builds"), 1e3 * b.compile_warm.seconds,
+             used(b.compile_warm, "build", "builds"));
+  fmt::print("  train step  {:9.1f} us ({})\n", 1e6 * b.step.seconds, used(b.step, "step", "steps"));
+  fmt::print("  epoch       {:9.4f} s  ({} rows; {})\n", b.epoch.seconds, b.train_rows, used(b.epoch, "epoch", "epochs"));
   fmt::print("  inference   {:9.2f} ms ({} test rows; {})\n", 1e3 * b.inference.seconds, b.test_rows,
-             used(b.inference, "pass"));
+             used(b.inference, "pass", "passes"));
   if (b.profile) fmt::print("{}", runtime::format_profile(*b.profile));
 }
 
