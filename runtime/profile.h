@@ -22,7 +22,7 @@
 namespace minigrad::runtime {
 
 struct ProfileRow {
-X
+  std::string site;   // "fused.matmul @ examples/seed_mlp.cpp:12:41": the node's op and its model lines
   double ns = 0;      // per step
   double share = 0;   // of the sum over the sites, 0..1
   std::optional<ir::GemmDims> gemm;
