@@ -7,35 +7,31 @@
 // train step, seconds per epoch, inference over the test split (as `minigradc
 // eval` runs it, and the eval step alone), a 100-epoch run with a cold compile
 // included, and the GEMMs of the model's shapes in GFLOP/s.
-// Every figure is the median of several repeats (the machine is shared and noisy).
+// Every figure is the median of several repeats, each figure timed for at least
+// --min-time seconds (the machine is shared and noisy): the timing and the
+// figures common with `minigradc bench` are runtime/benchmark.h's.
 // Apart from the warm compile, everything runs with the object cache off
 // (RunConfig::jit_cache = "off"), so no figure depends on what an earlier run left on disk.
 //
-// With --profile it prints instead where a train step's time goes: nanoseconds
-// per step at each call site of the generated entry (each kernel, each copy).
+// With --profile it prints instead where a train step's time goes: time per
+// step at each call site of the generated entry (each kernel, each copy), with
+// M x N x K and GFLOP/s for the GEMMs (runtime/profile.h, as `minigradc bench
+// --profile` prints it).
 //
-//   jit_bench --data DIR [--threads N] [--repeats R] [--full-epochs E] [--skip-full] [--profile]
+//   jit_bench --data DIR [--threads N] [--repeats R] [--min-time S] [--full-epochs E] [--skip-full] [--profile]
 //             [--disable-pass NAME]...   (as minigradc's flag: the pipeline without those passes)
 //             [--pca K]   (for raw data such as data/mnist10k: standardise, then K principal components)
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "backend/llvm/jit_backend.h"
 #include "ir/builder.h"
-#include "frontend/tracer.h"
 #include "ir/error.h"
-#include "passes/pipeline.h"
-#include "runtime/init_state.h"
+#include "runtime/benchmark.h"
 #include "runtime/experiment.h"
 
 namespace mg = minigrad;
@@ -43,19 +39,11 @@ namespace rt = minigrad::runtime;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 struct Options {
   std::string data;
   int threads = 1;
   int repeats = 7;
+  double min_time = 2;
   int full_epochs = 100;
   bool skip_full = false;
   bool profile = false;
@@ -64,8 +52,8 @@ struct Options {
   int64_t pca = 0;                    // > 0: standardise and project on the first pca components
 };
 
-// Object cache `cache`: "off" (the default here) or a directory.
-rt::RunConfig seed_config(const Options& o, const std::string& cache = "off") {
+// Object cache "off" (see the top).
+rt::RunConfig seed_config(const Options& o) {
   rt::RunConfig c;  // the seed's best run: Adam 1e-3, wd 1e-3, ls 0.3, batch 64
   c.model = "seed_mlp";
   c.data_dir = o.data;
@@ -74,99 +62,40 @@ rt::RunConfig seed_config(const Options& o, const std::string& cache = "off") {
   c.threads = o.threads;
   c.epochs = o.full_epochs;
   c.eval_batch = 10000;
-  c.jit_cache = cache;
+  c.jit_cache = "off";
+  c.profile = o.profile;
   c.pipeline.disabled = o.disabled;
   if (o.pca > 0) c.scale = rt::Scale::Standard, c.pca = o.pca;
   return c;
 }
 
-// Seconds to build the program (trace, passes, compile train_step and eval) with
-// the object cache `cache`; a cache directory is filled by a first, untimed build.
-double compile_seconds(const Options& o, const rt::Dataset& d, const std::string& cache) {
-  if (cache != "off") rt::make_program(seed_config(o, cache), d);
-  std::vector<double> t;
-  for (int r = 0; r < std::max(3, o.repeats / 2); ++r) {
-    auto t0 = Clock::now();
-    auto p = rt::make_program(seed_config(o, cache), d);
-    t.push_back(seconds_since(t0));
-  }
-  return median(t);
-}
+rt::TimingOptions timing(const Options& o) { return rt::TimingOptions{o.min_time, o.repeats, 0}; }
 
-// The compile times as JSON: cold, then warm from a private cache directory
-// (removed afterwards).
-std::string compile_json(const Options& o, const rt::Dataset& d) {
-  namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / fmt::format("jit_bench_cache_{}", ::getpid());
-  double cold = compile_seconds(o, d, "off"), warm = compile_seconds(o, d, dir.string());
-  fs::remove_all(dir);
-  return fmt::format("  \"compile_seconds_cold\": {:.4f}, \"compile_seconds_warm\": {:.4f},\n", cold, warm);
-}
-
-// Microseconds per train step over pre-gathered batches of 64 rows.
-double step_micros(const Options& o, const rt::Dataset& d) {
-  auto p = rt::make_program(seed_config(o), d);
-  const int batches = 64, steps = 3000;
-  std::vector<std::pair<mg::Buffer, mg::Buffer>> b;
-  for (int i = 0; i < batches; ++i) {
-    std::vector<int64_t> idx(64);
-    for (int64_t j = 0; j < 64; ++j) idx[size_t(j)] = (i * 64 + j) % d.train.rows();
-    mg::Buffer x(mg::ir::Type{mg::ir::DType::F32, {64, d.train.features()}}), y(mg::ir::Type{mg::ir::DType::I32, {64}});
-    rt::gather(d.train.x, d.train.y, idx, x, y);
-    b.emplace_back(std::move(x), std::move(y));
-  }
-  for (int i = 0; i < 500; ++i) p->train_step(b[size_t(i % batches)].first.view(), b[size_t(i % batches)].second.view());
-  std::vector<double> t;
-  for (int r = 0; r < o.repeats; ++r) {
-    auto t0 = Clock::now();
-    for (int i = 0; i < steps; ++i) p->train_step(b[size_t(i % batches)].first.view(), b[size_t(i % batches)].second.view());
-    t.push_back(seconds_since(t0) * 1e6 / steps);
-  }
-  return median(t);
-}
-
-struct EpochFigures {
-  double epoch_seconds = 0, infer_seconds = 0, infer_step_seconds = 0, accuracy = 0;
-};
-
-// One epoch of training (shuffling, gathering, steps); inference over the test
-// split in one batch, as `minigradc eval` does it (rt::evaluate, which passes
-// in-order batches where they lie in the split) and the eval step alone.
-EpochFigures epoch_figures(const Options& o, const rt::Dataset& d) {
-  auto p = rt::make_program(seed_config(o), d);
-  rt::TrainOptions t = rt::train_options(seed_config(o));
-  t.epochs = 1;
-  t.eval_every = 1;
-  std::vector<double> ep, inf, step;
-  EpochFigures f;
-  for (int r = 0; r < std::max(3, o.repeats / 2); ++r) ep.push_back(rt::train(*p, d, t)[0].train_seconds);
+// Inference figures: rt::evaluate as `minigradc eval` runs it, and the eval step
+// alone on the whole test split in one buffer.
+std::string inference_json(const Options& o, rt::Program& p, const rt::Dataset& d) {
+  rt::Timing inf = rt::time_inference(p, d, d.test.rows(), timing(o));
   mg::Buffer y(mg::ir::Type{mg::ir::DType::I32, {d.test.rows()}});
   std::copy(d.test.y.begin(), d.test.y.end(), y.as<int32_t>());
-  for (int r = 0; r < o.repeats; ++r) {
-    auto t0 = Clock::now();
-    f.accuracy = rt::evaluate(*p, d.test, d.test.rows()).accuracy;
-    inf.push_back(seconds_since(t0));
-    t0 = Clock::now();
-    p->eval_step(d.test.x, y);
-    step.push_back(seconds_since(t0));
-  }
-  f.epoch_seconds = median(ep);
-  f.infer_seconds = median(inf);
-  f.infer_step_seconds = median(step);
-  return f;
+  rt::Timing step = rt::time_iterations([&](int64_t n) {
+    auto t0 = rt::Clock::now();
+    for (int64_t i = 0; i < n; ++i) p.eval_step(d.test.x, y);
+    return rt::seconds_since(t0);
+  }, timing(o));
+  return fmt::format("  \"infer_seconds\": {:.5f}, \"infer_step_seconds\": {:.5f},\n", inf.seconds, step.seconds);
 }
 
 // A whole run from the model to the last epoch's evaluation, a cold compilation included.
 double full_run_seconds(const Options& o, const rt::Dataset& d, double* accuracy) {
-  auto t0 = Clock::now();
+  auto t0 = rt::Clock::now();
   auto p = rt::make_program(seed_config(o), d);
   std::vector<rt::EpochStats> h = rt::train(*p, d, rt::train_options(seed_config(o)));
   *accuracy = h.back().test_accuracy;
-  return seconds_since(t0);
+  return rt::seconds_since(t0);
 }
 
 // GFLOP/s of one matmul of the model's shapes, compiled on its own.
-double gemm_gflops(int64_t m, int64_t k, int64_t n, bool ta, bool tb, int repeats) {
+double gemm_gflops(const Options& o, int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
   mg::ir::Module mod;
   mod.name = "gemm";
   mg::ir::Function& f = mod.add_func("f");
@@ -180,53 +109,20 @@ double gemm_gflops(int64_t m, int64_t k, int64_t n, bool ta, bool tb, int repeat
   for (int64_t i = 0; i < A.numel(); ++i) A.as<float>()[i] = float(i % 7) * 0.1f;
   for (int64_t i = 0; i < B.numel(); ++i) B.as<float>()[i] = float(i % 5) * 0.1f;
   mg::TensorView in[] = {A.view(), B.view()}, out[] = {C.view()};
-  int calls = int(std::max<int64_t>(200, 2000000000 / (2 * m * n * k)));
-  for (int i = 0; i < calls / 10; ++i) exe->run(in, out);
-  std::vector<double> r;
-  for (int rep = 0; rep < repeats; ++rep) {
-    auto t0 = Clock::now();
-    for (int i = 0; i < calls; ++i) exe->run(in, out);
-    r.push_back(2.0 * double(m * n * k) * calls / seconds_since(t0) / 1e9);
-  }
-  return median(r);
+  rt::Timing r = rt::time_iterations([&](int64_t calls) {
+    auto t0 = rt::Clock::now();
+    for (int64_t i = 0; i < calls; ++i) exe->run(in, out);
+    return rt::seconds_since(t0);
+  }, timing(o));
+  return 2.0 * double(m * n * k) / r.seconds / 1e9;
 }
 
-// The seed model's train step compiled with profiling: per call site, ns per step.
+// The seed model's train step compiled with profiling (seed_config with o.profile).
 void print_profile(const Options& o, const rt::Dataset& d) {
-  rt::RunConfig c = seed_config(o);
-  rt::ModelSource src = rt::load_model(c.model);
-  rt::ModelParts parts = rt::build_model(c, src, d.train.features(), d.num_classes);
-  mg::ir::Module m = mg::trace(*parts.net, *parts.loss, *parts.optimizer,
-                               mg::TraceSpec{src.name, 64, d.train.features(), d.num_classes, false});
-  mg::passes::run_pipeline(m, c.pipeline);
-  mg::StateStore state(m);
-  rt::init_state(m, state, 0);
-  mg::JitBackendOptions jo;
-  jo.cache_dir = "off", jo.threads = o.threads, jo.profile = true;
-  auto exe = mg::make_jit_backend(jo)->compile(m, "train_step", state);
-  mg::Buffer x(mg::ir::Type{mg::ir::DType::F32, {64, d.train.features()}}), y(mg::ir::Type{mg::ir::DType::I32, {64}});
-  std::vector<int64_t> idx(64);
-  for (int64_t j = 0; j < 64; ++j) idx[size_t(j)] = j;
-  rt::gather(d.train.x, d.train.y, idx, x, y);
-  mg::Buffer loss(mg::ir::Type{mg::ir::DType::F32, {}}), correct(mg::ir::Type{mg::ir::DType::I32, {}});
-  mg::TensorView in[] = {x.view(), y.view()}, out[] = {loss.view(), correct.view()};
-  const int steps = 5000;
-  for (int i = 0; i < 500; ++i) exe->run(in, out);
-  std::vector<mg::JitProfileEntry> before = mg::jit_profile(*exe);
-  auto t0 = Clock::now();
-  for (int i = 0; i < steps; ++i) exe->run(in, out);
-  double wall_ns = seconds_since(t0) * 1e9 / steps;
-  std::vector<mg::JitProfileEntry> after = mg::jit_profile(*exe);
-  std::vector<std::pair<double, std::string>> rows;
-  double total = 0;
-  for (size_t i = 0; i < after.size(); ++i) {
-    double ns = double(after[i].cycles - before[i].cycles) / steps;
-    rows.push_back({ns, after[i].site});
-    total += ns;
-  }
-  std::sort(rows.rbegin(), rows.rend());
-  fmt::print("train step (profiled build): {:.2f} us per step, {:.2f} us at call sites\n", wall_ns / 1e3, total / 1e3);
-  for (const auto& [ns, site] : rows) fmt::print("  {:8.2f} us  {:5.1f}%  {}\n", ns / 1e3, 100 * ns / total, site);
+  auto p = rt::make_program(seed_config(o), d);
+  rt::Batches batches = rt::some_batches(d.train, 64, 64);
+  rt::time_train_steps(*p, batches, rt::TimingOptions{0, 1, 500});  // warm-up
+  fmt::print("{}", rt::format_profile(rt::profile_train_steps(*p, batches, 5000)));
 }
 
 Options parse(int argc, char** argv) {
@@ -240,6 +136,7 @@ Options parse(int argc, char** argv) {
     if (a == "--data") o.data = next();
     else if (a == "--threads") o.threads = std::stoi(next());
     else if (a == "--repeats") o.repeats = std::stoi(next());
+    else if (a == "--min-time") o.min_time = std::stod(next());
     else if (a == "--full-epochs") o.full_epochs = std::stoi(next());
     else if (a == "--skip-full") o.skip_full = true;
     else if (a == "--profile") o.profile = true;
@@ -265,11 +162,14 @@ int main(int argc, char** argv) {
     }
     std::string out = "{\n";
     out += fmt::format("  \"backend\": \"{}\", \"threads\": {},\n", o.backend, o.threads);
-    out += compile_json(o, d);
-    out += fmt::format("  \"step_us\": {:.2f},\n", step_micros(o, d));
-    EpochFigures e = epoch_figures(o, d);
-    out += fmt::format("  \"epoch_seconds\": {:.4f},\n  \"infer_seconds\": {:.5f}, \"infer_step_seconds\": {:.5f},\n",
-                       e.epoch_seconds, e.infer_seconds, e.infer_step_seconds);
+    auto [cold, warm] = rt::time_compiles(seed_config(o), d, timing(o));
+    out += fmt::format("  \"compile_seconds_cold\": {:.4f}, \"compile_seconds_warm\": {:.4f},\n", cold.seconds, warm.seconds);
+    auto p = rt::make_program(seed_config(o), d);
+    rt::Timing step = rt::time_train_steps(*p, rt::some_batches(d.train, 64, 64), timing(o));
+    out += fmt::format("  \"step_us\": {:.2f}, \"step_iterations\": {}, \"step_repeats\": {},\n", step.seconds * 1e6,
+                       step.iterations, step.repeats);
+    out += fmt::format("  \"epoch_seconds\": {:.4f},\n", rt::time_epoch(*p, seed_config(o), d, timing(o)).seconds);
+    out += inference_json(o, *p, d);
     if (!o.skip_full) {
       double acc = 0;
       double full = full_run_seconds(o, d, &acc);
@@ -290,7 +190,7 @@ int main(int argc, char** argv) {
     out += "  \"gemm\": [\n";
     for (size_t i = 0; i < std::size(shapes); ++i) {
       const Shape& s = shapes[i];
-      double g = gemm_gflops(s.m, s.k, s.n, s.ta, s.tb, o.repeats);
+      double g = gemm_gflops(o, s.m, s.k, s.n, s.ta, s.tb);
       out += fmt::format("    {{\"name\": \"{}\", \"m\": {}, \"k\": {}, \"n\": {}, \"ta\": {}, \"tb\": {}, \"gflops\": {:.1f}}}{}\n",
                          s.name, s.m, s.k, s.n, s.ta, s.tb, g, i + 1 < std::size(shapes) ? "," : "");
     }

@@ -62,6 +62,7 @@ std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_featur
   opts.threads = config.threads;
   opts.jit_cache = config.jit_cache;
   opts.gemm = config.gemm;
+  opts.profile = config.profile;
   opts.flush_denormals = config.flush_denormals;
   opts.pipeline = config.pipeline;
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);

@@ -42,6 +42,7 @@ struct RunConfig {
   bool flush_denormals = false;  // subnormals as zero in the steps (backend/fp_env.h), as torch.set_flush_denormal
   std::string jit_cache;        // the JIT's object cache: "" default, "off", or a directory (not a setting of the run)
   std::string gemm = "auto";    // the JIT's GEMM lowering: auto (its cost model), tiled or blocked (same bits; for comparison)
+  bool profile = false;         // jit: count the time at each call site of the steps (runtime/profile.h; not a setting)
   passes::PipelineOptions pipeline;  // disabled passes, IR printing, timing (passes/pipeline.h)
   int64_t eval_batch = 1000;
   int eval_every = 1;

@@ -21,9 +21,13 @@ std::unique_ptr<Backend> make_backend(const ProgramOptions& o) {
     j.cache_dir = o.jit_cache;
     j.gemm = o.gemm;
     j.denormals_as_zero = o.flush_denormals;
+    j.profile = o.profile;
     return make_jit_backend(j);
   }
-  if (o.backend == "interp") return make_interp_backend(o.flush_denormals);
+  if (o.backend == "interp") {
+    if (o.profile) fail("--profile needs --backend jit: the interp backend has no per-kernel counters");
+    return make_interp_backend(o.flush_denormals);
+  }
   fail("unknown backend '{}' (jit, interp)", o.backend);
 }
 
@@ -115,6 +119,16 @@ std::vector<int64_t> Program::batch_sizes() const {
   return sizes;
 }
 
+const Executable* Program::train_executable(int64_t batch) const {
+  auto it = cache_.find(batch);
+  return it == cache_.end() ? nullptr : it->second.train.get();
+}
+
+int64_t Program::train_steps(int64_t batch) const {
+  auto it = cache_.find(batch);
+  return it == cache_.end() ? 0 : it->second.train_runs;
+}
+
 void Program::init_state(uint64_t seed) { runtime::init_state(get(options_.batch).module, state_, seed); }
 
 Program::Result Program::train_step(const TensorView& x, const TensorView& y) {
@@ -146,6 +160,7 @@ Program::Result Program::train(const ir::Type& xt, void* x, const ir::Type& yt, 
   s.train_in[0].type = xt, s.train_in[0].data = x;
   s.train_in[1].type = yt, s.train_in[1].data = y;
   train_exe(s).run_checked(s.train_in, s.train_out);
+  ++s.train_runs;
   return {static_cast<double>(s.loss.as<float>()[0]), static_cast<int64_t>(s.correct.as<int32_t>()[0])};
 }
 

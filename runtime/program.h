@@ -35,6 +35,7 @@ struct ProgramOptions {
   bool flush_denormals = false;  // steps treat subnormals as zero (backend/fp_env.h)
   std::string jit_cache;         // the JIT's object cache: "" = default (backend/llvm/object_cache.h), "off", or a directory
   std::string gemm = "auto";     // the JIT's GEMM lowering: auto, tiled or blocked (backend/llvm/gemm/plan.h)
+  bool profile = false;          // jit: compile the steps with a counter per call site (runtime/profile.h)
   passes::PipelineOptions pipeline;
   // Where warnings about a traced model go (one line each, without a prefix);
   // unset: "minigrad: warning: <line>" on stderr.
@@ -42,9 +43,10 @@ struct ProgramOptions {
 };
 
 // The backend `o.backend` names: "jit" (LLVM, for the host CPU, with o.threads
-// intra-step threads and the object cache o.jit_cache) or "interp" (the reference
-// interpreter), each flushing subnormals if o.flush_denormals; an Error lists the
-// names otherwise.
+// intra-step threads, the object cache o.jit_cache and, with o.profile, counters
+// per call site) or "interp" (the reference interpreter, which has no counters: an
+// Error with o.profile), each flushing subnormals if o.flush_denormals; an Error
+// lists the names otherwise.
 std::unique_ptr<Backend> make_backend(const ProgramOptions& o);
 
 class Program {
@@ -76,12 +78,17 @@ class Program {
   const ir::Module& compiled_module(int64_t batch) { return get(batch).module; }
   // The batch sizes compiled so far.
   std::vector<int64_t> batch_sizes() const;
+  // Batch size B's compiled train_step (null if not compiled yet) and the steps it
+  // has run (for profiles: runtime/profile.h).
+  const Executable* train_executable(int64_t batch) const;
+  int64_t train_steps(int64_t batch) const;
 
  private:
   struct Specialisation {
     ir::Module module;
     std::unique_ptr<Executable> train, eval;
     std::vector<std::string> train_warnings;  // about the traced train_step, shown when it is compiled
+    int64_t train_runs = 0;
     Buffer loss, correct, logits;  // outputs, allocated once: a step allocates nothing
     // The views passed to the executables, made once; a step sets their data (and
     // copies a type into one of the same rank, which reuses its storage).

@@ -2,12 +2,14 @@
 // starts from or resumes checkpoints; writes metrics and a plot of the curves.
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "ir/error.h"
 #include "runtime/metrics.h"
 #include "runtime/plot.h"
+#include "runtime/profile.h"
 #include "runtime/progress.h"
 #include "runtime/run_config_json.h"
 #include "runtime/session.h"
@@ -22,7 +24,7 @@ struct TrainFlags {
   RunFlags run;
   std::string save, init, resume, metrics, plot;
   int save_every = 0;
-  bool quiet = false, json = false;
+  bool quiet = false, json = false, profile = false;
 };
 
 runtime::RunConfig resolve_config(const TrainFlags& f, const CLI::App* cmd) {
@@ -56,14 +58,26 @@ void print_header(const runtime::Session& s) {
   const runtime::RunConfig& c = s.config;
   std::string from = s.epochs_done() > 0 ? fmt::format(", resuming after epoch {}", s.epochs_done()) : "";
   fmt::print("model: {} on {}, batch {}, {} epochs{}\n", c.model, c.backend, c.batch, c.epochs, from);
+  if (c.profile)
+    fmt::print("profile: the steps are a profiling build (a clock read around each kernel), slower than a plain one; "
+               "where a step's time goes follows the summary\n");
   std::fflush(stdout);
+}
+
+// With --profile: the steps at the main batch size (a last partial batch is a
+// specialisation of its own, and has few steps).
+std::optional<runtime::StepProfile> profile_of(const TrainFlags& f, const runtime::Session& s) {
+  if (!f.profile || s.program->train_steps(s.config.batch) == 0) return std::nullopt;
+  return runtime::train_profile(*s.program, s.config.batch);
 }
 
 void print_summary(const TrainFlags& f, const runtime::Session& s) {
   runtime::RunSummary sum = runtime::summarize(s.history);
+  std::optional<runtime::StepProfile> prof = profile_of(f, s);
   if (f.json) {
     nlohmann::json j{{"config", runtime::to_json(s.config)}, {"summary", runtime::to_json(sum)}};
     if (!f.save.empty()) j["checkpoint"] = f.save;
+    if (prof) j["profile"] = runtime::to_json(*prof);
     fmt::print("{}\n", j.dump());
     return;
   }
@@ -73,11 +87,13 @@ void print_summary(const TrainFlags& f, const runtime::Session& s) {
              100 * sum.test_accuracy, sum.test_loss, 100 * sum.train_accuracy, sum.train_loss, sum.train_seconds,
              per_epoch, sum.inference_seconds);
   if (!f.save.empty()) fmt::print("saved: {} (resume state: {})\n", f.save, runtime::training_state_path(f.save).string());
+  if (prof) fmt::print("{}", runtime::format_profile(*prof));
 }
 
 void run_train(const TrainFlags& f, const CLI::App* cmd) {
   check_outputs(f);
   runtime::RunConfig c = resolve_config(f, cmd);
+  c.profile = f.profile;
   runtime::Session s = runtime::start_session(c, {f.init, f.resume});
   bool quiet = f.quiet || f.json;
   if (!quiet) print_header(s);
@@ -111,6 +127,9 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::ExistingFile)->excludes(init);
   cmd->add_option("--metrics", f->metrics, "write each epoch's figures to FILE.csv or FILE.json");
   cmd->add_option("--plot", f->plot, "plot the loss and accuracy per epoch to FILE.png or FILE.svg (gnuplot)");
+  cmd->add_flag("--profile", f->profile,
+                "compile the steps with a clock read around each kernel (slower) and print, after the run, where a "
+                "train step's time goes: each kernel's share, its model line, and M x N x K and GFLOP/s for GEMMs");
   cmd->add_flag("--quiet", f->quiet, "print only the summary");
   cmd->add_flag("--json", f->json, "print only a JSON summary (settings and results) on standard output");
   cmd->callback([f, cmd] { run_train(*f, cmd); });

@@ -108,8 +108,8 @@ class Lowering {
   }
 
   // With profiling, the nanoseconds of what `emit` generates are added to a
-  // counter of its own, named `what` (the host's steady clock, mg_clock_ns).
-  void timed(Frame& fr, const std::string& what, const std::function<void()>& emit) {
+  // counter of its own, described by `what` (the host's steady clock, mg_clock_ns).
+  void timed(Frame& fr, const CallSite& what, const std::function<void()>& emit) {
     if (!fr.profile) return emit();
     auto& b = e_.b();
     auto* counter_type = b.getInt64Ty();
@@ -153,7 +153,7 @@ class Lowering {
     const ir::Node& n = fr.f->node(i);
     if (n.info().has(ir::kSource)) return;
     if ((n.op == Op::StoreState || n.op == Op::Output) && fr.homes.sink_done[i]) return;
-    timed(fr, site_name(n), [&] { lower_node_untimed(fr, i); });
+    timed(fr, CallSite{site_name(n), ir::gemm_dims(*fr.f, n)}, [&] { lower_node_untimed(fr, i); });
   }
 
   void lower_node_untimed(Frame& fr, size_t i) {

@@ -22,6 +22,7 @@
 
 #include "backend/llvm/emitter.h"
 #include "backend/llvm/kernel.h"
+#include "ir/gemm_dims.h"
 #include "ir/graph.h"
 
 namespace minigrad::jit {
@@ -29,8 +30,15 @@ namespace minigrad::jit {
 inline constexpr const char* kEntryName = "mg_entry";
 
 struct CodegenOptions {
-  bool profile = false;  // count the cycles of each call site (RunContext::profile)
+  bool profile = false;  // count the nanoseconds of each call site (RunContext::profile)
   int threads = 1;       // split large kernels across this many threads
+};
+
+// What one profile counter measures: a call site of the entry, and the GEMM its
+// node computes, if any.
+struct CallSite {
+  std::string what;  // "matmul @ seed_mlp.cpp:12:5"
+  std::optional<ir::GemmDims> gemm;
 };
 
 struct Generated {
@@ -39,8 +47,8 @@ struct Generated {
   int64_t arena_bytes = 0;
   ErrorSites sites;
   int64_t kernels = 0;
-  std::vector<std::string> call_sites;  // with profile: what each counter measures
-  std::vector<std::string> notes;       // "<kernel>: <how it was lowered>" (GEMM plans), for dumps
+  std::vector<CallSite> call_sites;  // with profile: what each counter measures
+  std::vector<std::string> notes;    // "<kernel>: <how it was lowered>" (GEMM plans), for dumps
 };
 
 Generated generate(const ir::Module& m, const ir::Function& f, const TargetInfo& target, llvm::LLVMContext& ctx,

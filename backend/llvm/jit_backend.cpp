@@ -82,7 +82,7 @@ class JitExecutable final : public Executable {
     arena_.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
     if (!arena_) throw std::bad_alloc();
     stats_.kernels = g.kernels;
-    sites_names_ = g.call_sites;
+    call_sites_ = g.call_sites;
     counters_.assign(g.call_sites.size(), 0);
     if (options.profile) context_.profile = counters_.data();
     stats_.arena_bytes = g.arena_bytes;
@@ -110,7 +110,7 @@ class JitExecutable final : public Executable {
 
   std::vector<JitProfileEntry> profile() const {
     std::vector<JitProfileEntry> out;
-    for (size_t i = 0; i < counters_.size(); ++i) out.push_back({sites_names_[i], counters_[i]});
+    for (size_t i = 0; i < counters_.size(); ++i) out.push_back({call_sites_[i].what, counters_[i], call_sites_[i].gemm});
     return out;
   }
 
@@ -125,7 +125,7 @@ class JitExecutable final : public Executable {
   std::unique_ptr<std::byte, FreeArena> arena_;
   jit::RunContext context_;
   std::vector<uint64_t> counters_;
-  std::vector<std::string> sites_names_;
+  std::vector<jit::CallSite> call_sites_;
   jit::ErrorSites sites_;
   JitCompileStats stats_;
   bool denormals_as_zero_;

@@ -6,16 +6,18 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "backend/backend.h"
+#include "ir/gemm_dims.h"
 
 namespace minigrad {
 
 struct JitBackendOptions {
   std::string cache_dir;  // "" = default location, "off" = no object cache
   int threads = 1;        // intra-step threads
-  bool profile = false;   // count cycles per call site of each entry (jit_profile)
+  bool profile = false;   // count nanoseconds per call site of each entry (jit_profile)
   bool denormals_as_zero = false;  // runs (and pool workers) flush subnormals to zero (backend/fp_env.h)
   // The GEMM lowering (backend/llvm/gemm/plan.h): "auto" (the cost model),
   // "tiled" or "blocked"; and cache sizes in bytes to block for instead of the
@@ -41,12 +43,15 @@ struct JitCompileStats {
 // The stats of `exe` if it is a JIT executable, else nullptr.
 const JitCompileStats* jit_stats(const Executable& exe);
 
-// With JitBackendOptions::profile: the cycles spent at each call site of the
-// executable's entry (a kernel, or a copy into an output or a state) since it was
-// compiled, in the order of the function's nodes; empty otherwise.
+// With JitBackendOptions::profile: the nanoseconds spent at each call site of
+// the executable's entry (a kernel, or a copy into an output or a state) since it
+// was compiled, in the order of the function's nodes, and the GEMM of the site's
+// node (a matmul or fused matmul: M, N, K); empty otherwise. runtime/profile.h
+// turns two readings into a per-step report.
 struct JitProfileEntry {
   std::string site;  // "matmul @ model.cpp:12:5"
-  uint64_t cycles = 0;
+  uint64_t ns = 0;
+  std::optional<ir::GemmDims> gemm;
 };
 std::vector<JitProfileEntry> jit_profile(const Executable& exe);
 
