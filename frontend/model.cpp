@@ -2,6 +2,8 @@
 #include "frontend/model.h"
 
 #include <charconv>
+#include <cmath>
+#include <type_traits>
 
 #include "ir/error.h"
 
@@ -17,8 +19,12 @@ template <typename T>
 T parse_number(const std::string& name, const std::string& text, const char* what) {
   T v{};
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc::result_out_of_range)
+    fail("model parameter {}={}: '{}' is out of the range of {}", name, text, text, what);
   if (ec != std::errc() || end != text.data() + text.size())
     fail("model parameter {}={}: '{}' is not {}", name, text, text, what);
+  if constexpr (std::is_floating_point_v<T>)
+    if (!std::isfinite(v)) fail("model parameter {}={}: '{}' is not a finite number", name, text, text);
   return v;
 }
 
@@ -32,7 +38,7 @@ const std::string* ModelArgs::lookup(const std::string& name, const std::string&
 
 int64_t ModelArgs::get_int(const std::string& name, int64_t def) {
   const std::string* v = lookup(name, std::to_string(def));
-  return v ? parse_number<int64_t>(name, *v, "an integer") : def;
+  return v ? parse_number<int64_t>(name, *v, "a 64-bit integer") : def;
 }
 
 double ModelArgs::get_double(const std::string& name, double def) {

@@ -3,13 +3,15 @@
 
 #include "frontend/loss.h"
 #include "frontend/optim.h"
+#include "frontend/tracer.h"
 #include "ir/error.h"
+#include "runtime/model_probe.h"
 
 namespace minigrad::runtime {
 
-PreparedData prepare_data(const RunConfig& config) {
+PreparedData prepare_data(const RunConfig& config, int64_t num_classes) {
   if (config.data_dir.empty()) fail("no data directory given (--data DIR)");
-  PreparedData p{load_data_dir(config.data_dir), {}};
+  PreparedData p{load_data_dir(config.data_dir, num_classes), {}};
   p.preprocessing = preprocess(p.data, Preprocessing{config.scale, config.pca});
   return p;
 }
@@ -36,7 +38,15 @@ ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t 
   args.in_features = in_features;
   args.num_classes = num_classes;
   for (const auto& [name, value] : config.set) args.set(name, value);
-  nn::Model model = src.build(args);
+  nn::Model model = [&] {
+    try {
+      return src.build(args);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {  // the model file's own C++ threw (std::vector::at, ...)
+      fail("model file {} failed while building the model: {}", src.file, e.what());
+    }
+  }();
   std::vector<std::string> unused = args.unused();
   if (!unused.empty()) {
     std::string known;
@@ -63,6 +73,15 @@ std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_featur
   opts.jit_cache = config.jit_cache;
   opts.flush_denormals = config.flush_denormals;
   opts.pipeline = config.pipeline;
+  opts.max_memory = config.max_memory;
+  if (!builtin_models().count(config.model))  // a model file: a fault in its code must not kill us (model_probe.h)
+    run_contained(src.file, [&](const std::function<void(const char*)>& phase) {
+      phase("building the model");
+      ModelParts parts = build_model(config, src, opts.in_features, opts.num_classes);
+      phase("tracing the model");
+      trace(*parts.net, *parts.loss, *parts.optimizer,
+            TraceSpec{opts.name, opts.batch, opts.in_features, opts.num_classes, false});
+    });
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
   program->init_state(config.seed);
   return program;

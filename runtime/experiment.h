@@ -39,6 +39,7 @@ struct RunConfig {
   bool drop_last = false;
   std::string backend = "jit";  // jit (LLVM, for this CPU) or interp (the reference)
   int threads = 1;              // intra-step threads of the jit backend
+  int64_t max_memory = 0;       // bytes a model may need (runtime/memory_need.h); 0: the machine's memory (not a setting of the run)
   bool flush_denormals = false;  // subnormals as zero in the steps (backend/fp_env.h), as torch.set_flush_denormal
   std::string jit_cache;        // the JIT's object cache: "" default, "off", or a directory (not a setting of the run)
   passes::PipelineOptions pipeline;  // disabled passes, IR printing, timing (passes/pipeline.h)
@@ -51,8 +52,9 @@ struct PreparedData {
   FittedPreprocessing preprocessing;
 };
 
-// Loads config.data_dir and fits and applies the preprocessing.
-PreparedData prepare_data(const RunConfig& config);
+// Loads config.data_dir (with num_classes classes if > 0, see load_data_dir) and
+// fits and applies the preprocessing.
+PreparedData prepare_data(const RunConfig& config, int64_t num_classes = 0);
 
 // The optimiser and loss that the config names; Error for an unknown name.
 std::shared_ptr<optim::Optimizer> make_optimizer(const RunConfig& config);

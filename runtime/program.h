@@ -35,6 +35,7 @@ struct ProgramOptions {
   bool flush_denormals = false;  // steps treat subnormals as zero (backend/fp_env.h)
   std::string jit_cache;         // the JIT's object cache: "" = default (backend/llvm/object_cache.h), "off", or a directory
   passes::PipelineOptions pipeline;
+  int64_t max_memory = 0;        // bytes the model may need before anything is allocated; 0: the machine's memory
   // Where warnings about a traced model go (one line each, without a prefix);
   // unset: "minigrad: warning: <line>" on stderr.
   std::function<void(const std::string&)> warn;

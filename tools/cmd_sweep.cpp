@@ -81,6 +81,11 @@ void run_sweep_command(const SweepFlags& f) {
   runtime::write_sweep_report(plan, results, {wall, f.jobs}, out);
   size_t failed = std::count_if(results.begin(), results.end(), [](const auto& r) { return !r.ok; });
   fmt::print("{} runs in {}; results in {}/results.md\n", n, runtime::format_duration(wall), out);
+  if (failed == n) {  // nothing trained: the runs' own errors are the message
+    std::string errors;
+    for (size_t i = 0; i < n; ++i) errors += fmt::format("\n  {}: {}", name(i), results[i].error);
+    fail("every run of sweep {} failed (no plot):{}", plan.name, errors);
+  }
   if (failed > 0) fail("{} of {} runs failed (see {}/results.md)", failed, n, out);
 }
 

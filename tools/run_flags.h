@@ -15,6 +15,7 @@ struct RunFlags {
   std::vector<std::string> set;  // name=value
   std::string scale = "standard";
   bool no_shuffle = false;
+  int64_t seed = 0;  // config.seed, read signed so that a negative seed is refused, not wrapped
 
   // Completes `config` from the parsed flags; Error on a malformed --set.
   runtime::RunConfig finish() const;
