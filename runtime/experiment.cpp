@@ -56,6 +56,17 @@ ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t 
   return {model.net, model.loss ? model.loss : make_loss(config), make_optimizer(config)};
 }
 
+void probe_model(const RunConfig& config, const ModelSource& src, int64_t in_features, int64_t num_classes,
+                 int64_t batch) {
+  if (builtin_models().count(config.model)) return;  // compiled into minigradc: not a model file
+  run_contained(src.file, [&](const std::function<void(const char*)>& phase) {
+    phase("building the model");
+    ModelParts parts = build_model(config, src, in_features, num_classes);
+    phase("tracing the model");
+    trace(*parts.net, *parts.loss, *parts.optimizer, TraceSpec{src.name, batch, in_features, num_classes, false});
+  });
+}
+
 std::unique_ptr<Program> make_program(const RunConfig& config, const Dataset& data) {
   return make_program(config, data.train.features(), data.num_classes, std::min<int64_t>(config.batch, data.train.rows()));
 }
@@ -74,14 +85,7 @@ std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_featur
   opts.flush_denormals = config.flush_denormals;
   opts.pipeline = config.pipeline;
   opts.max_memory = config.max_memory;
-  if (!builtin_models().count(config.model))  // a model file: a fault in its code must not kill us (model_probe.h)
-    run_contained(src.file, [&](const std::function<void(const char*)>& phase) {
-      phase("building the model");
-      ModelParts parts = build_model(config, src, opts.in_features, opts.num_classes);
-      phase("tracing the model");
-      trace(*parts.net, *parts.loss, *parts.optimizer,
-            TraceSpec{opts.name, opts.batch, opts.in_features, opts.num_classes, false});
-    });
+  probe_model(config, src, opts.in_features, opts.num_classes, opts.batch);
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
   program->init_state(config.seed);
   return program;

@@ -65,6 +65,12 @@ std::shared_ptr<nn::Loss> make_loss(const RunConfig& config);
 // are an Error listing the model's parameters.
 ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t in_features, int64_t num_classes);
 
+// For a model file (not an example compiled in): builds and traces it once in a
+// child process, so that a fault in its code is an Error naming the file and the
+// signal (runtime/model_probe.h). make_program calls it.
+void probe_model(const RunConfig& config, const ModelSource& src, int64_t in_features, int64_t num_classes,
+                 int64_t batch);
+
 // A Program for the config and data, its state initialised from config.seed.
 std::unique_ptr<Program> make_program(const RunConfig& config, const Dataset& data);
 // The same for a data shape without data (first_batch: the specialisation traced first).

@@ -29,9 +29,10 @@ std::string bad(const std::string& where, const std::string& key, const json& v,
   return fmt::format("{}: {} = {}: expected {}", where, key, v.dump(), want);
 }
 
-// A value as a person wrote it: nlohmann-json dumps NaN and infinity as null.
+// A value as a person wrote it: nlohmann-json dumps NaN and infinity as null, and
+// -1 as -1.0.
 std::string shown(const json& v) {
-  if (v.is_number_float() && !std::isfinite(v.get<double>())) return fmt::format("{}", v.get<double>());
+  if (v.is_number_float()) return fmt::format("{}", v.get<double>());
   return v.dump();
 }
 

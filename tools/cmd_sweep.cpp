@@ -98,7 +98,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("experiment", f->file, "the sweep file (TOML: [base], [grid] and/or [[runs]])")
       ->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", f->output, "directory for the results (default: results/NAME)");
-  cmd->add_option("--jobs", f->jobs, "configurations trained at the same time (threads)")->check(kPositive)
+  cmd->add_option("--jobs", f->jobs, "configurations trained at the same time (threads)")->check(kInt)->check(kPositive)
       ->capture_default_str();
   cmd->add_option("--data", f->data, "data directory for every run (instead of the file's)");
   cmd->add_option("--backend", f->backend, "backend for every run (instead of the file's)");

@@ -2,7 +2,11 @@
 #include "tools/run_flags.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
 
 #include "ir/error.h"
 #include "runtime/run_config_json.h"
@@ -26,6 +30,23 @@ const CLI::Validator kNonNegative(
     },
     ">= 0");
 
+// Integer flags: the text must be a whole number that fits the flag's type. (CLI11
+// 2.1 converts an out-of-range integer to the type's limit without a word, so
+// "--batch-size 99999999999999999999" would run with 2^63-1.)
+template <typename T>
+CLI::Validator integer(const char* type) {
+  return CLI::Validator(
+      [type](std::string& s) {
+        T v{};
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec == std::errc() && end == s.data() + s.size()) return std::string();
+        return fmt::format("must be an integer from {} to {} ({}), got {}", std::numeric_limits<T>::min(),
+                           std::numeric_limits<T>::max(), type, s);
+      },
+      "INT");
+}
+const CLI::Validator kInt = integer<int>("int"), kInt64 = integer<int64_t>("int64");
+
 void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   runtime::RunConfig& c = f.config;
   cmd->add_option("model", c.model, "model file (.cpp written with the DSL) or the name of an example")
@@ -33,8 +54,8 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   auto* data = cmd->add_option("--data", c.data_dir, "data directory: train_data.npy, train_label.npy, test_data.npy, test_label.npy (.npy or .npy.gz)");
   if (data_required) data->required();
   cmd->add_option("--set", f.set, "model parameter, name=value (repeatable)");
-  cmd->add_option("--epochs", c.epochs, "training epochs")->capture_default_str();
-  cmd->add_option("--batch-size", c.batch, "rows per training step")->capture_default_str();
+  cmd->add_option("--epochs", c.epochs, "training epochs")->check(kInt)->capture_default_str();
+  cmd->add_option("--batch-size", c.batch, "rows per training step")->check(kInt64)->capture_default_str();
   cmd->add_option("--optimizer", c.optimizer, "adam, adamw or sgd")
       ->check(CLI::IsMember({"adam", "adamw", "sgd"}))->capture_default_str();
   cmd->add_option("--lr", c.lr, "learning rate")->capture_default_str();
@@ -48,8 +69,8 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   cmd->add_option("--scale", f.scale, "feature scaling fitted on the training split: standard, minmax or none")
       ->check(CLI::IsMember({"standard", "minmax", "none"}))->capture_default_str();
   cmd->add_option("--pca", c.pca, "project the features on their first K principal components (0: off)")
-      ->capture_default_str();
-  cmd->add_option("--seed", f.seed, "seed of initialisation, shuffling and dropout")->capture_default_str();
+      ->check(kInt)->capture_default_str();
+  cmd->add_option("--seed", f.seed, "seed of initialisation, shuffling and dropout")->check(kInt64)->capture_default_str();
   cmd->add_flag("--no-shuffle", f.no_shuffle, "keep the training rows in order");
   cmd->add_flag("--drop-last", c.drop_last, "drop the last partial batch of each epoch");
   cmd->add_option("--backend", c.backend, "jit (LLVM, compiled for this CPU) or interp (the reference interpreter)")
@@ -58,10 +79,10 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
                 "treat subnormal floats as zero in the steps (FTZ/DAZ, as torch.set_flush_denormal(True)): faster once "
                 "weights decay towards zero, not IEEE arithmetic");
   cmd->add_option("--threads", c.threads, "threads within each step (jit): 1 or the cores to use")
-      ->check(kPositive)->capture_default_str();
-  cmd->add_option("--eval-batch", c.eval_batch, "rows per evaluation step")->capture_default_str();
+      ->check(kInt)->check(kPositive)->capture_default_str();
+  cmd->add_option("--eval-batch", c.eval_batch, "rows per evaluation step")->check(kInt64)->capture_default_str();
   cmd->add_option("--eval-every", c.eval_every, "evaluate the test split every N epochs")
-      ->capture_default_str();
+      ->check(kInt)->capture_default_str();
   cmd->add_option("--max-memory", c.max_memory,
                   "refuse a model that needs more memory than this (bytes, or with a unit: 512MB, 4GB); default: the "
                   "machine's memory")

@@ -9,6 +9,9 @@
 namespace minigrad::tools {
 
 extern const CLI::Validator kPositive, kNonNegative;
+// The text of an integer that fits int (kInt) or int64_t (kInt64), checked before
+// CLI11 converts it (which would saturate an out-of-range value silently).
+extern const CLI::Validator kInt, kInt64;
 
 struct RunFlags {
   runtime::RunConfig config;

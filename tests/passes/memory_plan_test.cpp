@@ -4,6 +4,7 @@
 
 #include "frontend/dsl.h"
 #include "frontend/tracer.h"
+#include "ir/error.h"
 #include "ir/parser.h"
 #include "passes/autodiff.h"
 #include "passes/memory_plan.h"
@@ -74,7 +75,7 @@ TEST(MemoryPlan, AnArenaLargerThan64BitsIsAnError) {
   try {
     plan_memory(*m.find_func("f"));
     ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
+  } catch (const minigrad::Error& e) {
     EXPECT_NE(std::string(e.what()).find("memory plan: "), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("does not fit a 64-bit integer"), std::string::npos) << e.what();
   }
