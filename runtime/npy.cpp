@@ -279,7 +279,7 @@ void check_rank(const std::vector<int64_t>& shape, std::initializer_list<int> ra
 
 size_t data_bytes(const std::vector<int64_t>& shape, size_t item, const std::string& file) {
   std::optional<int64_t> n = ir::product_checked(shape, static_cast<int64_t>(item));
-  if (!n) fail("{}: shape {} needs more bytes than a 64-bit size holds", file, shape_string(shape));
+  if (!n) fail("{}: shape {} is too large: its bytes would not fit a 64-bit size", file, shape_string(shape));
   return static_cast<size_t>(*n);
 }
 

@@ -18,6 +18,8 @@
 
 #include <llvm/ExecutionEngine/ObjectCache.h>
 
+#include "backend/llvm/object_key.h"
+
 namespace minigrad::jit {
 
 class DiskObjectCache final : public llvm::ObjectCache {
@@ -35,23 +37,6 @@ class DiskObjectCache final : public llvm::ObjectCache {
   std::string path(const std::string& key) const;
   std::string dir_;
 };
-
-// Every input of code generation besides the LLVM IR itself: each is part of an
-// object's key, so changing any of them (a custom pass pipeline through
-// MINIGRAD_JIT_PIPELINE, the target, the code generator's options, LLVM or
-// minigrad's code generator) misses the cache rather than loading a stale object.
-struct ObjectKeyInputs {
-  std::string codegen_version;  // minigrad's code generator and pass pipeline, bumped on change
-  std::string pipeline;         // MINIGRAD_JIT_PIPELINE's text; "" for the default O3 pipeline
-  std::string llvm_version;
-  std::string triple, cpu, features;
-  unsigned vector_bits = 0;
-  int threads = 1;
-  bool profile = false;
-};
-
-// The key of an object: a digest of `inputs` and of the module's LLVM IR text.
-std::string object_key(const ObjectKeyInputs& inputs, const std::string& llvm_ir);
 
 // The cache directory for `requested` (see above); "" when caching is off.
 std::string cache_dir_for(const std::string& requested);

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "tests/backend/interp_helpers.h"
-#include "backend/llvm/object_cache.h"
+#include "backend/llvm/object_key.h"
 #include "tests/backend/jit_helpers.h"
 
 namespace minigrad::testing {

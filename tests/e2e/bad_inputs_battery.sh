@@ -108,10 +108,10 @@ expect 109 "The following argument was not expected: --frobnicate" $T --frobnica
 # ---- model parameters (--set) -----------------------------------------------------
 expect 1 "model parameter dropout=nan: 'nan' is not a finite number" $T --set dropout=nan
 expect 1 "model parameter dropout=inf: 'inf' is not a finite number" $T --set dropout=inf
-expect 1 "model parameter dropout=1e999: '1e999' is out of the range of a number" $T --set dropout=1e999
+expect 1 "model parameter dropout=1e999: '1e999' is out of the range of a double" $T --set dropout=1e999
 expect 1 "model parameter width=99999999999999999999: '99999999999999999999' is out of the range of a 64-bit integer" $T --set width=99999999999999999999
-expect 1 "model parameter width=1e3: '1e3' is not a 64-bit integer" $T --set width=1e3
-expect 1 "model parameter width=: '' is not a 64-bit integer" $T --set width=
+expect 1 "model parameter width=1e3: '1e3' is not an integer" $T --set width=1e3
+expect 1 "model parameter width=: '' is not an integer" $T --set width=
 expect 1 "model parameter batchnorm=maybe: expected true or false" $T --set batchnorm=maybe
 expect 1 "examples/mlp.cpp has no parameter 'colour'" $T --set colour=red
 expect 1 "--set width: expected name=value" $T --set width
@@ -200,7 +200,7 @@ expect 1 "rank/train_data.npy: expected an array of rank 2" $TD "$TMP/rank"
 expect 1 "empty/train_data.npy: empty split" $TD "$TMP/empty"
 expect 1 "lab2d/train_label.npy: labels must be shaped (N) or (N, 1)" $TD "$TMP/lab2d"
 expect 1 "strlab/train_label.npy" $TD "$TMP/strlab"
-expect 1 "huge/train_data.npy: shape (100000000000, 100000000000) needs more bytes than a 64-bit size holds" $TD "$TMP/huge"
+expect 1 "huge/train_data.npy: shape (100000000000, 100000000000) is too large: its bytes would not fit a 64-bit size" $TD "$TMP/huge"
 expect 1 "nowhere: not a data directory" $TD "$TMP/nowhere"
 
 # ---- IR text ------------------------------------------------------------------------
