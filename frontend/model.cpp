@@ -2,6 +2,8 @@
 #include "frontend/model.h"
 
 #include <charconv>
+#include <cmath>
+#include <type_traits>
 
 #include "ir/error.h"
 
@@ -14,11 +16,15 @@ std::map<std::string, BuiltinInfo>& registry() {
 }
 
 template <typename T>
-T parse_number(const std::string& name, const std::string& text, const char* what) {
+T parse_number(const std::string& name, const std::string& text, const char* what, const char* range) {
   T v{};
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc::result_out_of_range)
+    fail("model parameter {}={}: '{}' is out of the range of {}", name, text, text, range);
   if (ec != std::errc() || end != text.data() + text.size())
     fail("model parameter {}={}: '{}' is not {}", name, text, text, what);
+  if constexpr (std::is_floating_point_v<T>)
+    if (!std::isfinite(v)) fail("model parameter {}={}: '{}' is not a finite number", name, text, text);
   return v;
 }
 
@@ -32,12 +38,12 @@ const std::string* ModelArgs::lookup(const std::string& name, const std::string&
 
 int64_t ModelArgs::get_int(const std::string& name, int64_t def) {
   const std::string* v = lookup(name, std::to_string(def));
-  return v ? parse_number<int64_t>(name, *v, "an integer") : def;
+  return v ? parse_number<int64_t>(name, *v, "an integer", "a 64-bit integer") : def;
 }
 
 double ModelArgs::get_double(const std::string& name, double def) {
   const std::string* v = lookup(name, fmt::format("{}", def));
-  return v ? parse_number<double>(name, *v, "a number") : def;
+  return v ? parse_number<double>(name, *v, "a number", "a double") : def;
 }
 
 bool ModelArgs::get_bool(const std::string& name, bool def) {

@@ -1,6 +1,8 @@
 // Recursive-descent parser of the IR text form; see parser.h and printer.h.
 #include "ir/parser.h"
 
+#include "ir/checked.h"
+
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -103,6 +105,8 @@ class Parser {
     ty.shape = Shape(int_list());
     for (int64_t d : ty.shape.dims)
       if (d < 1) error(at, "extents must be >= 1, got {}", to_string(ty.shape));
+    if (!product_checked(ty.shape.dims, 8))  // the rule of Shape::numel (types.cpp)
+      error(at, "{} is too large: its bytes would not fit a 64-bit size", to_string(ty));
     return ty;
   }
 

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "ir/checked.h"
+
 namespace minigrad::ir {
 
 std::string_view dtype_name(DType d) {
@@ -34,10 +36,13 @@ size_t dtype_size(DType d) {
   return 0;
 }
 
+// Checked (ir/checked.h) with room for the widest element (8 bytes), so that
+// Type::bytes, numel() times the element size, cannot overflow either: a shape
+// whose bytes do not fit a 64-bit size is an Error, never a negative count.
 int64_t Shape::numel() const {
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
-  return n;
+  std::optional<int64_t> n = product_checked(dims);
+  if (!n || !product_checked(dims, 8)) fail("shape {} is too large: its bytes would not fit a 64-bit size", to_string(*this));
+  return *n;
 }
 
 std::string to_string(const Shape& s) { return fmt::format("[{}]", fmt::join(s.dims, ",")); }

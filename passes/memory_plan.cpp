@@ -5,13 +5,19 @@
 #include <map>
 #include <set>
 
+#include "ir/checked.h"
 #include "ir/error.h"
 #include "ir/fused_kind.h"
 
 namespace minigrad::passes {
 namespace {
 
-int64_t aligned(int64_t bytes) { return (bytes + MemoryPlan::kAlign - 1) / MemoryPlan::kAlign * MemoryPlan::kAlign; }
+// Sizes and offsets are checked (ir/checked.h): a value of 2^62 bytes is legal IR,
+// and the sum of a few of them must be an Error, not a negative offset.
+int64_t aligned(int64_t bytes) {
+  return ir::checked_add(bytes, MemoryPlan::kAlign - 1, "memory plan: a value's size") / MemoryPlan::kAlign *
+         MemoryPlan::kAlign;
+}
 
 // Free blocks of the arena by offset; first fit, merging neighbours on release.
 class Arena {
@@ -21,7 +27,7 @@ class Arena {
       if (it->second < size) continue;
       int64_t at = it->first, rest = it->second - size;
       free_.erase(it);
-      if (rest > 0) free_[at + size] = rest;
+      if (rest > 0) free_[at + size] = rest;  // at + size <= the block's end: no overflow
       return at;
     }
     // The free block that ends at the top grows instead of a fresh one.
@@ -30,12 +36,12 @@ class Arena {
       if (last->first + last->second == top_) {
         int64_t at = last->first;
         free_.erase(last);
-        top_ = at + size;
+        top_ = ir::checked_add(at, size, "memory plan: the arena's size");
         return at;
       }
     }
     int64_t at = top_;
-    top_ += size;
+    top_ = ir::checked_add(top_, size, "memory plan: the arena's size");
     return at;
   }
 
@@ -110,7 +116,7 @@ class Planner {
   int64_t& offset(ir::ValueId v) { return plan_.offset[static_cast<size_t>(v)]; }
 
   void place(size_t i, const ir::Node& n, ir::ValueId r) {
-    plan_.unplanned_bytes += size(r);
+    plan_.unplanned_bytes = ir::checked_add(plan_.unplanned_bytes, size(r), "memory plan: the unplanned size");
     dies_at_[last_[static_cast<size_t>(r)]].push_back(r);
     ir::ValueId v = o_.in_place && loops_elementwise(n) ? dying_operand(i, n, r) : -1;
     if (v < 0) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -202,6 +203,17 @@ void save_checkpoint(const std::filesystem::path& ckpt, const ir::Module& m, con
   write_safetensors(ckpt, model);
 }
 
+namespace {
+// An integer of the metadata in [min, max], so that nothing wraps on its way into an int.
+int64_t meta_int(const json& j, const char* key, int64_t min, int64_t max, const std::string& where) {
+  const json v = j.value(key, json());
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(max)) ||
+      (!v.is_number_unsigned() && (v.get<int64_t>() < min || v.get<int64_t>() > max)))
+    fail("{}: {} = {}: expected an integer >= {} and <= {}", where, key, v.dump(), min, max);
+  return v.get<int64_t>();
+}
+}  // namespace
+
 CheckpointInfo read_checkpoint_info(const std::filesystem::path& ckpt) {
   std::string file = ckpt.string();
   SafeTensors st = read_safetensors(ckpt);
@@ -212,16 +224,14 @@ CheckpointInfo read_checkpoint_info(const std::filesystem::path& ckpt) {
     info.preprocessing = preprocessing_from_json(parse_meta(md, "minigrad.preprocessing", file), file);
   if (md.count("minigrad.shape")) {
     json s = parse_meta(md, "minigrad.shape", file);
-    if (!s.is_object() || !s.value("in_features", json()).is_number_integer() ||
-        !s.value("num_classes", json()).is_number_integer())
-      fail("{}: metadata 'minigrad.shape' lacks in_features or num_classes", file);
-    info.in_features = s["in_features"].get<int64_t>(), info.num_classes = s["num_classes"].get<int64_t>();
+    if (!s.is_object()) fail("{}: metadata 'minigrad.shape' is not a table", file);
+    info.in_features = meta_int(s, "in_features", 1, std::numeric_limits<int32_t>::max(), file + ": minigrad.shape");
+    info.num_classes = meta_int(s, "num_classes", 1, std::numeric_limits<int32_t>::max(), file + ": minigrad.shape");
   }
   if (md.count("minigrad.progress")) {
     json p = parse_meta(md, "minigrad.progress", file);
-    if (!p.is_object() || !p.value("epoch", json()).is_number_integer())
-      fail("{}: metadata 'minigrad.progress' has no epoch", file);
-    info.epoch = p["epoch"].get<int>();
+    if (!p.is_object()) fail("{}: metadata 'minigrad.progress' is not a table", file);
+    info.epoch = static_cast<int>(meta_int(p, "epoch", 0, std::numeric_limits<int>::max(), file + ": minigrad.progress"));
     info.history = history_from_json(p.value("history", json::array()), file);
   }
   return info;

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "ir/error.h"
 #include "runtime/npy.h"
 
@@ -71,9 +73,18 @@ Split load_split(const SplitFiles& files) {
   return s;
 }
 
+// Every label of `s` must be a class of the model: 0..classes-1. `why` says where
+// the class count came from.
+void check_classes(const Split& s, int64_t classes, const std::filesystem::path& file, const std::string& why) {
+  for (size_t i = 0; i < s.y.size(); ++i)
+    if (s.y[i] >= classes)
+      fail("{}: row {}: label {} is not a class of the model ({} classes, 0..{}, {})", file.string(), i, s.y[i],
+           classes, classes - 1, why);
+}
+
 }  // namespace
 
-Dataset load_data_dir(const std::filesystem::path& dir) {
+Dataset load_data_dir(const std::filesystem::path& dir, int64_t num_classes) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) fail("{}: not a data directory", dir.string());
   SplitFiles train = find_split(dir, "train"), test = find_split(dir, "test");
@@ -84,10 +95,17 @@ Dataset load_data_dir(const std::filesystem::path& dir) {
   if (d.train.features() != d.test.features())
     fail("{}: {} features, but {} has {}", test.data.string(), d.test.features(),
          train.data.string(), d.train.features());
-  int32_t max_label = 0;
-  for (const Split* s : {&d.train, &d.test})
-    max_label = std::max(max_label, *std::max_element(s->y.begin(), s->y.end()));
-  d.num_classes = max_label + 1;
+  // The classes are those of the training labels (or the count given): a test label
+  // that training never saw would otherwise add a class no step ever trained.
+  std::string why = fmt::format("as the checkpoint's model has");
+  if (num_classes <= 0) {
+    num_classes = int64_t(*std::max_element(d.train.y.begin(), d.train.y.end())) + 1;
+    why = fmt::format("from the largest label of {}", train.label.string());
+  } else {
+    check_classes(d.train, num_classes, train.label, why);
+  }
+  check_classes(d.test, num_classes, test.label, why);
+  d.num_classes = static_cast<int>(num_classes);
   return d;
 }
 

@@ -23,7 +23,7 @@ struct Split {
 
 struct Dataset {
   Split train, test;
-  int num_classes = 0;  // max label over both splits + 1
+  int num_classes = 0;  // the largest training label + 1, or the count load_data_dir was given
   std::string source;   // where it came from (the directory), for messages
 };
 
@@ -32,6 +32,9 @@ struct Dataset {
 // dtype, finite values. Labels: shaped (N) or (N,1), integer, bool or integral float
 // values, each >= 0. Both splits must be non-empty, each split's data and labels must
 // have the same number of rows, and train and test the same number of features.
-Dataset load_data_dir(const std::filesystem::path& dir);
+// The classes are 0..num_classes-1 when num_classes > 0 (a checkpoint's model),
+// else those of the training labels: a label of either split outside them is an
+// Error naming the file, row and value.
+Dataset load_data_dir(const std::filesystem::path& dir, int64_t num_classes = 0);
 
 }  // namespace minigrad::runtime

@@ -3,13 +3,15 @@
 
 #include "frontend/loss.h"
 #include "frontend/optim.h"
+#include "frontend/tracer.h"
 #include "ir/error.h"
+#include "runtime/model_probe.h"
 
 namespace minigrad::runtime {
 
-PreparedData prepare_data(const RunConfig& config) {
+PreparedData prepare_data(const RunConfig& config, int64_t num_classes) {
   if (config.data_dir.empty()) fail("no data directory given (--data DIR)");
-  PreparedData p{load_data_dir(config.data_dir), {}};
+  PreparedData p{load_data_dir(config.data_dir, num_classes), {}};
   p.preprocessing = preprocess(p.data, Preprocessing{config.scale, config.pca});
   return p;
 }
@@ -36,7 +38,15 @@ ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t 
   args.in_features = in_features;
   args.num_classes = num_classes;
   for (const auto& [name, value] : config.set) args.set(name, value);
-  nn::Model model = src.build(args);
+  nn::Model model = [&] {
+    try {
+      return src.build(args);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {  // the model file's own C++ threw (std::vector::at, ...)
+      fail("model file {} failed while building the model: {}", src.file, e.what());
+    }
+  }();
   std::vector<std::string> unused = args.unused();
   if (!unused.empty()) {
     std::string known;
@@ -44,6 +54,17 @@ ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t 
     fail("model {} has no parameter '{}' (its parameters: {})", src.file, unused[0], known.empty() ? "none" : known);
   }
   return {model.net, model.loss ? model.loss : make_loss(config), make_optimizer(config)};
+}
+
+void probe_model(const RunConfig& config, const ModelSource& src, int64_t in_features, int64_t num_classes,
+                 int64_t batch) {
+  if (builtin_models().count(config.model)) return;  // compiled into minigradc: not a model file
+  run_contained(src.file, [&](const std::function<void(const char*)>& phase) {
+    phase("building the model");
+    ModelParts parts = build_model(config, src, in_features, num_classes);
+    phase("tracing the model");
+    trace(*parts.net, *parts.loss, *parts.optimizer, TraceSpec{src.name, batch, in_features, num_classes, false});
+  });
 }
 
 std::unique_ptr<Program> make_program(const RunConfig& config, const Dataset& data) {
@@ -65,6 +86,8 @@ std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_featur
   opts.profile = config.profile;
   opts.flush_denormals = config.flush_denormals;
   opts.pipeline = config.pipeline;
+  opts.max_memory = config.max_memory;
+  probe_model(config, src, opts.in_features, opts.num_classes, opts.batch);
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
   program->init_state(config.seed);
   return program;

@@ -39,6 +39,7 @@ struct RunConfig {
   bool drop_last = false;
   std::string backend = "jit";  // jit (LLVM, for this CPU) or interp (the reference)
   int threads = 1;              // intra-step threads of the jit backend
+  int64_t max_memory = 0;       // bytes a model may need (runtime/memory_need.h); 0: the machine's memory (not a setting of the run)
   bool flush_denormals = false;  // subnormals as zero in the steps (backend/fp_env.h), as torch.set_flush_denormal
   std::string jit_cache;        // the JIT's object cache: "" default, "off", or a directory (not a setting of the run)
   std::string gemm = "auto";    // the JIT's GEMM lowering: auto (its cost model), tiled or blocked (same bits; for comparison)
@@ -53,8 +54,9 @@ struct PreparedData {
   FittedPreprocessing preprocessing;
 };
 
-// Loads config.data_dir and fits and applies the preprocessing.
-PreparedData prepare_data(const RunConfig& config);
+// Loads config.data_dir (with num_classes classes if > 0, see load_data_dir) and
+// fits and applies the preprocessing.
+PreparedData prepare_data(const RunConfig& config, int64_t num_classes = 0);
 
 // The optimiser and loss that the config names; Error for an unknown name.
 std::shared_ptr<optim::Optimizer> make_optimizer(const RunConfig& config);
@@ -64,6 +66,12 @@ std::shared_ptr<nn::Loss> make_loss(const RunConfig& config);
 // file's own loss, if it defines one, wins over config.loss. Unknown --set names
 // are an Error listing the model's parameters.
 ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t in_features, int64_t num_classes);
+
+// For a model file (not an example compiled in): builds and traces it once in a
+// child process, so that a fault in its code is an Error naming the file and the
+// signal (runtime/model_probe.h). make_program calls it.
+void probe_model(const RunConfig& config, const ModelSource& src, int64_t in_features, int64_t num_classes,
+                 int64_t batch);
 
 // A Program for the config and data, its state initialised from config.seed.
 std::unique_ptr<Program> make_program(const RunConfig& config, const Dataset& data);

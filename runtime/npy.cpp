@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "ir/checked.h"
 #include "ir/error.h"
 #include "runtime/atomic_file.h"
 
@@ -277,13 +278,9 @@ void check_rank(const std::vector<int64_t>& shape, std::initializer_list<int> ra
 }
 
 size_t data_bytes(const std::vector<int64_t>& shape, size_t item, const std::string& file) {
-  uint64_t n = item;
-  for (int64_t d : shape) {
-    if (d != 0 && n > (uint64_t{1} << 62) / static_cast<uint64_t>(d))
-      fail("{}: shape {} is too large", file, shape_string(shape));
-    n *= static_cast<uint64_t>(d);
-  }
-  return static_cast<size_t>(n);
+  std::optional<int64_t> n = ir::product_checked(shape, static_cast<int64_t>(item));
+  if (!n) fail("{}: shape {} is too large: its bytes would not fit a 64-bit size", file, shape_string(shape));
+  return static_cast<size_t>(*n);
 }
 
 // Reads exactly `bytes` bytes of data, then checks nothing follows. The buffer grows
@@ -366,9 +363,9 @@ std::string_view npy_dtype_name(NpyDType d) { return info(d).name; }
 size_t npy_dtype_size(NpyDType d) { return info(d).size; }
 
 int64_t NpyArray::numel() const {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
+  std::optional<int64_t> n = ir::product_checked(shape);
+  if (!n) fail("an array of shape {} has more elements than a 64-bit count holds", shape_string(shape));
+  return *n;
 }
 
 std::string shape_string(const std::vector<int64_t>& shape) {

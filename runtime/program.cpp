@@ -8,6 +8,7 @@
 #include "frontend/tracer.h"
 #include "ir/error.h"
 #include "runtime/init_state.h"
+#include "runtime/memory_need.h"
 
 namespace minigrad::runtime {
 
@@ -77,6 +78,7 @@ Program::Specialisation& Program::get(int64_t batch) {
   passes::PipelineOptions pipeline = options_.pipeline;
   if (!pipeline.dump_dir.empty()) pipeline.dump_dir += "/batch" + std::to_string(batch);  // one per specialisation
   passes::run_pipeline(s.module, pipeline);
+  check_memory(s.module, options_.max_memory, options_.name);  // before the state and buffers are allocated
   state_.add_missing(s.module);
   s.loss = Buffer(ir::Type{ir::DType::F32, {}});
   s.correct = Buffer(ir::Type{ir::DType::I32, {}});

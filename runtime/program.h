@@ -37,6 +37,7 @@ struct ProgramOptions {
   std::string gemm = "auto";     // the JIT's GEMM lowering: auto, tiled or blocked (backend/llvm/gemm/plan.h)
   bool profile = false;          // jit: compile the steps with a counter per call site (runtime/profile.h)
   passes::PipelineOptions pipeline;
+  int64_t max_memory = 0;        // bytes the model may need before anything is allocated; 0: the machine's memory
   // Where warnings about a traced model go (one line each, without a prefix);
   // unset: "minigrad: warning: <line>" on stderr.
   std::function<void(const std::string&)> warn;

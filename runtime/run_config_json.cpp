@@ -3,7 +3,9 @@
 #include "runtime/run_config_json.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
+#include <limits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -19,26 +21,49 @@ struct Field {
   std::string key;
   std::function<json(const RunConfig&)> get;
   std::function<void(RunConfig&, const json&, const std::string&)> set;
+  // For a number: "" if v is a valid value, else what is wrong with it.
+  std::function<std::string(const json&)> check{};
 };
 
 std::string bad(const std::string& where, const std::string& key, const json& v, const char* want) {
   return fmt::format("{}: {} = {}: expected {}", where, key, v.dump(), want);
 }
 
-// A number field that must be > min (strict) or >= min, and <= max.
+// A value as a person wrote it: nlohmann-json dumps NaN and infinity as null, and
+// -1 as -1.0.
+std::string shown(const json& v) {
+  if (v.is_number_float()) return fmt::format("{}", v.get<double>());
+  return v.dump();
+}
+
+// A number field that must be finite, > min (strict) or >= min, and <= max; an
+// integer field must also be an integer no larger than `top`, so nothing wraps
+// on its way into its C++ type (a double cannot hold INT64_MAX: hence `top`).
 template <typename T>
-Field number(std::string key, T RunConfig::*member, double min, bool strict, double max = 1e300) {
+Field number(std::string key, T RunConfig::*member, double min, bool strict, double max = 1e300,
+             uint64_t top = std::is_integral_v<T> ? uint64_t(std::numeric_limits<T>::max()) : 0) {
+  auto check = [=](const json& v) -> std::string {
+    const char* kind = std::is_integral_v<T> ? "an integer" : "a number";
+    if (!v.is_number() || (std::is_integral_v<T> && !v.is_number_integer())) return fmt::format("expected {}", kind);
+    std::string upper = std::is_integral_v<T> ? fmt::format(" and <= {}", top)
+                        : max < 1e300         ? fmt::format(" and <= {}", max)
+                                              : "";
+    double d = v.get<double>();
+    bool above = std::is_integral_v<T> ? (v.is_number_unsigned() ? v.get<uint64_t>() > top
+                                                                  : v.get<int64_t>() > 0 && uint64_t(v.get<int64_t>()) > top)
+                                       : d > max;
+    if (!std::isfinite(d) || (strict ? !(d > min) : !(d >= min)) || above)
+      return fmt::format("expected {} {} {}{}", std::is_integral_v<T> ? "an integer" : "a finite number",
+                         strict ? ">" : ">=", min, upper);
+    return "";
+  };
   return {key, [member](const RunConfig& c) { return json(c.*member); },
           [=](RunConfig& c, const json& v, const std::string& where) {
-            const char* kind = std::is_integral_v<T> ? "an integer" : "a number";
-            if (!v.is_number() || (std::is_integral_v<T> && !v.is_number_integer()))
-              throw Error(bad(where, key, v, kind));
-            double d = v.get<double>();
-            if ((strict ? !(d > min) : !(d >= min)) || d > max)
-              throw Error(fmt::format("{}: {} = {}: expected {} {} {}{}", where, key, v.dump(), kind, strict ? ">" : ">=",
-                                      min, max < 1e300 ? fmt::format(" and <= {}", max) : ""));
+            std::string wrong = check(v);
+            if (!wrong.empty()) throw Error(fmt::format("{}: {} = {}: {}", where, key, shown(v), wrong));
             c.*member = v.get<T>();
-          }};
+          },
+          check};
 }
 
 Field text(std::string key, std::string RunConfig::*member, std::vector<std::string> choices) {
@@ -121,7 +146,7 @@ const std::vector<Field>& fields() {
       number("label_smoothing", &RunConfig::label_smoothing, 0, false, 1),
       scale_field(),
       number("pca", &RunConfig::pca, 0, false),
-      number("seed", &RunConfig::seed, 0, false),
+      number("seed", &RunConfig::seed, 0, false, 1e300, uint64_t(std::numeric_limits<int64_t>::max())),
       flag("shuffle", &RunConfig::shuffle),
       flag("drop_last", &RunConfig::drop_last),
       text("backend", &RunConfig::backend, {}),
@@ -148,6 +173,15 @@ void apply_json(RunConfig& c, const json& j, const std::string& where, std::vect
     if (f != fields().end()) f->set(c, value, where);
     else if (unknown) unknown->push_back(key);
     else fail("{}: unknown setting '{}' (settings: {})", where, key, fmt::join(run_config_keys(), ", "));
+  }
+}
+
+void check_numbers(const json& j, const std::function<std::string(const std::string&)>& name_of) {
+  for (const Field& f : fields()) {
+    if (!f.check) continue;
+    if (!j.contains(f.key)) continue;
+    std::string wrong = f.check(j.at(f.key));
+    if (!wrong.empty()) fail("{} {}: {}", name_of(f.key), shown(j.at(f.key)), wrong);
   }
 }
 

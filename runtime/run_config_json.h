@@ -8,6 +8,7 @@
 // in the round-trip test, tests/runtime/run_config_json_test.cpp).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ nlohmann::json to_json(const RunConfig& c);
 // naming the key; `unknown`, when given, collects unknown keys instead.
 void apply_json(RunConfig& c, const nlohmann::json& j, const std::string& where,
                 std::vector<std::string>* unknown = nullptr);
+
+// Checks every number of `settings` (to_json of a RunConfig) against the same
+// table as apply_json (finite, in its range, an integer that fits its type): for
+// settings that reached a RunConfig by another way (the command line). An Error
+// names the setting by name_of(key) ("--lr") and its value.
+void check_numbers(const nlohmann::json& settings, const std::function<std::string(const std::string&)>& name_of);
 
 // Every key to_json writes.
 const std::vector<std::string>& run_config_keys();

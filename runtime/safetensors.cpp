@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "ir/checked.h"
 #include "ir/error.h"
 #include "runtime/atomic_file.h"
 
@@ -55,13 +56,11 @@ std::vector<std::byte> read_all(const std::filesystem::path& path) {
 
 // Element count of `shape`, with an Error instead of overflow.
 int64_t checked_numel(const std::vector<int64_t>& shape, const std::string& where) {
-  int64_t n = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0) fail("{}: negative extent in shape {}", where, st_shape_string(shape));
-    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d) fail("{}: shape {} is too large", where, st_shape_string(shape));
-    n *= d;
-  }
-  return n;
+  std::optional<int64_t> n = ir::product_checked(shape);
+  if (!n) fail("{}: shape {} has more elements than a 64-bit count holds", where, st_shape_string(shape));
+  return *n;
 }
 
 struct Entry {
@@ -91,7 +90,9 @@ Entry parse_entry(const std::string& name, const nlohmann::json& j, const std::s
     fail("{}: data_offsets is not [begin, end]", where);
   e.begin = (*off)[0].get<uint64_t>(), e.end = (*off)[1].get<uint64_t>();
   int64_t numel = checked_numel(e.tensor.shape, where);
-  uint64_t want = static_cast<uint64_t>(numel) * known->size;
+  std::optional<int64_t> bytes = ir::mul_checked(numel, static_cast<int64_t>(known->size));
+  if (!bytes) fail("{}: {} {} needs more bytes than a 64-bit size holds", where, known->name, st_shape_string(e.tensor.shape));
+  uint64_t want = static_cast<uint64_t>(*bytes);
   if (e.end < e.begin || e.end - e.begin != want)
     fail("{}: data_offsets [{}, {}] hold {} bytes, but {} {} needs {}", where, e.begin, e.end,
          e.end < e.begin ? 0 : e.end - e.begin, known->name, st_shape_string(e.tensor.shape), want);
@@ -132,11 +133,7 @@ void check_coverage(std::vector<Entry>& entries, uint64_t data_bytes, const std:
 std::string_view st_dtype_name(StDType d) { return info(d).name; }
 size_t st_dtype_size(StDType d) { return info(d).size; }
 
-int64_t StTensor::numel() const {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
+int64_t StTensor::numel() const { return checked_numel(shape, name); }
 
 const StTensor* SafeTensors::find(const std::string& name) const {
   for (const StTensor& t : tensors)
@@ -187,7 +184,8 @@ void write_safetensors(const std::filesystem::path& path, const SafeTensors& st)
   for (const StTensor& t : st.tensors) {
     if (t.name == "__metadata__" || !names.insert(t.name).second)
       fail("{}: cannot write: tensor name '{}' is reserved or repeated", path.string(), t.name);
-    uint64_t want = static_cast<uint64_t>(checked_numel(t.shape, path.string())) * st_dtype_size(t.dtype);
+    uint64_t want = static_cast<uint64_t>(ir::checked_mul(checked_numel(t.shape, path.string()),
+                                                          static_cast<int64_t>(st_dtype_size(t.dtype)), path.string()));
     if (t.data.size() != want)
       fail("{}: cannot write tensor '{}': {} bytes for {} {}", path.string(), t.name, t.data.size(),
            st_dtype_name(t.dtype), st_shape_string(t.shape));

@@ -26,10 +26,10 @@ PreparedData load_for(const RunConfig& c, const CheckpointInfo* info, const std:
   PreparedData p;
   if (info->preprocessing) {
     if (c.data_dir.empty()) fail("no data directory given (--data DIR)");
-    p = PreparedData{load_data_dir(c.data_dir), *info->preprocessing};
+    p = PreparedData{load_data_dir(c.data_dir, info->num_classes), *info->preprocessing};
     apply_fitted(p.data, p.preprocessing, ckpt);
   } else {
-    p = prepare_data(c);
+    p = prepare_data(c, info->num_classes);
   }
   match_classes(p.data, *info, ckpt);
   return p;

@@ -120,7 +120,9 @@ std::string markdown(const SweepPlan& plan, const std::vector<SweepResult>& resu
         rows.push_back({group, plan.runs[i].label, results[i].ok, results[i].error, results[i].summary});
     if (!group.empty()) out += fmt::format("## {}\n\n", group);
     out += results_markdown(rows) + "\n";
-    out += fmt::format("![{}]({})\n\n", group.empty() ? "training curves" : group, plot_name(group));
+    bool any_ok = std::any_of(rows.begin(), rows.end(), [](const ResultRow& r) { return r.ok; });
+    if (any_ok)  // a group whose every run failed has no curves, so no plot
+      out += fmt::format("![{}]({})\n\n", group.empty() ? "training curves" : group, plot_name(group));
   }
   return out;
 }
@@ -184,6 +186,7 @@ void write_sweep_report(const SweepPlan& plan, const std::vector<SweepResult>& r
     std::vector<std::pair<std::string, std::vector<EpochStats>>> curves;
     for (size_t i = 0; i < plan.runs.size(); ++i)
       if (plan.runs[i].group == group && results[i].ok) curves.emplace_back(plan.runs[i].label, results[i].history);
+    if (curves.empty()) continue;  // every run of the group failed: nothing to plot (their errors are in the table)
     std::string title = group.empty() ? plan.name : plan.name + ": " + group;
     plot(dir / plot_name(group), title, training_panels(curves));
   }

@@ -48,6 +48,7 @@ ir::Module build(const DumpFlags& f) {
     features = p.data.train.features(), classes = p.data.num_classes;
   }
   runtime::ModelSource src = runtime::load_model(c.model);
+  runtime::probe_model(c, src, features, classes, c.batch);
   runtime::ModelParts parts = runtime::build_model(c, src, features, classes);
   ir::Module m = trace(*parts.net, *parts.loss, *parts.optimizer, TraceSpec{src.name, c.batch, features, classes, false});
   passes::Stage stage = backend_stage(f.stage) ? passes::Stage::Planned : *passes::parse_stage(f.stage);
@@ -141,8 +142,8 @@ void add_dump_ir_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--collapse-fused", f->collapse_fused, "dot/svg/png: a fused node shows its kind and op count, not its ops");
   cmd->add_option("--plan-chart", f->plan_chart, "with --stage planned: draw the memory plan into this .svg file");
-  cmd->add_option("--features", f->features, "input features when no --data is given")->check(kPositive)->capture_default_str();
-  cmd->add_option("--classes", f->classes, "classes when no --data is given")->check(kPositive)->capture_default_str();
+  cmd->add_option("--features", f->features, "input features when no --data is given")->check(kInt64)->check(kPositive)->capture_default_str();
+  cmd->add_option("--classes", f->classes, "classes when no --data is given")->check(kInt64)->check(kPositive)->capture_default_str();
   cmd->add_option("--function", f->function, "only this function (train_step or eval)");
   cmd->add_flag("--no-locs", f->no_locs, "leave out the source locations");
   cmd->add_option("-o,--output", f->output, "write to this file instead of standard output");

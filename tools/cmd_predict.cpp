@@ -54,9 +54,9 @@ void add_predict_command(CLI::App& app) {
                   "with a header class,p0,p1,...")->required();
   cmd->add_option("--set", f->run.set, "model parameter, name=value (default: the checkpoint's)");
   cmd->add_option("--classes", f->classes, "number of classes, for a checkpoint that does not record it")
-      ->check(kPositive);
+      ->check(kInt64)->check(kPositive);
   cmd->add_option("--backend", f->run.config.backend, "backend (as for train)")->capture_default_str();
-  cmd->add_option("--eval-batch", f->run.config.eval_batch, "rows per step")->check(kPositive)->capture_default_str();
+  cmd->add_option("--eval-batch", f->run.config.eval_batch, "rows per step")->check(kInt64)->check(kPositive)->capture_default_str();
   cmd->callback([f, cmd] { run_predict(*f, cmd); });
 }
 

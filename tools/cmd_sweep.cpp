@@ -81,6 +81,11 @@ void run_sweep_command(const SweepFlags& f) {
   runtime::write_sweep_report(plan, results, {wall, f.jobs}, out);
   size_t failed = std::count_if(results.begin(), results.end(), [](const auto& r) { return !r.ok; });
   fmt::print("{} runs in {}; results in {}/results.md\n", n, runtime::format_duration(wall), out);
+  if (failed == n) {  // nothing trained: the runs' own errors are the message
+    std::string errors;
+    for (size_t i = 0; i < n; ++i) errors += fmt::format("\n  {}: {}", name(i), results[i].error);
+    fail("every run of sweep {} failed (no plot):{}", plan.name, errors);
+  }
   if (failed > 0) fail("{} of {} runs failed (see {}/results.md)", failed, n, out);
 }
 
@@ -93,7 +98,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("experiment", f->file, "the sweep file (TOML: [base], [grid] and/or [[runs]])")
       ->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", f->output, "directory for the results (default: results/NAME)");
-  cmd->add_option("--jobs", f->jobs, "configurations trained at the same time (threads)")->check(kPositive)
+  cmd->add_option("--jobs", f->jobs, "configurations trained at the same time (threads)")->check(kInt)->check(kPositive)
       ->capture_default_str();
   cmd->add_option("--data", f->data, "data directory for every run (instead of the file's)");
   cmd->add_option("--backend", f->backend, "backend for every run (instead of the file's)");

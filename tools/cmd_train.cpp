@@ -118,7 +118,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--save", f->save,
                   "write the trained model to CKPT (safetensors, PyTorch's names and layouts) and the state to resume "
                   "it beside it (CKPT.train.safetensors)");
-  cmd->add_option("--save-every", f->save_every, "also save every N epochs (needs --save)")->check(kPositive);
+  cmd->add_option("--save-every", f->save_every, "also save every N epochs (needs --save)")->check(kInt)->check(kPositive);
   auto* init = cmd->add_option("--init", f->init, "start from the weights of a checkpoint (minigrad's or PyTorch's)")
                    ->check(CLI::ExistingFile);
   cmd->add_option("--resume", f->resume,

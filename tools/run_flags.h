@@ -9,12 +9,16 @@
 namespace minigrad::tools {
 
 extern const CLI::Validator kPositive, kNonNegative;
+// The text of an integer that fits int (kInt) or int64_t (kInt64), checked before
+// CLI11 converts it (which would saturate an out-of-range value silently).
+extern const CLI::Validator kInt, kInt64;
 
 struct RunFlags {
   runtime::RunConfig config;
   std::vector<std::string> set;  // name=value
   std::string scale = "standard";
   bool no_shuffle = false;
+  int64_t seed = 0;  // config.seed, read signed so that a negative seed is refused, not wrapped
 
   // Completes `config` from the parsed flags; Error on a malformed --set.
   runtime::RunConfig finish() const;

@@ -58,6 +58,11 @@ extern "C" int64_t mg_clock_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+std::string custom_pipeline() {
+  const char* text = std::getenv("MINIGRAD_JIT_PIPELINE");
+  return text ? text : "";
+}
+
 std::string digest(const std::string& text) {
   auto hash = llvm::SHA256::hash(llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   std::string hex;
@@ -138,7 +143,7 @@ llvm::Error JitSession::run_pipeline(llvm::Module& m) {
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm;
-  if (const char* text = std::getenv("MINIGRAD_JIT_PIPELINE")) {
+  if (std::string text = custom_pipeline(); !text.empty()) {
     if (auto err = pb.parsePassPipeline(mpm, text)) return err;
   } else {
     mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);

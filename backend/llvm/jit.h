@@ -67,6 +67,10 @@ class JitSession {
 // The target description of the host CPU (used by code generation).
 TargetInfo host_target(llvm::TargetMachine& tm);
 
+// The LLVM pass pipeline that $MINIGRAD_JIT_PIPELINE names, "" when unset (the
+// default O3 pipeline): run_pipeline uses it and object keys include it.
+std::string custom_pipeline();
+
 // A hex digest of `text`, for cache keys.
 std::string digest(const std::string& text);
 

@@ -11,6 +11,7 @@
 #include "backend/fp_env.h"
 #include "backend/llvm/codegen.h"
 #include "backend/llvm/jit.h"
+#include "backend/llvm/object_cache.h"
 #include "backend/llvm/run_context.h"
 #include "backend/llvm/thread_pool.h"
 #include "ir/error.h"
@@ -21,24 +22,26 @@ namespace {
 
 using jit::JitSession;
 
-// The version of what turns LLVM IR into an object (the pass pipeline and its
-// options): part of every cache key. Bump it when they change.
-constexpr const char* kPipelineVersion = "minigrad-jit o3-no-unroll 1";
+// The version of minigrad's code generator and of the pass pipeline and its
+// options: part of every cache key. Bump it when they change.
+constexpr const char* kPipelineVersion = "minigrad-jit o3-no-unroll 2";
 
 [[noreturn]] void fail_node(const ir::Node& n, const std::string& what) {
   fail("{} at {}: {}", ir::op_name(n.op), ir::to_string(n.locs), what);
 }
 
-// Everything the object depends on: the generated LLVM IR itself (so a change of
-// the code generator can never reuse a stale object), the LLVM version, the
-// pipeline and the target. Source locations are not in the generated code: they
-// only name errors, which are reported from the host side.
-std::string cache_key(const llvm::Module& m, const jit::TargetInfo& t) {
-  std::string text = fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n", kPipelineVersion, LLVM_VERSION_STRING, t.triple, t.cpu,
-                                 t.features, t.vector_bits);
-  llvm::raw_string_ostream os(text);
+// Everything the object depends on (object_cache.h): the generated LLVM IR itself
+// (so a change of the code generator can never reuse a stale object), the pass
+// pipeline, the code generator's version and options, LLVM's version and the
+// target. Source locations are not in the generated code: they only name errors,
+// which are reported from the host side.
+std::string cache_key(const llvm::Module& m, const jit::TargetInfo& t, const jit::CodegenOptions& o) {
+  std::string ir;
+  llvm::raw_string_ostream os(ir);
   m.print(os, nullptr);
-  return jit::digest(text);
+  return jit::object_key({kPipelineVersion, jit::custom_pipeline(), LLVM_VERSION_STRING, t.triple, t.cpu, t.features,
+                          t.vector_bits, o.threads, o.profile},
+                         ir);
 }
 
 // Checks that every state the function uses is in the store with its type.
@@ -73,7 +76,7 @@ class JitExecutable final : public Executable {
     sig_ = signature_of(f);
     auto ctx = std::make_unique<llvm::LLVMContext>();
     jit::Generated g = jit::generate(m, f, target, *ctx, options);
-    g.module->setModuleIdentifier(cache_key(*g.module, target));
+    g.module->setModuleIdentifier(cache_key(*g.module, target, options));
     sites_ = std::move(g.sites);
     for (const std::string& s : g.state_names) state_.push_back(state.get(s).data());
     in_.assign(sig_.inputs.size(), nullptr);

@@ -12,9 +12,19 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/MemoryBuffer.h>
 
+#include "backend/llvm/jit.h"
+
 namespace minigrad::jit {
 
 namespace fs = std::filesystem;
+
+std::string object_key(const ObjectKeyInputs& in, const std::string& llvm_ir) {
+  // One field a line, each labelled, so no two different inputs write the same text.
+  return digest(fmt::format("codegen {}\npipeline {}\nllvm {}\ntriple {}\ncpu {}\nfeatures {}\nvector_bits {}\n"
+                            "threads {}\nprofile {}\n{}",
+                            in.codegen_version, in.pipeline, in.llvm_version, in.triple, in.cpu, in.features,
+                            in.vector_bits, in.threads, in.profile, llvm_ir));
+}
 
 std::string cache_dir_for(const std::string& requested) {
   if (requested == "off") return "";

@@ -18,6 +18,8 @@
 
 #include <llvm/ExecutionEngine/ObjectCache.h>
 
+#include "backend/llvm/object_key.h"
+
 namespace minigrad::jit {
 
 class DiskObjectCache final : public llvm::ObjectCache {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tests/backend/interp_helpers.h"
+#include "backend/llvm/object_key.h"
 #include "tests/backend/jit_helpers.h"
 
 namespace minigrad::testing {
@@ -24,9 +25,10 @@ struct CounterRun {
   bool operator==(const CounterRun&) const = default;
 };
 
-CounterRun compile_and_run(const ir::Module& m, const std::filesystem::path& dir) {
+CounterRun compile_and_run(const ir::Module& m, const std::filesystem::path& dir, JitBackendOptions o = {}) {
   StateStore state(m);
-  auto backend = make_jit_backend({dir.string()});
+  o.cache_dir = dir.string();
+  auto backend = make_jit_backend(o);
   std::unique_ptr<Executable> exe = backend->compile(m, "f", state);
   Buffer a(ir::Type{ir::DType::F32, {2}}), b = a;
   TensorView out[] = {a.view(), b.view()};
@@ -65,6 +67,56 @@ TEST(JitObjectCache, ConcurrentCompilesOfOneModuleLeaveOneWholeObject) {
     ASSERT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
     EXPECT_EQ(compile_and_run(m, dir), (CounterRun{true, true})) << "the object in the cache loads and runs";
   }
+  std::filesystem::remove_all(dir);
+}
+
+// Each input of code generation is in the key: changing any one of them gives
+// another key, so an object built under other settings is never loaded.
+TEST(JitObjectCache, EveryInputOfCodeGenerationChangesTheKey) {
+  const jit::ObjectKeyInputs base{"v1", "", "19.1.0", "x86_64-pc-linux-gnu", "znver3", "+avx2", 256, 1, false};
+  const std::string ir = "define void @f() { ret void }";
+  std::vector<std::pair<const char*, jit::ObjectKeyInputs>> changed;
+  auto with = [&](const char* what, auto edit) {
+    jit::ObjectKeyInputs in = base;
+    edit(in);
+    changed.emplace_back(what, in);
+  };
+  with("code generator version", [](auto& in) { in.codegen_version = "v2"; });
+  with("pipeline", [](auto& in) { in.pipeline = "default<O1>"; });
+  with("LLVM version", [](auto& in) { in.llvm_version = "19.1.1"; });
+  with("target triple", [](auto& in) { in.triple = "aarch64-unknown-linux-gnu"; });
+  with("CPU", [](auto& in) { in.cpu = "skylake"; });
+  with("CPU features", [](auto& in) { in.features = "+avx2,+avx512f"; });
+  with("vector width", [](auto& in) { in.vector_bits = 512; });
+  with("threads", [](auto& in) { in.threads = 2; });
+  with("profile", [](auto& in) { in.profile = true; });
+  const std::string key = jit::object_key(base, ir);
+  EXPECT_EQ(jit::object_key(base, ir), key) << "the key is a function of its inputs";
+  EXPECT_NE(jit::object_key(base, ir + " "), key) << "the LLVM IR";
+  for (const auto& [what, in] : changed) EXPECT_NE(jit::object_key(in, ir), key) << what;
+}
+
+// An object compiled under a custom pass pipeline is stored under its own key: a
+// later run with the default pipeline (or threads, or profiling) misses and
+// compiles its own object, rather than loading the other.
+TEST(JitObjectCache, APipelineThreadsOrProfileOtherThanTheCachedObjectsMiss) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("minigrad_jit_cache_key_{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  ir::Module m = ir::parse_module(kCounterModule);
+  ::setenv("MINIGRAD_JIT_PIPELINE", "default<O1>", 1);
+  EXPECT_EQ(compile_and_run(m, dir), (CounterRun{true, false}));
+  EXPECT_EQ(compile_and_run(m, dir), (CounterRun{true, true})) << "the same pipeline hits";
+  ::unsetenv("MINIGRAD_JIT_PIPELINE");
+  EXPECT_EQ(compile_and_run(m, dir), (CounterRun{true, false})) << "the default pipeline misses";
+  EXPECT_EQ(compile_and_run(m, dir), (CounterRun{true, true}));
+  JitBackendOptions threads;
+  threads.threads = 2;
+  EXPECT_EQ(compile_and_run(m, dir, threads), (CounterRun{true, false})) << "two threads miss";
+  JitBackendOptions profile;
+  profile.profile = true;
+  EXPECT_EQ(compile_and_run(m, dir, profile), (CounterRun{true, false})) << "profiling misses";
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 4);
   std::filesystem::remove_all(dir);
 }
 

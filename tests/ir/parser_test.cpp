@@ -42,6 +42,16 @@ TEST(Parser, ShapeErrorsComeFromTheTypeRule) {
   EXPECT_NE(e.find("inner extents differ: f32[2,3] x f32[4,5]"), std::string::npos) << e;
 }
 
+// A shape's bytes are computed with checked multiplication (ir/checked.h): 10^11 x
+// 10^11 floats is an error at the type, not a negative size in the memory planner.
+TEST(Parser, AShapeWhoseBytesOverflowIsAnError) {
+  std::string e = parse_error(func("    %0: f32[100000000000,100000000000] = input {name=\"x\"}\n"));
+  EXPECT_NE(e.find("t.mgir:3:12: f32[100000000000,100000000000] is too large: its bytes would not fit a 64-bit size"),
+            std::string::npos) << e;
+  EXPECT_NE(parse_error(func("    %0: f64[1073741824,1073741824] = input {name=\"x\"}\n")), "") << "2^63 bytes do not fit";
+  EXPECT_EQ(parse_error(func("    %0: f64[1073741824,1073741823] = input {name=\"x\"}\n    output(%0) {name=\"y\"}\n")), "");
+}
+
 TEST(Parser, AttributeErrors) {
   std::string base = "    %0: f32[2] = input {name=\"x\"}\n";
   EXPECT_NE(parse_error(func(base + "    %1: f32[2] = leaky_relu(%0) {slop=0.1}\n")).find("leaky_relu has no attribute 'slop'"),

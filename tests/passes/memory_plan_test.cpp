@@ -4,6 +4,8 @@
 
 #include "frontend/dsl.h"
 #include "frontend/tracer.h"
+#include "ir/error.h"
+#include "ir/parser.h"
 #include "passes/autodiff.h"
 #include "passes/memory_plan.h"
 
@@ -51,6 +53,32 @@ TEST(MemoryPlan, SourcesAreNotPlanned) {
     if (f.node(i).info().has(ir::kSource)) {
       EXPECT_EQ(plan.offset[size_t(f.node(i).result())], -1);
     }
+}
+
+// Four live values of 2^61 bytes each: legal IR, but the arena would be 2^63
+// bytes, which no int64_t offset holds. Checked arithmetic makes it an Error
+// rather than offsets that wrap to negative numbers.
+TEST(MemoryPlan, AnArenaLargerThan64BitsIsAnError) {
+  ir::Module m = ir::parse_module(R"(module @m {
+  func @f {
+    %x: f32[576460752303423488] = input {name="x"}
+    %a: f32[576460752303423488] = exp(%x)
+    %b: f32[576460752303423488] = exp(%x)
+    %c: f32[576460752303423488] = exp(%x)
+    %d: f32[576460752303423488] = exp(%x)
+    %ab: f32[576460752303423488] = add(%a, %b)
+    %cd: f32[576460752303423488] = add(%c, %d)
+    %y: f32[576460752303423488] = add(%ab, %cd)
+    output(%y) {name="y"}
+  }
+})");
+  try {
+    plan_memory(*m.find_func("f"));
+    ADD_FAILURE() << "no error";
+  } catch (const minigrad::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("memory plan: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("does not fit a 64-bit integer"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

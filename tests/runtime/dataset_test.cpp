@@ -116,13 +116,30 @@ TEST(BundledMnist, ValuesAndLabelsInRange) {
 TEST(LoadDataDir, ConvertsDTypesAndCountsClasses) {
   TempDir dir;
   SmallSet set;
-  set.test_y = array<int64_t>({2}, {1, 4});  // the largest label may be in the test split
+  set.train_y = array<int64_t>({3}, {0, 4, 1});  // the classes are those of the training labels
+  set.test_y = array<int64_t>({2}, {1, 2});
   set.write(dir);
   Dataset d = load_data_dir(dir.path());
   EXPECT_EQ(d.train.x.type(), (ir::Type{ir::DType::F32, {3, 2}}));
   EXPECT_EQ(d.test.x.as<float>()[3], 10.0f);
-  EXPECT_EQ(d.train.y, (std::vector<int32_t>{0, 2, 1}));
+  EXPECT_EQ(d.train.y, (std::vector<int32_t>{0, 4, 1}));
   EXPECT_EQ(d.num_classes, 5);
+}
+
+// A test label that training never saw would silently add an untrained class: it
+// is an Error naming the file, the row and the value; a class count given (a
+// checkpoint's model) bounds both splits instead.
+TEST(LoadDataDir, RefusesATestLabelOutsideTheTrainingClasses) {
+  TempDir dir;
+  SmallSet set;
+  set.test_y = array<int64_t>({2}, {1, 57});
+  set.write(dir);
+  std::string msg = error_of([&] { load_data_dir(dir.path()); });
+  EXPECT_THAT(msg, HasSubstr((dir / "test_label.npy").string() + ": row 1: label 57 is not a class of the model (3 classes"));
+  EXPECT_THAT(msg, HasSubstr("from the largest label of " + (dir / "train_label.npy").string()));
+  EXPECT_EQ(load_data_dir(dir.path(), 58).num_classes, 58);
+  EXPECT_THAT(error_of([&] { load_data_dir(dir.path(), 2); }),
+              HasSubstr((dir / "train_label.npy").string() + ": row 1: label 2 is not a class of the model (2 classes"));
 }
 
 TEST(LoadDataDir, LabelsShapedNBy1AndIntegralFloats) {

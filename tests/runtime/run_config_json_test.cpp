@@ -2,6 +2,8 @@
 // are refused with the key, and settings merge with a checkpoint's as documented.
 #include "runtime/run_config_json.h"
 
+#include <limits>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -54,6 +56,35 @@ TEST(RunConfigJson, RefusesBadValuesNamingTheKey) {
   apply_json(c, {{"colour", 1}, {"lr", 0.5}}, "w", &unknown);
   EXPECT_EQ(unknown, std::vector<std::string>{"colour"});
   EXPECT_EQ(c.lr, 0.5);
+}
+
+// Every number is finite and in its range, and every integer fits its C++ type:
+// the same table checks sweep files, checkpoints (apply_json) and flags (check_numbers).
+TEST(RunConfigJson, RefusesNonFiniteAndWrappingNumbers) {
+  RunConfig c;
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"lr", inf}}, "s"); }), HasSubstr("s: lr = inf: expected a finite number > 0"));
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"momentum", nan}}, "s"); }),
+              HasSubstr("s: momentum = nan: expected a finite number >= 0 and <= 0.999999"));
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"weight_decay", -inf}}, "s"); }), HasSubstr("weight_decay = -inf"));
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"seed", -1}}, "s"); }),
+              HasSubstr("seed = -1: expected an integer >= 0 and <= 9223372036854775807"));
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"seed", uint64_t(1) << 63}}, "s"); }), HasSubstr("seed = 9223372036854775808"));
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"epochs", int64_t(3000000000)}}, "s"); }),
+              HasSubstr("epochs = 3000000000: expected an integer > 0 and <= 2147483647"));
+  EXPECT_THAT(error_of([&] { apply_json(c, {{"pca", int64_t(1) << 40}}, "s"); }), HasSubstr("pca = 1099511627776"));
+  EXPECT_EQ(c.lr, RunConfig().lr) << "nothing was set";
+  apply_json(c, {{"seed", int64_t(9223372036854775807)}, {"epochs", 2147483647}}, "s");
+  EXPECT_EQ(c.seed, uint64_t(9223372036854775807));
+  EXPECT_EQ(c.epochs, 2147483647);
+
+  nlohmann::json flags = to_json(RunConfig());
+  auto flag = [](const std::string& key) { return "--" + key; };
+  check_numbers(flags, flag);
+  flags["lr"] = inf;
+  EXPECT_THAT(error_of([&] { check_numbers(flags, flag); }), HasSubstr("--lr inf: expected a finite number > 0"));
+  flags = to_json(RunConfig()), flags["seed"] = -3;
+  EXPECT_THAT(error_of([&] { check_numbers(flags, flag); }), HasSubstr("--seed -3: expected an integer >= 0"));
 }
 
 TEST(RunConfigJson, ParameterText) {

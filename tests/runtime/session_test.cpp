@@ -101,7 +101,8 @@ TEST(Session, RefusesDataWithMoreClassesThanTheModel) {
   train_session(s);
   save_session(s, dir / "m.safetensors");
   EXPECT_THAT(error_of([&] { start_session(blob_config(four, 1), {dir / "m.safetensors", {}}); }),
-              HasSubstr("the model has 3 classes but the labels of"));
+              HasSubstr("train_label.npy: row 3: label 3 is not a class of the model (3 classes, 0..2, as the "
+                        "checkpoint's model has)"));
 }
 
 // A sweep hands every run the data it prepared once: the run is the one that
