@@ -22,7 +22,7 @@ struct TrainFlags {
   RunFlags run;
   std::string save, init, resume, metrics, plot;
   int save_every = 0;
-  bool quiet = false, json = false;
+  bool quiet = false, json = false, check_numerics = false;
 };
 
 runtime::RunConfig resolve_config(const TrainFlags& f, const CLI::App* cmd) {
@@ -86,7 +86,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
     progress.epoch(e);
     if (!f.metrics.empty()) runtime::write_metrics(f.metrics, s.history);
     if (f.save_every > 0 && e.epoch % f.save_every == 0 && e.epoch < c.epochs) runtime::save_session(s, f.save);
-  }, [&](int64_t done, int64_t total) { progress.step(done, total); });
+  }, [&](int64_t done, int64_t total) { progress.step(done, total); }, f.check_numerics);
   if (!f.save.empty()) runtime::save_session(s, f.save);
   if (!f.metrics.empty()) runtime::write_metrics(f.metrics, s.history);
   if (!f.plot.empty()) runtime::plot(f.plot, c.model, runtime::training_panels({{c.model, s.history}}));
@@ -111,6 +111,9 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::ExistingFile)->excludes(init);
   cmd->add_option("--metrics", f->metrics, "write each epoch's figures to FILE.csv or FILE.json");
   cmd->add_option("--plot", f->plot, "plot the loss and accuracy per epoch to FILE.png or FILE.svg (gnuplot)");
+  cmd->add_flag("--check-numerics", f->check_numerics,
+                "check the state after every step, not only the loss, for a NaN or an infinity (slower; a run stops "
+                "at the first non-finite value either way, naming the op that made it)");
   cmd->add_flag("--quiet", f->quiet, "print only the summary");
   cmd->add_flag("--json", f->json, "print only a JSON summary (settings and results) on standard output");
   cmd->callback([f, cmd] { run_train(*f, cmd); });
