@@ -7,8 +7,8 @@ pass checks nothing about it.
 
 The RUN lines are rewritten into a copy of the file: PASS is taken out of every
 `-p LIST` (a `-p` left empty goes: minigrad-opt then parses and prints), and
-`--disable-pass=PASS` goes after every `minigrad-opt ... --pipeline` and after the
-subcommand of every `minigradc` (for the tests of whole pipelines). The copy runs
+`--disable-pass=PASS` goes at the end of every `minigrad-opt ... --pipeline` and
+every `minigradc` command (for the tests of whole pipelines). The copy runs
 under lit with the same parameters. What counts as the expected failure: lit fails,
 and a FileCheck directive's error ("error: CHECK-NOT: excluded string found",
 "error: CHECK: expected string not found", ...) is in its output; a failure of any other kind (a tool that
@@ -28,9 +28,11 @@ def rewrite_run_line(line, pass_name):
         return f"{m.group(1)}{','.join(names)}" if names else ""
 
     out = re.sub(r"(\s-p\s+)([\w,-]+)", drop_from_list, line)
-    if "--pipeline" in out and "minigrad-opt" in out:
-        out = re.sub(r"(minigrad-opt\s)", rf"\1--disable-pass={pass_name} ", out)
-    out = re.sub(r"(minigradc\s+[\w-]+)", rf"\1 --disable-pass={pass_name}", out)
+    if ("--pipeline" in out and "minigrad-opt" in out) or "minigradc" in out:
+        # After the tool's last argument: before the first pipe or redirection.
+        m = re.search(r"\s(\||2>|>)", out)
+        end = m.start() if m else len(out)
+        out = f"{out[:end]} --disable-pass={pass_name}{out[end:]}"
     return out
 
 
