@@ -1,10 +1,12 @@
 // Finding the first non-finite value of a diverged training step; see divergence.h.
 #include "runtime/divergence.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "ir/error.h"
 #include "passes/autodiff.h"
@@ -43,16 +45,21 @@ Replayable replayable(Program& program, int64_t batch) {
   return r;
 }
 
-// "forward", "in the backward of softmax_xent" or "in the optimiser update": the
-// backward nodes carry the locations of the forward node they differentiate; the
-// last forward node with those locations names it.
+// "in the forward pass", "in the backward of softmax_xent" or "in the optimiser
+// update": the backward nodes carry the locations of the forward node they
+// differentiate, so the forward ops with those locations name it (a line may make
+// several: "matmul, add" for a Linear layer).
 std::string part_of(const Replayable& r, size_t node) {
   const ir::Function& f = *r.module.find_func("train_step");
   if (node < r.forward) return "in the forward pass";
   if (node >= r.optimiser) return "in the optimiser update";
-  for (size_t i = r.forward; i-- > 0;)
-    if (f.node(i).locs == f.node(node).locs) return fmt::format("in the backward of {}", ir::op_name(f.node(i).op));
-  return "in the backward pass";
+  std::vector<std::string> ops;
+  for (size_t i = 0; i < r.forward; ++i) {
+    std::string op(ir::op_name(f.node(i).op));
+    if (f.node(i).locs == f.node(node).locs && std::find(ops.begin(), ops.end(), op) == ops.end()) ops.push_back(op);
+  }
+  if (ops.empty()) return "in the backward pass";
+  return fmt::format("in the backward of {}", fmt::join(ops, ", "));
 }
 
 }  // namespace
