@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend/buffer.h"
+#include "ir/error.h"
 #include "ir/graph.h"
 
 namespace minigrad {
@@ -71,7 +72,19 @@ class Backend {
   virtual std::unique_ptr<Executable> compile(const ir::Module& m, const std::string& func, StateStore& state) = 0;
 };
 
+// The first node of a run whose result holds a NaN or an infinity, found by an
+// interpreter made with check_finite (below). `node` is its index in the function;
+// the message is "<op> at <source location>: <value> at [i] of result r".
+class NonFiniteValue : public Error {
+ public:
+  NonFiniteValue(size_t node, std::string message) : Error(std::move(message)), node(node) {}
+  size_t node;
+};
+
 // denormals_as_zero: each run flushes subnormals to zero (backend/fp_env.h).
-std::unique_ptr<Backend> make_interp_backend(bool denormals_as_zero = false);
+// check_finite: after each node, its float results are scanned and the first NaN
+// or infinity stops the run with NonFiniteValue (the state stays untouched, as on
+// any Error); for locating where a training run diverged, not for speed.
+std::unique_ptr<Backend> make_interp_backend(bool denormals_as_zero = false, bool check_finite = false);
 
 }  // namespace minigrad

@@ -1,6 +1,8 @@
 // The GEMM of a matmul node or a fused matmul; see gemm_dims.h.
 #include "ir/gemm_dims.h"
 
+#include "ir/fused_kind.h"
+
 namespace minigrad::ir {
 namespace {
 
@@ -16,7 +18,9 @@ GemmDims of_matmul(const Function& f, const Node& mm) {
 
 std::optional<GemmDims> gemm_dims(const Function& f, const Node& n) {
   if (n.op == Op::Matmul) return of_matmul(f, n);
-  if (n.op != Op::Fused || n.attrs.s("kind") != "matmul" || !n.body) return std::nullopt;
+  if (n.op != Op::Fused || !n.body) return std::nullopt;
+  std::optional<FusedKind> kind = parse_fused_kind(n.attrs.s("kind"));
+  if (kind != FusedKind::Matmul && kind != FusedKind::MatmulUpdate) return std::nullopt;
   const Function& body = *n.body;
   for (size_t i = 0; i < body.size(); ++i)
     if (body.node(i).op == Op::Matmul) return of_matmul(body, body.node(i));

@@ -1,5 +1,5 @@
 // The GEMM a node computes, for reports (the JIT's per-kernel profile): a matmul
-// node, or a fused node of kind "matmul" (whose body holds one matmul and its
+// node, or a fused node of kind "matmul" or "matmul_update" (whose body holds one matmul and its
 // epilogue). C[M, N] = op(A) op(B), op(X) = X or X^T by the transpose attributes,
 // op(A): [M, K], op(B): [K, N]; 2 M N K floating-point operations (a multiply and
 // an add per term; an epilogue's few per element are not counted).

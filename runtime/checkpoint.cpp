@@ -178,10 +178,29 @@ json parse_meta(const std::map<std::string, std::string>& md, const std::string&
   }
 }
 
+// Whether `train` is a readable training state written with the model file `ckpt`
+// as it is now (false if either is missing or damaged).
+bool pairs_with(const std::filesystem::path& train, const std::filesystem::path& ckpt) {
+  if (!std::filesystem::exists(train) || !std::filesystem::exists(ckpt)) return false;
+  try {
+    SafeTensors t = read_safetensors(train);
+    auto hash = t.metadata.find(kHashKey);
+    return hash != t.metadata.end() && hash->second == content_hash(read_safetensors(ckpt));
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 bool is_model_state(const ir::StateDecl& s) {
   return s.role != ir::StateRole::Optim && s.init.kind != ir::Init::Kind::Seed;
+}
+
+std::filesystem::path previous_training_state_path(const std::filesystem::path& ckpt) {
+  std::filesystem::path p = training_state_path(ckpt);
+  std::string name = p.filename().string();
+  return p.parent_path() / (name.substr(0, name.size() - std::string(".safetensors").size()) + "-previous.safetensors");
 }
 
 std::filesystem::path training_state_path(const std::filesystem::path& ckpt) {
@@ -195,12 +214,19 @@ void save_checkpoint(const std::filesystem::path& ckpt, const ir::Module& m, con
                      const CheckpointInfo& info, bool with_training_state) {
   SafeTensors model = gather(m, state, Layout{true}, true);
   model.metadata = model_metadata(info);
+  std::filesystem::path now = training_state_path(ckpt), previous = previous_training_state_path(ckpt);
   if (with_training_state) {
     SafeTensors train = gather(m, state, Layout{false}, false);
     train.metadata = {{kHashKey, content_hash(model)}, {"minigrad.epoch", std::to_string(info.epoch)}};
-    write_safetensors(training_state_path(ckpt), train);
+    // Keep the training state of the model file on disk until the new model file is
+    // written: move it aside if it is the current one (if an earlier save was cut
+    // short, the one aside is the match, and stays).
+    if (pairs_with(now, ckpt)) std::filesystem::rename(now, previous);
+    write_safetensors(now, train);
   }
   write_safetensors(ckpt, model);
+  std::error_code ignored;
+  std::filesystem::remove(previous, ignored);
 }
 
 namespace {
@@ -242,7 +268,9 @@ void load_model_state(const std::filesystem::path& ckpt, const ir::Module& m, St
 }
 
 void load_training_state(const std::filesystem::path& ckpt, const ir::Module& m, StateStore& state) {
-  std::filesystem::path path = training_state_path(ckpt);
+  std::filesystem::path path = training_state_path(ckpt), previous = previous_training_state_path(ckpt);
+  // A save cut short leaves the model file's training state aside (see checkpoint.h).
+  if (!pairs_with(path, ckpt) && pairs_with(previous, ckpt)) path = previous;
   if (!std::filesystem::exists(path))
     fail("{}: no training state beside it ({} is missing): it holds a model to load with --init or --load, "
          "not a run to resume", ckpt.string(), path.string());

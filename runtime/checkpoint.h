@@ -19,6 +19,13 @@
 //                       exp_avg", ...), the step counter "step" and the dropout seed
 //                       "seed". Its metadata names the model file's content hash, so
 //                       a training state never pairs with another model file.
+//   Saving over a checkpoint replaces the pair in steps that each leave a model
+//   file with its own training state on disk, so that a run killed at any moment
+//   (SIGKILL included) can always be resumed from the last model file written: the
+//   training state that matches the model file moves aside to
+//   "model.train-previous.safetensors", the new training state is written, then the
+//   new model file, then the old training state is removed. Resuming reads the
+//   training state, or the previous one if only that matches the model file.
 // Shuffling is a function of (seed, epoch) and dropout of (seed, step), so these
 // two files and the config are everything a resumed run needs to continue exactly
 // as if it had not stopped.
@@ -57,10 +64,12 @@ struct CheckpointInfo {
 bool is_model_state(const ir::StateDecl& s);
 
 std::filesystem::path training_state_path(const std::filesystem::path& ckpt);
+// Where a save keeps the training state it replaces until the new model file is written.
+std::filesystem::path previous_training_state_path(const std::filesystem::path& ckpt);
 
 // Writes the model file (and the training state beside it if `with_training_state`),
-// each atomically; the training state first, so a model file never names a
-// training state that was not written.
+// each atomically; the training state first, the one it replaces kept aside until
+// the model file is written (see the top of this file).
 void save_checkpoint(const std::filesystem::path& ckpt, const ir::Module& m, const StateStore& state,
                      const CheckpointInfo& info, bool with_training_state);
 

@@ -67,17 +67,6 @@ Predictions predict(Program& program, const Buffer& x, int64_t batch) {
   return p;
 }
 
-Buffer prepare_rows(const Buffer& raw, const CheckpointInfo& info, const std::string& what) {
-  int64_t features = raw.type().shape[1];
-  for (int64_t i = 0; i < raw.numel(); ++i)
-    if (!std::isfinite(raw.as<float>()[i]))
-      fail("{}: row {} holds {}: every feature must be a finite number", what, i / features, raw.as<float>()[i]);
-  if (!info.preprocessing) return raw;
-  if (features != info.preprocessing->in_features)
-    fail("{}: {} features per row, but the model was trained on {}", what, features, info.preprocessing->in_features);
-  return apply_preprocessing(*info.preprocessing, raw);
-}
-
 std::unique_ptr<Program> load_program(const RunConfig& config, const std::filesystem::path& ckpt, int64_t in_features,
                                       int64_t num_classes, int64_t first_batch) {
   auto program = make_program(config, in_features, num_classes, first_batch);

@@ -22,6 +22,9 @@
 #ifndef MINIGRAD_CXX
 #define MINIGRAD_CXX "c++"
 #endif
+#ifndef MINIGRAD_MODEL_FLAGS
+#define MINIGRAD_MODEL_FLAGS ""  // extra flags: a sanitized build's own (CMakeLists.txt)
+#endif
 
 namespace minigrad::runtime {
 namespace fs = std::filesystem;
@@ -51,7 +54,8 @@ uint64_t headers_hash() {
 }
 
 std::string compile_command(const std::string& file, const std::string& out) {
-  return fmt::format("{} -std=c++20 -O1 -fPIC -shared -I{} -o {} {} 2>&1", MINIGRAD_CXX, MINIGRAD_SOURCE_DIR, out, file);
+  return fmt::format("{} -std=c++20 -O1 -fPIC -shared {} -I{} -o {} {} 2>&1", MINIGRAD_CXX, MINIGRAD_MODEL_FLAGS,
+                     MINIGRAD_SOURCE_DIR, out, file);
 }
 
 // Runs `cmd`; returns its exit status and everything it printed.

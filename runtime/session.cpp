@@ -72,10 +72,12 @@ Session start_session(const RunConfig& config, const StartFrom& from, std::share
   return s;
 }
 
-std::vector<EpochStats> train_session(Session& s, const EpochCallback& on_epoch, const StepCallback& on_step) {
+std::vector<EpochStats> train_session(Session& s, const EpochCallback& on_epoch, const StepCallback& on_step,
+                                      bool check_numerics) {
   TrainOptions t = train_options(s.config);
   t.start_epoch = s.epochs_done();
   t.on_step = on_step;
+  t.check_numerics = check_numerics;
   return train(*s.program, s.data.data, t, [&](const EpochStats& st) {
     s.history.push_back(st);
     if (on_epoch) on_epoch(st);

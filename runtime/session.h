@@ -43,7 +43,9 @@ Session start_session(const RunConfig& config, const StartFrom& from = {},
 
 // Trains from epochs_done() + 1 to config.epochs (nothing if already there), calling
 // on_epoch after each epoch and on_step after each step. Returns the new epochs.
-std::vector<EpochStats> train_session(Session& s, const EpochCallback& on_epoch = {}, const StepCallback& on_step = {});
+// check_numerics: TrainOptions::check_numerics (a debugging aid, not a setting of the run).
+std::vector<EpochStats> train_session(Session& s, const EpochCallback& on_epoch = {}, const StepCallback& on_step = {},
+                                      bool check_numerics = false);
 
 // The metadata a checkpoint of this session carries.
 CheckpointInfo session_info(const Session& s);

@@ -2,8 +2,10 @@
 #include "runtime/trainer.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "ir/error.h"
+#include "runtime/divergence.h"
 
 namespace minigrad::runtime {
 namespace {
@@ -71,15 +73,48 @@ EvalResult evaluate(Program& program, const Split& split, int64_t batch, Buffer*
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n), n};
 }
 
+namespace {
+
+// Where a step is, for messages: "step 37 (epoch 1, batch 37)"; steps count from 1
+// over the whole run.
+std::string step_name(int epoch, int64_t batch, int64_t per_epoch) {
+  return fmt::format("step {} (epoch {}, batch {})", (epoch - 1) * per_epoch + batch, epoch, batch);
+}
+
+// Replays epoch `epoch` from `start` (the state at its beginning) with the same
+// executables and batches, bit for bit, up to batch `last` at most, and reports the
+// first step whose loss or resulting state is not finite (runtime/divergence.h).
+[[noreturn]] void replay_epoch(Program& program, const Split& tr, const TrainOptions& o, int epoch,
+                               const StateStore& start, int64_t last, BatchBuffers& buffers) {
+  copy_state(start, program.state());
+  EpochBatches batches(tr.rows(), o.batching, static_cast<uint64_t>(epoch - 1));
+  StateStore before;
+  std::span<const int64_t> idx;
+  for (int64_t b = 1; batches.next(&idx); ++b) {
+    auto& [bx, by] = buffers.get(static_cast<int64_t>(idx.size()), tr.features());
+    gather(tr.x, tr.y, idx, bx, by);
+    copy_state(program.state(), before);
+    Program::Result r = program.train_step(bx, by);
+    if (b == last || !std::isfinite(r.loss) || !all_finite(program.state()))
+      report_divergence(program, before, bx, by, step_name(epoch, b, batches.count()));
+  }
+  fail("epoch {}: its state was not finite at the end, but a replay of its {} steps found no step that made it so",
+       epoch, batches.count());
+}
+
+}  // namespace
+
 std::vector<EpochStats> train(Program& program, const Dataset& data, const TrainOptions& options,
                               const EpochCallback& on_epoch) {
   const Split& tr = data.train;
   if (options.start_epoch < options.epochs) compile_ahead(program, data, options);
   BatchBuffers buffers;
   std::vector<EpochStats> history;
+  StateStore epoch_start, before;  // the state when the epoch began; before this step (check_numerics)
   for (int epoch = options.start_epoch + 1; epoch <= options.epochs; ++epoch) {
     EpochStats st;
     st.epoch = epoch;
+    copy_state(program.state(), epoch_start);
     auto t0 = Clock::now();
     EpochBatches batches(tr.rows(), options.batching, static_cast<uint64_t>(epoch - 1));
     double loss_sum = 0;
@@ -89,14 +124,19 @@ std::vector<EpochStats> train(Program& program, const Dataset& data, const Train
       int64_t rows = static_cast<int64_t>(idx.size());
       auto& [bx, by] = buffers.get(rows, tr.features());
       gather(tr.x, tr.y, idx, bx, by);
+      if (options.check_numerics) copy_state(program.state(), before);
       Program::Result r = program.train_step(bx, by);
+      ++st.steps;
+      if (options.check_numerics && !(std::isfinite(r.loss) && all_finite(program.state())))
+        report_divergence(program, before, bx, by, step_name(epoch, st.steps, batches.count()));
+      if (!std::isfinite(r.loss)) replay_epoch(program, tr, options, epoch, epoch_start, st.steps, buffers);
       loss_sum += r.loss * static_cast<double>(rows);
       correct += r.correct;
       seen += rows;
-      ++st.steps;
       if (options.on_step) options.on_step(st.steps, batches.count());
     }
     st.train_seconds = seconds_since(t0);
+    if (!all_finite(program.state())) replay_epoch(program, tr, options, epoch, epoch_start, st.steps, buffers);
     if (seen > 0) st.train_loss = loss_sum / static_cast<double>(seen), st.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
     if (epoch % options.eval_every == 0 || epoch == options.epochs) {
       auto t1 = Clock::now();

@@ -34,6 +34,11 @@ struct TrainOptions {
   int64_t eval_batch = 1000;
   int eval_every = 1;  // evaluate the test split every N epochs (and after the last)
   StepCallback on_step;  // optional: progress within an epoch
+  // A step whose loss, or state after it, is not finite stops training with an
+  // Error naming the first op that made a NaN or an infinity (runtime/divergence.h).
+  // check_numerics: copy the state before and check it after every step (slower;
+  // the failing step is then the first whose state is not finite, even if its loss is).
+  bool check_numerics = false;
 };
 
 struct EpochStats {

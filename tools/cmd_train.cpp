@@ -24,7 +24,7 @@ struct TrainFlags {
   RunFlags run;
   std::string save, init, resume, metrics, plot;
   int save_every = 0;
-  bool quiet = false, json = false, profile = false;
+  bool quiet = false, json = false, profile = false, check_numerics = false;
 };
 
 runtime::RunConfig resolve_config(const TrainFlags& f, const CLI::App* cmd) {
@@ -102,7 +102,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
     progress.epoch(e);
     if (!f.metrics.empty()) runtime::write_metrics(f.metrics, s.history);
     if (f.save_every > 0 && e.epoch % f.save_every == 0 && e.epoch < c.epochs) runtime::save_session(s, f.save);
-  }, [&](int64_t done, int64_t total) { progress.step(done, total); });
+  }, [&](int64_t done, int64_t total) { progress.step(done, total); }, f.check_numerics);
   if (!f.save.empty()) runtime::save_session(s, f.save);
   if (!f.metrics.empty()) runtime::write_metrics(f.metrics, s.history);
   if (!f.plot.empty()) runtime::plot(f.plot, c.model, runtime::training_panels({{c.model, s.history}}));
@@ -130,6 +130,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--profile", f->profile,
                 "compile the steps with a clock read around each kernel (slower) and print, after the run, where a "
                 "train step's time goes: each kernel's share, its model line, and M x N x K and GFLOP/s for GEMMs");
+  cmd->add_flag("--check-numerics", f->check_numerics,
+                "check the state after every step, not only the loss, for a NaN or an infinity (slower; a run stops "
+                "at the first non-finite value either way, naming the op that made it)");
   cmd->add_flag("--quiet", f->quiet, "print only the summary");
   cmd->add_flag("--json", f->json, "print only a JSON summary (settings and results) on standard output");
   cmd->callback([f, cmd] { run_train(*f, cmd); });

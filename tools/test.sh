@@ -1,6 +1,44 @@
 #!/usr/bin/env bash
-# Every test: sets up and builds (tools/setup.sh), then runs the whole CTest suite.
+# Every test (what CI runs: .ci/run). With no argument: sets up and builds
+# (tools/setup.sh), runs the whole CTest suite, then the same suite built with
+# AddressSanitizer and UndefinedBehaviorSanitizer, then each fuzz target for 60 s.
+#   tools/test.sh              all three
+#   tools/test.sh --plain      the normal suite only (build/)
+#   tools/test.sh --sanitize   the sanitized suite only (build-asan/: every library, tool and
+#                              test instrumented, and the model files they compile; not the
+#                              JIT's generated code)
+#   tools/test.sh --fuzz [S]   the fuzz targets only, S seconds each (tools/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
-ctest --test-dir build --output-on-failure -j "$(nproc)"
+mode="${1:-all}"
+jobs="$(nproc)"
+
+plain() {
+  tools/setup.sh
+  ctest --test-dir build --output-on-failure -j "$jobs"
+}
+
+sanitized() {
+  tools/setup.sh --no-build
+  local launcher=()
+  command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  if [ ! -f build-asan/build.ninja ]; then
+    cmake -S . -B build-asan -G Ninja -DMINIGRAD_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" "${launcher[@]}" > /dev/null
+  fi
+  cmake --build build-asan -j "$jobs"
+  # Any finding fails its test: UBSan stops at the first (-fno-sanitize-recover), ASan
+  # and LeakSanitizer exit non-zero; no suppressions. The model files compiled at run
+  # time go to their own cache (their flags differ from the normal build's).
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:check_initialization_order=1" \
+  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+}
+
+case "$mode" in
+  all) plain; sanitized; tools/fuzz.sh 60 ;;
+  --plain) plain ;;
+  --sanitize) sanitized ;;
+  --fuzz) tools/setup.sh --no-build; tools/fuzz.sh "${2:-60}" ;;
+  *) echo "usage: tools/test.sh [--plain | --sanitize | --fuzz [SECONDS]]" >&2; exit 2 ;;
+esac

@@ -219,8 +219,11 @@ TEST(JitFused, LossGradWithTheLossAndTheCount) {
       ir::ValueId x = b.input("x", f32({s.rows, s.cols})), y = b.input("y", ir::Type{DType::I32, {s.rows}});
       b.output("loss", b.emit1(Op::SoftmaxXent, {x, y}, {{"label_smoothing", ls}}));
       b.output("correct", b.emit1(Op::Correct, {x, y}));
-      StateStore s1(m), s2(alone);
+      StateStore s1(m), s2(alone), s3(alone);
       std::vector<Buffer> fused = run_with(jit_backend(), m, s1, in), own = run_with(jit_backend(), alone, s2, in);
+      // The lone kernels against the interpreter too: equal to the fused kernel is
+      // only worth something if they are right (the count exactly).
+      expect_agree(own, run_with(interp_backend(), alone, s3, in), Tolerance{2e-5, 1e-5}, what + " (lone kernels)");
       EXPECT_EQ(values<float>(fused[1]), values<float>(own[0])) << what;
       EXPECT_EQ(values<int32_t>(fused[2]), values<int32_t>(own[1])) << what;
     }

@@ -63,9 +63,10 @@ inline std::string disagreement(const Buffer& jit, const Buffer& ref, Tolerance 
     double a = element(jit, i), b = element(ref, i);
     if (std::isnan(a) && std::isnan(b)) continue;
     if (a == b) continue;  // equal, including infinities
-    double excess = ref.type().dtype == ir::DType::I32 ? 1.0 : std::abs(a - b) / (tol.rel * std::abs(b) + tol.abs);
+    // Integers must be equal: any difference is the worst possible disagreement.
+    double excess = ref.type().dtype == ir::DType::I32 ? HUGE_VAL : std::abs(a - b) / (tol.rel * std::abs(b) + tol.abs);
     if (!(excess <= 1.0) && !(excess <= worst)) {
-      worst = std::isnan(excess) ? 1e300 : excess;
+      worst = std::isnan(excess) ? HUGE_VAL : excess;
       where = fmt::format("[{}]: jit {} interp {}", i, a, b);
     }
   }

@@ -15,11 +15,11 @@ expect_fail "train_label" $T --data "$TMP/nolabels"
 mkdir -p "$TMP/swapped" && cp data/mnist10k/train_data.npy.gz "$TMP/swapped/train_data.npy.gz"
 cp data/mnist10k/test_label.npy.gz "$TMP/swapped/train_label.npy.gz"
 cp data/mnist10k/test_*.npy.gz "$TMP/swapped/"
-expect_fail "rows" $T --data "$TMP/swapped"
+expect_fail "train_label.npy.gz: 2000 labels, but $TMP/swapped/train_data.npy.gz has 8000 rows" $T --data "$TMP/swapped"
 
 expect_fail "--epochs" $T --data data/mnist10k --epochs 0
 expect_fail "--optimizer" $T --data data/mnist10k --optimizer rmsprop
-expect_fail "--lr" $T --data data/mnist10k --lr -1
+expect_fail "--lr -1: expected a finite number > 0" $T --data data/mnist10k --lr -1
 expect_fail "--scale" $T --data data/mnist10k --scale log
 expect_fail "--label-smoothing" $T --data data/mnist10k --label-smoothing 2
 expect_fail "--frobnicate" $T --data data/mnist10k --frobnicate

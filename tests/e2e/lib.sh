@@ -9,13 +9,20 @@ trap 'rm -rf "$TMP"' EXIT
 cd "$SOURCE_DIR"
 failures=0
 
-# expect_fail PATTERN CMD...: CMD exits non-zero and its stderr contains PATTERN.
+# expect_fail PATTERN CMD...: CMD fails as a program should, exiting with a status
+# of 1 to 127 (128 and up is the shell's report of a signal: a crash or an abort),
+# with no sanitizer report, and its stderr contains PATTERN.
 expect_fail() {
   local pattern="$1"; shift
   local err status
   err="$("$@" 2>&1 >/dev/null)"; status=$?
   if [ "$status" -eq 0 ]; then
     echo "FAIL: expected a non-zero exit from: $*"; failures=$((failures + 1))
+  elif [ "$status" -ge 128 ]; then
+    echo "FAIL: killed by signal $((status - 128)) (exit $status), not an error exit: $*"
+    echo "$err" | tail -n 20 | sed 's/^/    /'; failures=$((failures + 1))
+  elif grep -qE -- "ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error: " <<<"$err"; then
+    echo "FAIL: a sanitizer report from: $*"; echo "$err" | sed 's/^/    /'; failures=$((failures + 1))
   elif ! grep -qF -- "$pattern" <<<"$err"; then
     echo "FAIL: '$pattern' not in the message of: $*"; echo "$err" | sed 's/^/    /'; failures=$((failures + 1))
   else

@@ -17,5 +17,8 @@ if ! grep -qF "warning: examples/seed_mlp.cpp:" "$TMP/stderr" || ! grep -qF "a b
 fi
 expect_ok "$MINIGRADC" train seed_mlp --data data/mnist10k --pca 16 --epochs 2 --flush-denormals --json
 grep -qE '"flush_denormals": ?true' <<<"$OUT" || { echo "FAIL: --flush-denormals not in the settings"; failures=$((failures + 1)); }
-grep -qE '"test_accuracy": ?0\.[5-9]' <<<"$OUT" || { echo "FAIL: --flush-denormals did not train"; echo "$OUT" | head -c 600; failures=$((failures + 1)); }
+# 88.9% when written (PCA 16, 2 epochs); 80% leaves room for another CPU's rounding, not for a run that did not train.
+acc="$(grep -oE '"test_accuracy": ?[0-9.]+' <<<"$OUT" | grep -oE '[0-9.]+$')"
+awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 0.80) }' ||
+  { echo "FAIL: --flush-denormals trained to test accuracy '$acc', below 80%"; echo "$OUT" | head -c 600; failures=$((failures + 1)); }
 finish

@@ -100,8 +100,9 @@ std::vector<OpSample> samples_for(Op op) {
     case Op::Div: return binary(op, Gen::Positive);
     case Op::Cmp: {
       std::vector<OpSample> out;
+      // Operands with ties, so that eq, ne, ge and le are exercised at equality.
       for (const char* p : {"gt", "ge", "lt", "le", "eq", "ne"})
-        out.push_back({p, op, {f({3, 4}), f({4})}, {{"pred", std::string(p)}}});
+        out.push_back({p, op, {f({3, 4}, Gen::Ties), f({4}, Gen::Ties)}, {{"pred", std::string(p)}}});
       return out;
     }
     case Op::Select:
@@ -181,6 +182,7 @@ std::vector<Buffer> sample_inputs(const OpSample& s, uint32_t seed) {
         case Gen::Mask01: v = static_cast<double>(rng() % 2); break;
         case Gen::Labels: v = static_cast<double>(rng() % static_cast<uint32_t>(spec.classes)); break;
         case Gen::SmallInt: v = static_cast<double>(rng() % 1000); break;
+        case Gen::Ties: v = static_cast<double>(i % 3) - 1; break;
       }
       switch (spec.type.dtype) {
         case DType::F32: buf.as<float>()[i] = static_cast<float>(v); break;
