@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Every test (what CI runs: .ci/run). With no argument: sets up and builds
-# (tools/setup.sh), runs the whole CTest suite, then the same suite built with
-# AddressSanitizer and UndefinedBehaviorSanitizer, then each fuzz target for 60 s.
-#   tools/test.sh              all three
-#   tools/test.sh --plain      the normal suite only (build/)
+# (tools/setup.sh) and runs the whole CTest suite (the fuzz targets' corpora
+# included, replayed once). The sanitized suite and the fuzzing runs are separate
+# commands: they have not yet been run through on a clean machine, so CI does not
+# run them yet (see README, "Continuous proof").
+#   tools/test.sh              the normal suite (build/)
+#   tools/test.sh --all        the normal suite, then the sanitized one, then each fuzz target for 60 s
 #   tools/test.sh --sanitize   the sanitized suite only (build-asan/: every library, tool and
 #                              test instrumented, and the model files they compile; not the
 #                              JIT's generated code)
 #   tools/test.sh --fuzz [S]   the fuzz targets only, S seconds each (tools/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode="${1:-all}"
+mode="${1:---plain}"
 jobs="$(nproc)"
 
 plain() {
@@ -36,9 +38,9 @@ sanitized() {
 }
 
 case "$mode" in
-  all) plain; sanitized; tools/fuzz.sh 60 ;;
+  --all) plain; sanitized; tools/fuzz.sh 60 ;;
   --plain) plain ;;
   --sanitize) sanitized ;;
   --fuzz) tools/setup.sh --no-build; tools/fuzz.sh "${2:-60}" ;;
-  *) echo "usage: tools/test.sh [--plain | --sanitize | --fuzz [SECONDS]]" >&2; exit 2 ;;
+  *) echo "usage: tools/test.sh [--plain | --all | --sanitize | --fuzz [SECONDS]]" >&2; exit 2 ;;
 esac
