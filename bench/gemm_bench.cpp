@@ -41,6 +41,7 @@ struct Options {
   int threads = 1, repeats = 5;
   double min_time = 0.3;
   bool cpu_time = false;
+  int64_t l1d = 0, l2 = 0, l3 = 0;  // cache sizes to block for (0: the host's)
 };
 
 mg::ir::Type f32(int64_t r, int64_t c) { return mg::ir::Type{mg::ir::DType::F32, {r, c}}; }
@@ -66,6 +67,7 @@ std::string plan_of(const mg::ir::Module& mod) {
 double gflops(const Options& o, const mg::ir::Module& mod) {
   mg::JitBackendOptions jo;
   jo.cache_dir = "off", jo.threads = o.threads, jo.gemm = o.lowering;
+  jo.l1d_bytes = o.l1d, jo.l2_bytes = o.l2, jo.l3_bytes = o.l3;
   auto backend = mg::make_jit_backend(jo);
   mg::StateStore state(mod);
   auto exe = backend->compile(mod, "f", state);
@@ -104,6 +106,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "threads")->check(CLI::Range(1, 256));
   app.add_option("--repeats", o.repeats, "timed runs (the median is printed)")->check(CLI::Range(1, 1000));
   app.add_option("--min-time", o.min_time, "seconds per timed run")->check(CLI::Range(0.01, 60.0));
+  app.add_option("--l1d", o.l1d, "L1 data cache bytes to block for (default: the host's)")->check(CLI::PositiveNumber);
+  app.add_option("--l2", o.l2, "L2 bytes to block for")->check(CLI::PositiveNumber);
+  app.add_option("--l3", o.l3, "L3 bytes to block for")->check(CLI::PositiveNumber);
   app.add_flag("--cpu-time", o.cpu_time, "divide by CPU seconds per thread, not wall seconds (a busy machine)");
   CLI11_PARSE(app, argc, argv);
   try {
