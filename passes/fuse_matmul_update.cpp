@@ -111,13 +111,9 @@ bool FuseMatmulUpdate::run(ir::Module& m) {
     std::vector<std::string> notes;
     std::vector<FusionGroup> groups;
     UpdateInGemm fuser(f, notes);
-    for (const ir::StateDecl& s : m.states) {
-      if (s.role != ir::StateRole::Param) continue;
-      bool stored = false;
-      for (size_t i = 0; i < f.size(); ++i) stored = stored || stores_for(f.node(i), s.name);
-      if (!stored) continue;
-      if (std::optional<FusionGroup> g = fuser.group(s.name, s.type.shape)) {
-        note("@{}: fused the update of '{}' into {}: {} nodes", f.name(), s.name, describe(f, f.node(g->members[0])),
+    for (const ir::StateDecl* s : updated_params(m, f)) {
+      if (std::optional<FusionGroup> g = fuser.group(s->name, s->type.shape)) {
+        note("@{}: fused the update of '{}' into {}: {} nodes", f.name(), s->name, describe(f, f.node(g->members[0])),
              g->members.size());
         groups.push_back(std::move(*g));
       }

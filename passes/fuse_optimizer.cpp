@@ -46,13 +46,9 @@ bool FuseOptimizer::run(ir::Module& m) {
     std::vector<std::string> notes;
     std::vector<FusionGroup> groups;
     UpdateFuser fuser(f, notes);
-    for (const ir::StateDecl& s : m.states) {
-      if (s.role != ir::StateRole::Param) continue;
-      bool stored = false;
-      for (size_t i = 0; i < f.size(); ++i) stored = stored || stores_for(f.node(i), s.name);
-      if (!stored) continue;
-      if (std::optional<FusionGroup> g = fuser.group(s.name, s.type.shape)) {
-        note("@{}: fused the update of '{}': {} nodes", f.name(), s.name, g->members.size());
+    for (const ir::StateDecl* s : updated_params(m, f)) {
+      if (std::optional<FusionGroup> g = fuser.group(s->name, s->type.shape)) {
+        note("@{}: fused the update of '{}': {} nodes", f.name(), s->name, g->members.size());
         groups.push_back(std::move(*g));
       }
     }

@@ -37,6 +37,19 @@ bool stores_for(const ir::Node& n, const std::string& p) {
   return name == p || name.compare(0, slot.size(), slot) == 0;
 }
 
+std::vector<const ir::StateDecl*> updated_params(const ir::Module& m, const ir::Function& f) {
+  std::vector<const ir::StateDecl*> params;
+  for (const ir::StateDecl& s : m.states) {
+    if (s.role != ir::StateRole::Param) continue;
+    for (size_t i = 0; i < f.size(); ++i)
+      if (stores_for(f.node(i), s.name)) {
+        params.push_back(&s);
+        break;
+      }
+  }
+  return params;
+}
+
 std::vector<size_t> update_cone(const ir::Function& f, const std::vector<int>& defs, const std::string& p,
                                 const ir::Shape& shape, const std::vector<bool>& claimed) {
   std::set<size_t> cone;

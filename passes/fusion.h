@@ -80,6 +80,8 @@ size_t remove_dead_nodes(ir::Function& f);
 
 // Whether a store writes parameter `p` or one of its optimiser slots ("optim.p.*").
 bool stores_for(const ir::Node& n, const std::string& p);
+// The parameters of m whose update f stores (the optimiser fusions' candidates), in m's order.
+std::vector<const ir::StateDecl*> updated_params(const ir::Module& m, const ir::Function& f);
 // The update of parameter `p` in f: the loop nodes of the parameter's shape, not
 // `claimed`, from which the stores of p and of its slots are reached through such
 // nodes alone (weight decay, the moments, the step), as node indices in order.
