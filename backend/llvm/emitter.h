@@ -69,6 +69,9 @@ class Emitter {
   llvm::Value* at(ir::DType d, llvm::Value* base, llvm::Value* offset);
   llvm::Value* load(ir::DType d, unsigned lanes, llvm::Value* base, llvm::Value* offset);
   void store(ir::DType d, llvm::Value* v, llvm::Value* base, llvm::Value* offset);
+  // A hint that base[offset]'s cache line will be read soon (llvm.prefetch: no
+  // effect on results; a target without prefetch instructions drops it).
+  void prefetch(ir::DType d, llvm::Value* base, llvm::Value* offset);
   // base[offset + i] = v for i < n, in vectors.
   void fill(ir::DType d, llvm::Value* base, int64_t n, llvm::Value* scalar_value);
   void copy(llvm::Value* to, llvm::Value* from, int64_t bytes);

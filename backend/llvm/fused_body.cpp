@@ -148,6 +148,16 @@ Value* BodyAtPoint::own_index(Value* offset, bool contiguous, unsigned lanes) {
   return b.CreateAdd(v, llvm::ConstantDataVector::get(e_.ctx(), iota));
 }
 
+void BodyAtPoint::prefetch(const Values& offsets) {
+  for (size_t i = 0; i < body_.size(); ++i) {
+    const ir::Node& n = body_.node(i);
+    if (!needed_[i] || n.op != Op::Input || given_.count(n.result())) continue;
+    const Operand& o = k_.in[input_of_.at(&n)];
+    size_t a = access_of_.at(&n);
+    if (!o.constant && shapes_[a] == iter_) e_.prefetch(o.type.dtype, o.ptr, offsets[a]);
+  }
+}
+
 Values BodyAtPoint::at(const Values& offsets, const std::vector<bool>& contiguous, unsigned lanes,
                        const std::map<ir::ValueId, Value*>& given) {
   std::vector<Value*> val(size_t(body_.num_values()), nullptr);
