@@ -6,7 +6,8 @@
 // against the unplanned sum, and every value's offset and live range (as comments,
 // so the text still parses); --plan-chart FILE.svg draws that plan. The llvm and asm stages go past the pipeline into the JIT: the
 // LLVM IR the backend generates for each function, after LLVM's O3 pipeline for
-// this CPU, or the host assembly it compiles to.
+// this CPU, or the host assembly it compiles to; with --target TRIPLE [--cpu CPU],
+// for that machine instead (tools/target_flags.h), which the JIT never runs.
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -26,12 +27,14 @@
 #include "tools/commands.h"
 #include "tools/graphviz.h"
 #include "tools/run_flags.h"
+#include "tools/target_flags.h"
 
 namespace minigrad::tools {
 namespace {
 
 struct DumpFlags {
   RunFlags run;
+  TargetFlags target;  // the llvm and asm stages: the machine to generate code for
   std::string stage = "traced", format = "text", output, function, plan_chart;
   int64_t features = 128, classes = 10;
   bool no_locs = false, collapse_fused = false;
@@ -78,11 +81,11 @@ std::string plans(const ir::Module& m, bool values) {
 // LLVM IR or assembly of --function, or of every function of the module.
 std::string backend_text(const ir::Module& m, const DumpFlags& f) {
   if (f.format != "text") fail("dump-ir: --stage {} has no --format {} (only text)", f.stage, f.format);
-  if (!f.function.empty()) return jit_dump(m, f.function, f.stage);
+  if (!f.function.empty()) return jit_dump(m, f.function, f.stage, f.target.spec());
   std::string text;
   const char* comment = f.stage == "llvm" ? ";" : "#";
   for (const ir::Function& fn : m.funcs)
-    text += fmt::format("{} ===== @{} =====\n{}\n", comment, fn.name(), jit_dump(m, fn.name(), f.stage));
+    text += fmt::format("{} ===== @{} =====\n{}\n", comment, fn.name(), jit_dump(m, fn.name(), f.stage, f.target.spec()));
   return text;
 }
 
@@ -122,6 +125,9 @@ void run_dump(const DumpFlags& f) {
     if (!f.plan_chart.empty()) fail("dump-ir: --plan-chart needs --stage planned (not --stage {})", f.stage);
     return emit(backend_text(m, f), f);
   }
+  if (!f.target.spec().is_host())
+    fail("dump-ir: --target, --cpu and --target-features choose the machine code of --stage llvm or asm (not --stage {})",
+         f.stage);
   ir::Module shown = shown_part(m, f);
   if (!f.plan_chart.empty()) write_plan_chart(shown, f);
   if (image) return render_dot(ir_text(shown, f), f.format, f.output);
@@ -145,6 +151,7 @@ void add_dump_ir_command(CLI::App& app) {
   cmd->add_option("--features", f->features, "input features when no --data is given")->check(kInt64)->check(kPositive)->capture_default_str();
   cmd->add_option("--classes", f->classes, "classes when no --data is given")->check(kInt64)->check(kPositive)->capture_default_str();
   cmd->add_option("--function", f->function, "only this function (train_step or eval)");
+  add_target_flags(cmd, f->target);
   cmd->add_flag("--no-locs", f->no_locs, "leave out the source locations");
   cmd->add_option("-o,--output", f->output, "write to this file instead of standard output");
   cmd->callback([f] { run_dump(*f); });

@@ -16,12 +16,14 @@
 #include "tools/checkpoint_flags.h"
 #include "tools/commands.h"
 #include "tools/run_flags.h"
+#include "tools/target_flags.h"
 
 namespace minigrad::tools {
 namespace {
 
 struct TrainFlags {
   RunFlags run;
+  TargetFlags target;  // refused: the JIT is host-only
   std::string save, init, resume, metrics, plot;
   int save_every = 0;
   bool quiet = false, json = false, profile = false, check_numerics = false;
@@ -135,7 +137,11 @@ void add_train_command(CLI::App& app) {
                 "at the first non-finite value either way, naming the op that made it)");
   cmd->add_flag("--quiet", f->quiet, "print only the summary");
   cmd->add_flag("--json", f->json, "print only a JSON summary (settings and results) on standard output");
-  cmd->callback([f, cmd] { run_train(*f, cmd); });
+  add_target_flags(cmd, f->target);
+  cmd->callback([f, cmd] {
+    check_host_only(f->target, "train");
+    run_train(*f, cmd);
+  });
 }
 
 }  // namespace minigrad::tools

@@ -12,5 +12,6 @@ void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_compile_command(CLI::App& app);
 
 }  // namespace minigrad::tools

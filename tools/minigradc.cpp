@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   minigrad::tools::add_predict_command(app);
   minigrad::tools::add_sweep_command(app);
   minigrad::tools::add_bench_command(app);
+  minigrad::tools::add_compile_command(app);
   minigrad::tools::add_opt_command(app);
   try {
     app.parse(argc, argv);

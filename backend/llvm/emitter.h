@@ -20,11 +20,12 @@
 
 namespace minigrad::jit {
 
-// What the generated code targets: the host's CPU, its features, the width and
-// number of its vector registers as the target reports them, and the figures the
-// GEMM's cost model and cache blocking use. The defaults are one instance (a
-// two-FMA-port core with 4-cycle FMAs, 32 KiB L1, 1 MiB L2); host_target()
-// fills in what the host reports (backend/llvm/host_cpu.h).
+// What the generated code targets: a CPU (the host's, or any that target.h can
+// select), its features, the width and number of its vector registers as the
+// target reports them, and the figures the GEMM's cost model and cache blocking
+// use. The defaults are one instance (a two-FMA-port core with 4-cycle FMAs,
+// 32 KiB L1, 1 MiB L2); target.h's target_info fills in the host's caches
+// (backend/llvm/host_cpu.h) or another CPU's documented figures.
 // How GEMMs are lowered (gemm/plan.h): the cost model's choice, or one lowering
 // (tests and benchmarks compare them).
 enum class GemmChoice { Auto, Tiled, Blocked };

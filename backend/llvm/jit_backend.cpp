@@ -6,6 +6,7 @@
 #include <new>
 
 #include <llvm/Config/llvm-config.h>
+#include <llvm/MC/MCAsmInfo.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include "backend/fp_env.h"
@@ -13,6 +14,7 @@
 #include "backend/llvm/jit.h"
 #include "backend/llvm/object_cache.h"
 #include "backend/llvm/run_context.h"
+#include "backend/llvm/target.h"
 #include "backend/llvm/thread_pool.h"
 #include "ir/error.h"
 #include "ir/verifier.h"
@@ -189,17 +191,21 @@ const JitCompileStats* jit_stats(const Executable& exe) {
   return j ? &j->stats() : nullptr;
 }
 
-std::string jit_dump(const ir::Module& m, const std::string& func, const std::string& stage) {
+std::string jit_dump(const ir::Module& m, const std::string& func, const std::string& stage,
+                     const jit::TargetSpec& spec) {
   const ir::Function* f = m.find_func(func);
   if (f == nullptr) fail("module {} has no function @{}", m.name, func);
+  if (stage != "llvm" && stage != "asm") fail("unknown stage '{}' (llvm, asm)", stage);
   ir::verify(*f, &m);
-  JitSession session(jit::JitOptions{"off"});
+  jit::Target target = jit::make_target(spec);
   llvm::LLVMContext ctx;
-  jit::Generated g = jit::generate(m, *f, session.target(), ctx);
-  session.optimize(*g.module);
-  if (stage == "asm") return session.assembly(*g.module);
-  if (stage != "llvm") fail("unknown stage '{}' (llvm, asm)", stage);
-  std::string text;
+  jit::Generated g = jit::generate(m, *f, target.info, ctx);
+  if (auto err = jit::run_pipeline(*g.module, *target.machine)) fail("LLVM: optimising: {}", llvm::toString(std::move(err)));
+  if (stage == "asm") {
+    std::string comment = target.machine->getMCAsmInfo()->getCommentString().str();
+    return comment + " " + target.figures + "\n" + jit::assembly(*g.module, *target.machine);
+  }
+  std::string text = "; " + target.figures + "\n";
   for (const std::string& note : g.notes) text += "; " + note + "\n";
   llvm::raw_string_ostream os(text);
   g.module->print(os, nullptr);
