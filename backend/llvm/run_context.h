@@ -17,6 +17,10 @@ struct RunContext {
   void* pool = nullptr;          // ThreadPool*, or null for one thread
 };
 
+// The layout the generated code reads, and that ahead-of-time wrappers (aot.cpp)
+// zero as a block: a change here is a change of both, and of kPipelineVersion.
+static_assert(sizeof(RunContext) == 40 && offsetof(RunContext, err) == 0, "RunContext's layout is read by generated code");
+
 inline constexpr uint64_t kProfileOffset = offsetof(RunContext, profile);
 inline constexpr uint64_t kPoolOffset = offsetof(RunContext, pool);
 

@@ -37,6 +37,14 @@ c_acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' <<<"$OUT")
 expect_ok "$MINIGRADC" eval seed_mlp --data data/mnist10k --load "$TMP/ref.safetensors" --json
 ref_acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' <<<"$OUT")
 [[ -n "$c_acc" && "$c_acc" == "$ref_acc" ]] || { echo "FAIL: eval accuracy $c_acc, minigradc's checkpoint $ref_acc"; failures=$((failures + 1)); }
+# Normal initialisation (libm's log and cos) and dropout (the seed state and step
+# counter) match too: mlp with those settings, under the example's name.
+expect_ok "$MINIGRADC" compile mlp --set init=kaiming_normal --set dropout=0.2 --data data/mnist10k --name seed_mlp -o "$TMP/o2"
+expect_ok cc -std=c11 -O2 -I "$TMP/o2" examples/aot/train.c "$TMP/o2/libseed_mlp.a" -lm -o "$TMP/train2"
+expect_ok "$TMP/train2" "$TMP/digits" "$TMP/o2/seed_mlp.prep" 2 3 "$TMP/c2.safetensors"
+expect_ok "$MINIGRADC" train mlp --set init=kaiming_normal --set dropout=0.2 --data data/mnist10k --no-shuffle --epochs 2 \
+  --seed 3 --save "$TMP/ref2.safetensors" --quiet
+expect_ok $ST same "$TMP/c2.safetensors" "$TMP/ref2.safetensors"
 # Another machine's object, from this one.
 expect_ok "$MINIGRADC" compile seed_mlp --features 128 --classes 10 -o "$TMP/m1" --target arm64-apple-macos --cpu apple-m1
 file "$TMP/m1/seed_mlp.o" | grep -q 'Mach-O 64-bit arm64' || { echo "FAIL: not an arm64 Mach-O object"; failures=$((failures + 1)); }
