@@ -2,7 +2,10 @@
 #include "runtime/aot_bundle.h"
 
 #include <cctype>
+#include <cstdio>
 #include <cstring>
+
+#include <fmt/format.h>
 
 #include "frontend/tracer.h"
 #include "ir/error.h"
@@ -43,6 +46,37 @@ void put_all(std::string& out, const std::vector<double>& v) {
   for (double d : v) put(out, d);
 }
 
+// Shell quoting: 'text' with each ' as '\''.
+std::string quoted(const std::string& text) {
+  std::string q = "'";
+  for (char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// --shared: the object linked into a shared library by the system C compiler (cc),
+// which can link only this machine's objects.
+void link_shared(const AotBundleOptions& o, const std::string& name, std::vector<std::filesystem::path>& files) {
+  if (!o.target.is_host())
+    fail("compile --shared: the system C compiler links libraries for this machine only; link {}.o with the "
+         "target's toolchain instead (or leave out --target)",
+         name);
+#if defined(__APPLE__)
+  std::filesystem::path lib = o.out_dir / ("lib" + name + ".dylib");
+#else
+  std::filesystem::path lib = o.out_dir / ("lib" + name + ".so");
+#endif
+  std::string cmd = fmt::format("cc -shared -o {} {} -lm 2>&1", quoted(lib.string()),
+                                quoted((o.out_dir / (name + ".o")).string()));
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) fail("compile --shared: cannot run the system C compiler ({})", cmd);
+  std::string output;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) output.append(buf, n);
+  if (::pclose(p) != 0) fail("compile --shared: `{}` failed: {}", cmd, output);
+  files.push_back(lib);
+}
+
 }  // namespace
 
 std::string aot_preprocessing_file(const FittedPreprocessing& p) {
@@ -76,6 +110,7 @@ AotBundle write_aot_bundle(const RunConfig& c, int64_t features, int64_t classes
   write_file(o.out_dir / ("lib" + n + ".a"), bundle.library.archive, bundle.files);
   write_file(o.out_dir / (n + ".h"), aot_header(n, c, bundle.library, prep), bundle.files);
   if (prep) write_file(o.out_dir / (n + ".prep"), aot_preprocessing_file(*prep), bundle.files);
+  if (o.shared) link_shared(o, n, bundle.files);
   return bundle;
 }
 

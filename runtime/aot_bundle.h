@@ -4,6 +4,7 @@
 //   NAME.o, libNAME.a   the code (for the host, or the --target machine)
 //   NAME.h              the C ABI: sizes, every state tensor's PyTorch name, dtype,
 //                       shape and offset, the entry points, the error codes
+//   libNAME.so          with --shared: the same as a shared library (the host only)
 //   NAME.prep           with --data: the fitted preprocessing (aot_header.cpp
 //                       documents its layout in the header)
 // docs/aot.md describes the ABI and what the library can and cannot do.
@@ -22,6 +23,7 @@ struct AotBundleOptions {
   std::filesystem::path out_dir;  // created if missing
   std::string name;               // the symbol prefix; "" = the model's name made a C identifier
   jit::TargetSpec target;
+  bool shared = false;            // also libNAME.so (.dylib on macOS), linked by the system C compiler (host only)
 };
 
 struct AotBundle {

@@ -2,7 +2,7 @@
 // settings] [--target TRIPLE --cpu CPU] [--name NAME]: the model's training step,
 // evaluation and initialisation compiled ahead of time into DIR/NAME.o,
 // DIR/libNAME.a and the C header DIR/NAME.h, plus DIR/NAME.prep (the fitted
-// preprocessing) with --data (runtime/aot_bundle.h, docs/aot.md).
+// preprocessing) with --data and DIR/libNAME.so with --shared (runtime/aot_bundle.h, docs/aot.md).
 #include <memory>
 #include <optional>
 
@@ -22,6 +22,7 @@ struct CompileFlags {
   TargetFlags target;
   std::string out, name;
   int64_t features = 0, classes = 0;
+  bool shared = false;
 };
 
 void run_compile(const CompileFlags& f) {
@@ -35,7 +36,7 @@ void run_compile(const CompileFlags& f) {
   } else if (features <= 0 || classes <= 0) {
     fail("compile: give the data shape: --data DIR, or --features F and --classes C");
   }
-  runtime::AotBundle b = runtime::write_aot_bundle(c, features, classes, prep, {f.out, f.name, f.target.spec()});
+  runtime::AotBundle b = runtime::write_aot_bundle(c, features, classes, prep, {f.out, f.name, f.target.spec(), f.shared});
   fmt::print("compiled {} for {} (cpu {}): batch {}, {} features, {} classes; state {} bytes, arena {} bytes\n", b.name,
              b.library.triple, b.library.cpu, b.library.batch, b.library.features, b.library.classes,
              b.library.state_bytes, b.library.arena_bytes);
@@ -53,6 +54,7 @@ void add_compile_command(CLI::App& app) {
   cmd->add_option("--name", f->name, "the library's name, which prefixes every symbol (default: the model's name)");
   cmd->add_option("--features", f->features, "input features when no --data is given")->check(kInt64)->check(kPositive);
   cmd->add_option("--classes", f->classes, "classes when no --data is given")->check(kInt64)->check(kPositive);
+  cmd->add_flag("--shared", f->shared, "also link libNAME.so with the system C compiler (this machine's target only)");
   add_target_flags(cmd, f->target);
   cmd->callback([f] { run_compile(*f); });
 }

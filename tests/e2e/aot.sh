@@ -45,6 +45,15 @@ expect_ok "$TMP/train2" "$TMP/digits" "$TMP/o2/seed_mlp.prep" 2 3 "$TMP/c2.safet
 expect_ok "$MINIGRADC" train mlp --set init=kaiming_normal --set dropout=0.2 --data data/mnist10k --no-shuffle --epochs 2 \
   --seed 3 --save "$TMP/ref2.safetensors" --quiet
 expect_ok $ST same "$TMP/c2.safetensors" "$TMP/ref2.safetensors"
+# --shared: the same code as a shared library exporting only the prefixed entry points.
+expect_ok "$MINIGRADC" compile seed_mlp --data data/mnist10k -o "$TMP/so" --shared
+exported=$(nm -D --defined-only "$TMP/so/libseed_mlp.so" | awk '$2 == "T" {print $3}' | sort | tr '\n' ' ')
+[[ "$exported" == "seed_mlp_eval seed_mlp_init seed_mlp_predict seed_mlp_train_step " ]] ||
+  { echo "FAIL: libseed_mlp.so exports: $exported"; failures=$((failures + 1)); }
+expect_ok cc -std=c11 -O2 -I "$TMP/so" examples/aot/train.c -L "$TMP/so" -lseed_mlp -Wl,-rpath,"$TMP/so" -lm -o "$TMP/train_so"
+expect_ok "$TMP/train_so" "$TMP/digits" "$TMP/so/seed_mlp.prep" 1 7 "$TMP/so.safetensors"
+expect_fail "compile --shared: the system C compiler links libraries for this machine only" \
+  "$MINIGRADC" compile seed_mlp --features 4 --classes 2 -o "$TMP/x" --shared --target aarch64-linux-gnu
 # Another machine's object, from this one.
 expect_ok "$MINIGRADC" compile seed_mlp --features 128 --classes 10 -o "$TMP/m1" --target arm64-apple-macos --cpu apple-m1
 file "$TMP/m1/seed_mlp.o" | grep -q 'Mach-O 64-bit arm64' || { echo "FAIL: not an arm64 Mach-O object"; failures=$((failures + 1)); }
