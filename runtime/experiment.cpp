@@ -9,9 +9,14 @@
 
 namespace minigrad::runtime {
 
-PreparedData prepare_data(const RunConfig& config, int64_t num_classes) {
+PreparedData prepare_data(const RunConfig& config, int64_t num_classes, const std::string& source) {
   if (config.data_dir.empty()) fail("no data directory given (--data DIR)");
-  PreparedData p{load_data_dir(config.data_dir, num_classes), {}};
+  std::string from = source;
+  if (num_classes <= 0 && config.num_classes > 0) {
+    num_classes = config.num_classes;
+    from = kClassesFromFlag;
+  }
+  PreparedData p{load_data_dir(config.data_dir, num_classes, from), {}};
   p.preprocessing = preprocess(p.data, Preprocessing{config.scale, config.pca});
   return p;
 }

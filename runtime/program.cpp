@@ -75,6 +75,7 @@ Program::Specialisation& Program::get(int64_t batch) {
   Specialisation s;
   s.module = traced(batch);
   s.train_warnings = one_row_batch_norms(s.module);
+  check_sizes(s.module, options_.name);  // before the memory planner computes with them
   passes::PipelineOptions pipeline = options_.pipeline;
   if (!pipeline.dump_dir.empty()) pipeline.dump_dir += "/batch" + std::to_string(batch);  // one per specialisation
   passes::run_pipeline(s.module, pipeline);

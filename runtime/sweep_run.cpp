@@ -26,12 +26,12 @@ namespace {
 
 using json = nlohmann::json;
 
-// Prepared data by (directory, scaling, PCA). A failure is not kept: each run that
+// Prepared data by (directory, scaling, PCA, class count). A failure is not kept: each run that
 // needs the data tries again and reports the error as its own.
 class DataCache {
  public:
   std::shared_ptr<const PreparedData> get(const RunConfig& c) {
-    std::string key = fmt::format("{}\n{}\n{}", c.data_dir, static_cast<int>(c.scale), c.pca);
+    std::string key = fmt::format("{}\n{}\n{}\n{}", c.data_dir, static_cast<int>(c.scale), c.pca, c.num_classes);
     std::lock_guard<std::mutex> g(mutex_);
     auto& slot = entries_[key];
     if (!slot) slot = std::make_shared<const PreparedData>(prepare_data(c));

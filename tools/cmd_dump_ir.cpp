@@ -45,7 +45,7 @@ bool backend_stage(const std::string& stage) { return stage == "llvm" || stage =
 
 ir::Module build(const DumpFlags& f) {
   runtime::RunConfig c = f.run.finish();
-  int64_t features = f.features, classes = f.classes;
+  int64_t features = f.features, classes = c.num_classes > 0 ? c.num_classes : f.classes;
   if (!c.data_dir.empty()) {
     runtime::PreparedData p = runtime::prepare_data(c);
     features = p.data.train.features(), classes = p.data.num_classes;
@@ -149,7 +149,7 @@ void add_dump_ir_command(CLI::App& app) {
   cmd->add_flag("--collapse-fused", f->collapse_fused, "dot/svg/png: a fused node shows its kind and op count, not its ops");
   cmd->add_option("--plan-chart", f->plan_chart, "with --stage planned: draw the memory plan into this .svg file");
   cmd->add_option("--features", f->features, "input features when no --data is given")->check(kInt64)->check(kPositive)->capture_default_str();
-  cmd->add_option("--classes", f->classes, "classes when no --data is given")->check(kInt64)->check(kPositive)->capture_default_str();
+  cmd->add_option("--classes", f->classes, "classes when no --data is given (--num-classes, if given, wins)")->check(kInt64)->check(kPositive)->capture_default_str();
   cmd->add_option("--function", f->function, "only this function (train_step or eval)");
   add_target_flags(cmd, f->target);
   cmd->add_flag("--no-locs", f->no_locs, "leave out the source locations");

@@ -102,7 +102,7 @@ void add_sweep_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--data", f->data, "data directory for every run (instead of the file's)");
   cmd->add_option("--backend", f->backend, "backend for every run (instead of the file's)");
-  cmd->add_option("--override", f->overrides, "a setting or model parameter for every run, key=value (repeatable)");
+  repeatable(cmd->add_option("--override", f->overrides, "a setting or model parameter for every run, key=value (repeatable)"));
   cmd->add_flag("--dry-run", f->dry_run, "list the runs and stop");
   cmd->add_flag("--quiet", f->quiet, "one line per finished run");
   cmd->callback([f] { run_sweep_command(*f); });
