@@ -147,7 +147,10 @@ void add_dump_ir_command(CLI::App& app) {
   cmd->add_option("--function", f->function, "only this function (train_step or eval)");
   cmd->add_flag("--no-locs", f->no_locs, "leave out the source locations");
   cmd->add_option("-o,--output", f->output, "write to this file instead of standard output");
-  cmd->callback([f] { run_dump(*f); });
+  cmd->callback([f] {
+    single_process("dump-ir");
+    run_dump(*f);
+  });
 }
 
 }  // namespace minigrad::tools
