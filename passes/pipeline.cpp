@@ -65,7 +65,9 @@ void check_options(const PipelineOptions& options) {
     const PassInfo* info = find_pass(d);
     if (info == nullptr) fail("--disable-pass={}: no such pass (passes: {})", d, pass_names());
     if (info->required)
-      fail("--disable-pass={}: {} cannot be disabled: the backends need the backward graph it writes", d, d);
+      fail("--disable-pass={}: {} cannot be disabled: {}", d, d,
+           d == "autodiff" ? "the backends need the backward graph it writes"
+                           : "without it each rank of a data-parallel run would train on its own shard alone");
   }
   for (const std::string& p : options.print_after)
     if (find_pass(p) == nullptr) fail("--print-after={}: no such pass (passes: {})", p, pass_names());
