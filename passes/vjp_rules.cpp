@@ -183,6 +183,9 @@ std::vector<ValueId> Rule::apply() const {
     case Op::BatchNormTrain: return bn_train_rule();
     case Op::BatchNormEval: return bn_eval_rule();
     case Op::Dropout: return {b.emit1(Op::Dropout, {g(), x(1), x(2)}, n.attrs), kNone, kNone};  // the same mask
+    // y = sum_r x_r on every rank, and the objective is the sum of every rank's
+    // loss L_r, so dL/dx_r = sum_r' dL_r'/dy = all_reduce(g): the same collective.
+    case Op::AllReduce: return {b.emit1(Op::AllReduce, {g()}, n.attrs)};
   }
   fail("autodiff: unknown op");
 }

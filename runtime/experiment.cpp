@@ -5,6 +5,7 @@
 #include "frontend/optim.h"
 #include "frontend/tracer.h"
 #include "ir/error.h"
+#include "runtime/distributed/world.h"
 #include "runtime/model_probe.h"
 
 namespace minigrad::runtime {
@@ -92,6 +93,11 @@ std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_featur
   opts.flush_denormals = config.flush_denormals;
   opts.pipeline = config.pipeline;
   opts.max_memory = config.max_memory;
+  if (config.data_parallel) {
+    opts.rank = world_rank();
+    opts.ranks = world_ranks();
+  }
+  opts.sync_batchnorm = config.sync_batchnorm;
   probe_model(config, src, opts.in_features, opts.num_classes, opts.batch);
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
   program->init_state(config.seed);

@@ -48,6 +48,12 @@ struct RunConfig {
   passes::PipelineOptions pipeline;  // disabled passes, IR printing, timing (passes/pipeline.h)
   int64_t eval_batch = 1000;
   int eval_every = 1;
+  // Data-parallel training over every rank of the run (runtime/distributed; set by
+  // `train` under mpirun with more than one rank; not a setting of the run: any
+  // number of ranks trains the same model), and whether batch norm normalises over
+  // the global batch there (--sync-batchnorm, the default) or each rank's rows.
+  bool data_parallel = false;
+  bool sync_batchnorm = true;
 };
 
 struct PreparedData {

@@ -37,7 +37,8 @@ struct DumpFlags {
   TargetFlags target;  // the llvm and asm stages: the machine to generate code for
   std::string stage = "traced", format = "text", output, function, plan_chart;
   int64_t features = 128, classes = 10;
-  bool no_locs = false, collapse_fused = false;
+  int ranks = 1, rank = 0;
+  bool no_locs = false, collapse_fused = false, no_sync_batchnorm = false;
 };
 
 // The stages past the pass pipeline, which the JIT backend produces.
@@ -53,7 +54,15 @@ ir::Module build(const DumpFlags& f) {
   runtime::ModelSource src = runtime::load_model(c.model);
   runtime::probe_model(c, src, features, classes, c.batch);
   runtime::ModelParts parts = runtime::build_model(c, src, features, classes);
-  ir::Module m = trace(*parts.net, *parts.loss, *parts.optimizer, TraceSpec{src.name, c.batch, features, classes, false});
+  TraceSpec spec{src.name, c.batch, features, classes, false, {}};
+  if (f.ranks > 1) {  // rank `rank`'s train_step of a data-parallel run (runtime/program.h's shard_of)
+    if (f.rank >= f.ranks) fail("--rank {}: ranks are 0 to {}", f.rank, f.ranks - 1);
+    if (c.batch < f.ranks) fail("--ranks {}: a batch of {} rows cannot be shared by {} ranks", f.ranks, c.batch, f.ranks);
+    runtime::Shard s = runtime::shard_of(c.batch, f.rank, f.ranks);
+    spec.batch = s.rows;
+    spec.sharding = Sharding{f.ranks, s.rows, c.batch, s.offset, !f.no_sync_batchnorm};
+  }
+  ir::Module m = trace(*parts.net, *parts.loss, *parts.optimizer, spec);
   passes::Stage stage = backend_stage(f.stage) ? passes::Stage::Planned : *passes::parse_stage(f.stage);
   if (stage != passes::Stage::Traced) passes::run_pipeline(m, c.pipeline, stage);
   return m;
@@ -153,8 +162,17 @@ void add_dump_ir_command(CLI::App& app) {
   cmd->add_option("--function", f->function, "only this function (train_step or eval)");
   add_target_flags(cmd, f->target);
   cmd->add_flag("--no-locs", f->no_locs, "leave out the source locations");
+  cmd->add_option("--ranks", f->ranks,
+                  "show the train_step of one rank of a data-parallel run over N ranks (mpirun -np N train): its "
+                  "shard of --batch-size, its all_reduces (no MPI needed)")
+      ->check(kInt)->check(kPositive);
+  cmd->add_option("--rank", f->rank, "with --ranks: which rank (default 0)")->check(kInt)->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--no-sync-batchnorm", f->no_sync_batchnorm, "with --ranks: batch norm over each rank's rows");
   cmd->add_option("-o,--output", f->output, "write to this file instead of standard output");
-  cmd->callback([f] { run_dump(*f); });
+  cmd->callback([f] {
+    single_process("dump-ir");
+    run_dump(*f);
+  });
 }
 
 }  // namespace minigrad::tools

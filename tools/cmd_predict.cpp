@@ -57,7 +57,10 @@ void add_predict_command(CLI::App& app) {
       ->check(kInt64)->check(kPositive);
   cmd->add_option("--backend", f->run.config.backend, "backend (as for train)")->capture_default_str();
   cmd->add_option("--eval-batch", f->run.config.eval_batch, "rows per step")->check(kInt64)->check(kPositive)->capture_default_str();
-  cmd->callback([f, cmd] { run_predict(*f, cmd); });
+  cmd->callback([f, cmd] {
+    single_process("predict");
+    run_predict(*f, cmd);
+  });
 }
 
 }  // namespace minigrad::tools

@@ -14,4 +14,8 @@ void add_sweep_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_compile_command(CLI::App& app);
 
+// Error when this process is one of several ranks (mpirun -np N, N > 1): only
+// train and sweep share work between ranks; `command` runs in one process.
+void single_process(const char* command);
+
 }  // namespace minigrad::tools

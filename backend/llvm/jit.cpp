@@ -118,6 +118,7 @@ llvm::orc::SymbolMap JitSession::host_symbols() {
   };
   add(kClockSymbol, reinterpret_cast<void*>(&mg_clock_ns));
   add(kParallelSymbol, reinterpret_cast<void*>(&mg_parallel_for));
+  add(kAllReduceSymbol, reinterpret_cast<void*>(&mg_all_reduce));
   return map;
 }
 

@@ -9,6 +9,7 @@
 #include <llvm/MC/MCAsmInfo.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include "backend/collectives.h"
 #include "backend/fp_env.h"
 #include "backend/llvm/codegen.h"
 #include "backend/llvm/jit.h"
@@ -160,6 +161,7 @@ class JitBackend final : public Backend {
   std::unique_ptr<Executable> compile(const ir::Module& m, const std::string& func, StateStore& state) override {
     const ir::Function* f = m.find_func(func);
     if (f == nullptr) fail("module {} has no function @{}", m.name, func);
+    check_collectives(*f);
     if (!session_) session_ = std::make_shared<JitSession>(jit::JitOptions{options_.cache_dir});
     jit::CodegenOptions codegen;
     codegen.profile = options_.profile;

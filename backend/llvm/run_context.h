@@ -28,8 +28,11 @@ inline constexpr uint64_t kPoolOffset = offsetof(RunContext, pool);
 inline constexpr const char* kClockSymbol = "mg_clock_ns";  // int64_t(): steady clock, ns
 // void(void* pool, void (*task)(void* arg, int64_t t, int64_t tasks, int64_t thread), void* arg, int64_t tasks)
 inline constexpr const char* kParallelSymbol = "mg_parallel_for";
+// void(i32 dtype, const void* in, void* out, i64 n): an all_reduce (collective.cpp)
+inline constexpr const char* kAllReduceSymbol = "mg_all_reduce";
 
 extern "C" int64_t mg_clock_ns();
+extern "C" void mg_all_reduce(int32_t dtype, const void* in, void* out, int64_t n);
 extern "C" void mg_parallel_for(void* pool, void (*task)(void*, int64_t, int64_t, int64_t), void* arg, int64_t tasks);
 
 }  // namespace minigrad::jit
