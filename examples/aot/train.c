@@ -16,6 +16,15 @@
 
 #include "seed_mlp.h"
 
+/* The projection below must add each product, rounded to double, to its sum: no fused
+   multiply-add (clang honours the standard pragma; GCC, which ignores it, the
+   optimize pragma). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 static void die(const char* what, const char* detail) {
   fprintf(stderr, "train: %s: %s\n", what, detail);
   exit(1);
@@ -48,7 +57,10 @@ static uint8_t* read_split(const char* dir, const char* name, int64_t* rows, int
   return read_npy_u8(path, rows, cols);
 }
 
-/* The preprocessing file (layout in seed_mlp.h) applied to n raw rows. */
+/* The preprocessing file (layout in seed_mlp.h) applied to n raw rows, in minigradc's
+   order (runtime/preprocess.cpp): the PCA projection sums (x[k] - mean[k]) * w[k][j]
+   over k = 0..F-1 in order in double and rounds the sum to float; the scaler then
+   computes (double(v) - offset) / divisor and rounds to float. */
 static float* preprocess(const char* path, const uint8_t* raw, int64_t n, int64_t in_cols) {
   FILE* f = fopen(path, "rb");
   char magic[8];
@@ -61,13 +73,19 @@ static float* preprocess(const char* path, const uint8_t* raw, int64_t n, int64_
       (h[3] && (fread(off, 8, fo, f) != (size_t)fo || fread(div, 8, fo, f) != (size_t)fo)))
     die(path, "truncated");
   float* out = malloc(sizeof(float) * n * fo);
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t j = 0; j < fo; ++j) {
-      double v = 0;
-      if (k) for (int64_t i = 0; i < fi; ++i) v += ((double)raw[r * fi + i] - mean[i]) * w[i * k + j];
-      else v = (double)(float)raw[r * fi + j];
-      out[r * fo + j] = h[3] ? (float)((v - off[j]) / div[j]) : (float)v;
+  double* v = calloc(fo, sizeof(double));
+  for (int64_t r = 0; r < n; ++r) {
+    for (int64_t j = 0; j < fo; ++j) v[j] = k ? 0.0 : (double)raw[r * fi + j];
+    for (int64_t i = 0; k && i < fi; ++i) { /* sum over i in order, one sum per j */
+      double c = (double)raw[r * fi + i] - mean[i];
+      for (int64_t j = 0; j < k; ++j) v[j] += c * w[i * k + j];
     }
+    for (int64_t j = 0; j < fo; ++j) {
+      double x = (double)(float)v[j];
+      out[r * fo + j] = h[3] ? (float)((x - off[j]) / div[j]) : (float)x;
+    }
+  }
+  free(v);
   free(mean), free(w), free(off), free(div), fclose(f);
   return out;
 }

@@ -45,6 +45,16 @@ expect_ok "$TMP/train2" "$TMP/digits" "$TMP/o2/seed_mlp.prep" 2 3 "$TMP/c2.safet
 expect_ok "$MINIGRADC" train mlp --set init=kaiming_normal --set dropout=0.2 --data data/mnist10k --no-shuffle --epochs 2 \
   --seed 3 --save "$TMP/ref2.safetensors" --quiet
 expect_ok $ST same "$TMP/c2.safetensors" "$TMP/ref2.safetensors"
+# --pca 128: the example applies the fitted projection in the runtime's stated order
+# (sum over the input features in order, in double, no fused multiply-add; built here
+# in GNU C mode, where GCC would otherwise contract), so the checkpoints still agree.
+expect_ok "$MINIGRADC" compile seed_mlp --data data/mnist10k --pca 128 -o "$TMP/pca"
+grep -q '^#define SEED_MLP_FEATURES 128$' "$TMP/pca/seed_mlp.h" || { echo "FAIL: the --pca header is not for 128 features"; failures=$((failures + 1)); }
+expect_ok cc -O2 -Wall -Wextra -Werror -I "$TMP/pca" examples/aot/train.c "$TMP/pca/libseed_mlp.a" -lm -o "$TMP/train_pca"
+expect_ok "$TMP/train_pca" "$TMP/digits" "$TMP/pca/seed_mlp.prep" 2 5 "$TMP/pca.safetensors"
+expect_ok "$MINIGRADC" train seed_mlp --data data/mnist10k --pca 128 --no-shuffle --epochs 2 --seed 5 \
+  --save "$TMP/ref_pca.safetensors" --quiet
+expect_ok $ST same "$TMP/pca.safetensors" "$TMP/ref_pca.safetensors"
 # --shared: the same code as a shared library exporting only the prefixed entry points.
 expect_ok "$MINIGRADC" compile seed_mlp --data data/mnist10k -o "$TMP/so" --shared
 exported=$(nm -D --defined-only "$TMP/so/libseed_mlp.so" | awk '$2 == "T" {print $3}' | sort | tr '\n' ' ')
