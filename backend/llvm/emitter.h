@@ -24,7 +24,9 @@ namespace minigrad::jit {
 // number of its vector registers as the target reports them, and the figures the
 // GEMM's cost model and cache blocking use. The defaults are one instance (a
 // two-FMA-port core with 4-cycle FMAs, 32 KiB L1, 1 MiB L2); host_target()
-// fills in what the host reports (backend/llvm/host_cpu.h).
+// fills in what the host reports: registers from LLVM's target, the cores' issue
+// figures by architecture and CPU (backend/llvm/core_figures.h), the caches from
+// the operating system (backend/llvm/host_cpu.h).
 // How GEMMs are lowered (gemm/plan.h): the cost model's choice, or one lowering
 // (tests and benchmarks compare them).
 enum class GemmChoice { Auto, Tiled, Blocked };

@@ -14,6 +14,7 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include "backend/llvm/core_figures.h"
 #include "backend/llvm/host_cpu.h"
 #include "backend/llvm/object_cache.h"
 #include "backend/llvm/run_context.h"
@@ -79,6 +80,7 @@ TargetInfo host_target(llvm::TargetMachine& tm) {
   t.cpu = tm.getTargetCPU().str();
   t.features = tm.getTargetFeatureString().str();
   t.data_layout = tm.createDataLayout().getStringRepresentation();
+  set_core_figures(t);
   llvm::LLVMContext ctx;
   llvm::Module m("probe", ctx);
   auto* f = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false),
