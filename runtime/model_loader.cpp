@@ -53,8 +53,16 @@ uint64_t headers_hash() {
   return h;
 }
 
+// The compiler command of model files: MINIGRAD_MODEL_CXX when set (a command line,
+// flags allowed: under qemu, the cross compiler of the target), else the compiler
+// this minigrad was built with (for a cross build, its cross compiler and sysroot).
+std::string model_compiler() {
+  if (const char* cxx = std::getenv("MINIGRAD_MODEL_CXX"); cxx && *cxx) return cxx;
+  return MINIGRAD_CXX;
+}
+
 std::string compile_command(const std::string& file, const std::string& out) {
-  return fmt::format("{} -std=c++20 -O1 -fPIC -shared {} -I{} -o {} {} 2>&1", MINIGRAD_CXX, MINIGRAD_MODEL_FLAGS,
+  return fmt::format("{} -std=c++20 -O1 -fPIC -shared {} -I{} -o {} {} 2>&1", model_compiler(), MINIGRAD_MODEL_FLAGS,
                      MINIGRAD_SOURCE_DIR, out, file);
 }
 

@@ -10,6 +10,8 @@
 #                              test instrumented, and the model files they compile; not the
 #                              JIT's generated code)
 #   tools/test.sh --fuzz [S]   the fuzz targets only, S seconds each (tools/fuzz.sh)
+#   tools/test.sh --aarch64    the suite cross-compiled for AArch64 (build-aarch64/) and run
+#                              under qemu-user (tools/test_aarch64.sh; not part of --all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:---plain}"
@@ -43,5 +45,6 @@ case "$mode" in
   --plain) plain ;;
   --sanitize) sanitized ;;
   --fuzz) tools/setup.sh --no-build; tools/fuzz.sh "${2:-60}" ;;
-  *) echo "usage: tools/test.sh [--plain | --all | --sanitize | --fuzz [SECONDS]]" >&2; exit 2 ;;
+  --aarch64) shift; tools/test_aarch64.sh "$@" ;;
+  *) echo "usage: tools/test.sh [--plain | --all | --sanitize | --fuzz [SECONDS] | --aarch64 [CTEST ARGS]]" >&2; exit 2 ;;
 esac

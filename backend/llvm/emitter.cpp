@@ -2,6 +2,8 @@
 #include "backend/llvm/emitter.h"
 
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/TargetParser/Triple.h>
+#include <llvm/Transforms/Utils/ModuleUtils.h>
 
 namespace minigrad::jit {
 
@@ -262,6 +264,13 @@ llvm::Function* Emitter::kernel(const std::string& name, unsigned args, bool can
   auto* f = llvm::Function::Create(fty, llvm::GlobalValue::InternalLinkage, name, mod_);
   set_target_attrs(f);
   f->addFnAttr(llvm::Attribute::NoInline);
+  // LLVM 19's AArch64 back end crashes (SelectionDAG type legalisation) passing an
+  // odd-width vector such as <3 x float> on the stack, which O3's argument promotion
+  // makes when it turns a kernel's operand pointers into the remainder vectors they
+  // hold and there are more than eight (batch_norm_eval of 7 features:
+  // tests/backend/jit_shapes_test.cpp's r1_c7). A function in llvm.compiler.used has
+  // a use that is not a call, so no argument of it is promoted: its operands stay pointers.
+  if (llvm::Triple(target_.triple).isAArch64()) llvm::appendToCompilerUsed(mod_, {f});
   for (unsigned i = 0; i < args; ++i) f->addParamAttr(i, llvm::Attribute::NoCapture);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
   return f;

@@ -64,6 +64,33 @@ std::optional<CpuFigures> figures_of(const std::string& cpu) {
   return std::nullopt;
 }
 
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// The FMA and load figures of a CPU without an entry, by architecture: x86-64
+// cores issue two vector FMAs a cycle (4-cycle latency) and load two vectors;
+// Apple's big cores and Arm's Neoverse V four 128-bit FMAs and three loads; other
+// AArch64 cores (Neoverse N, Cortex-A7x, and the `generic` CPU LLVM reports under
+// qemu) two and two. An architecture with no figures is an error naming it.
+void set_arch_figures(TargetInfo& t) {
+  llvm::Triple triple(t.triple);
+  switch (triple.getArch()) {
+    case llvm::Triple::x86_64:
+      t.fma_per_cycle = 2, t.fma_latency = 4, t.loads_per_cycle = 2;
+      return;
+    case llvm::Triple::aarch64:
+    case llvm::Triple::aarch64_be:
+      if (starts_with(t.cpu, "apple-") || starts_with(t.cpu, "neoverse-v"))
+        t.fma_per_cycle = 4, t.fma_latency = 4, t.loads_per_cycle = 3;
+      else
+        t.fma_per_cycle = 2, t.fma_latency = 4, t.loads_per_cycle = 2;
+      return;
+    default:
+      fail("target {} (CPU {}): minigrad has no figures for this architecture's cores (backend/llvm/target.cpp); "
+           "x86-64 and AArch64 are known",
+           t.triple, t.cpu);
+  }
+}
+
 std::string sizes(const TargetInfo& t) {
   return fmt::format("{} FMA/cycle latency {}, {} loads/cycle, L1d {} KiB, L2 {} KiB, L3 {} KiB", t.fma_per_cycle,
                      t.fma_latency, t.loads_per_cycle, t.l1d_bytes / KiB, t.l2_bytes / KiB, t.l3_bytes / KiB);
@@ -126,16 +153,21 @@ TargetInfo target_info(llvm::TargetMachine& tm, bool host, std::string* figures)
   t.vector_bits = unsigned(tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector).getFixedValue());
   if (t.vector_bits < 64) t.vector_bits = 64;
   t.vector_registers = tti.getNumberOfRegisters(tti.getRegisterClassForType(true));
+  // FMA and cache figures: the CPU's entry, else its architecture's (and the
+  // default caches); the host's caches then as the operating system reports them.
   std::string from;
-  if (host) {
-    read_host_caches(t);
-    from = "the host's caches, default FMA figures";
-  } else if (auto c = figures_of(t.cpu)) {
+  if (auto c = figures_of(t.cpu)) {
     t.fma_per_cycle = c->fma_per_cycle, t.fma_latency = c->fma_latency, t.loads_per_cycle = c->loads_per_cycle;
     t.l1d_bytes = c->l1d, t.l2_bytes = c->l2, t.l3_bytes = c->l3;
     from = fmt::format("the documented figures of {}", t.cpu);
   } else {
-    from = fmt::format("defaults: no figures are known for CPU '{}' (docs/aot.md lists those that are)", t.cpu);
+    set_arch_figures(t);
+    from = fmt::format("no entry for CPU '{}' (docs/aot.md lists those that have one): its architecture's FMA figures, "
+                       "default caches", t.cpu);
+  }
+  if (host) {
+    read_host_caches(t);
+    from += "; the host's caches";
   }
   if (figures)
     *figures = fmt::format("target {} cpu {}: {}-bit vectors x {}, {} ({})", t.triple, t.cpu, t.vector_bits,
