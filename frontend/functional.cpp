@@ -59,7 +59,21 @@ Tensor dropout(const Tensor& x, double p, Here here) {
   TraceContext& c = TraceContext::current();
   if (!c.training() || p == 0) return x;
   Tensor seed = c.seed(here), step = c.step(here);
-  return c.emit1(Op::Dropout, {c.id(x), c.id(seed), c.id(step)}, {{"p", p}, {"salt", c.next_salt()}}, here);
+  ir::Attrs attrs{{"p", p}, {"salt", c.next_salt()}};
+  // A rank of a data-parallel step holds rows [r0, r0 + b) of the global batch:
+  // its element i is element i + r0 * (row length) of the global batch's x, and
+  // draws that element's mask. (A tensor whose first axis is not the batch's is
+  // the same on every rank and keeps its own indices.)
+  const Sharding& sh = c.sharding();
+  ir::Type t = x.type();
+  if (sh.active() && t.shape.rank() >= 1 && t.shape[0] == sh.rows && t.numel() > 0)
+    attrs.set("offset", sh.row_offset * (t.numel() / t.shape[0]));
+  return c.emit1(Op::Dropout, {c.id(x), c.id(seed), c.id(step)}, std::move(attrs), here);
+}
+
+Tensor all_reduce(const Tensor& x, int ranks, Here here) {
+  TraceContext& c = TraceContext::current();
+  return c.emit1(Op::AllReduce, {c.id(x)}, {{"ranks", int64_t{ranks}}}, here);
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels, double label_smoothing, Here here) {

@@ -37,6 +37,10 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Here here = {
 // counter), the identity in evaluation or when p == 0.
 Tensor dropout(const Tensor& x, double p, Here here = {});
 
+// The sum of x over the `ranks` processes of a data-parallel run, the same on each
+// (ir/ops.def all_reduce); its gradient is the all_reduce of the gradient.
+Tensor all_reduce(const Tensor& x, int ranks, Here here = {});
+
 // Softmax cross-entropy of logits [N, C] against i32 labels [N], as one op:
 // mean over rows of -sum_c t_c log_softmax(x)_c, t = (1 - ls) one_hot + ls / C.
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels, double label_smoothing = 0, Here here = {});

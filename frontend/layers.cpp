@@ -37,9 +37,28 @@ Tensor BatchNorm1d::forward(const Tensor& x) {
   Tensor rv = buffer("running_var", ir::DType::F32, {features_}, {ir::Init::Kind::Ones});
   if (!training())
     return c.emit1(ir::Op::BatchNormEval, {c.id(x), c.id(gamma), c.id(beta), c.id(rm), c.id(rv)}, {{"eps", eps_}}, here_);
+  const Sharding& sh = c.sharding();
+  if (sh.active() && sh.sync_batchnorm) return sync_forward(x, gamma, beta, sh);
   std::vector<ir::ValueId> r = c.emit(ir::Op::BatchNormTrain, {c.id(x), c.id(gamma), c.id(beta)}, {{"eps", eps_}}, here_);
-  update_running_stats(c.wrap(r[1]), c.wrap(r[2]), x.dim(0));
+  Tensor mean = c.wrap(r[1]), var = c.wrap(r[2]);
+  if (sh.active()) {  // per-rank statistics: the running ones take their mean over the ranks
+    Tensor inv_ranks = F::scalar_like(1.0 / sh.ranks, mean, here_);
+    mean = F::mul(F::all_reduce(mean, sh.ranks, here_), inv_ranks, here_);
+    var = F::mul(F::all_reduce(var, sh.ranks, here_), inv_ranks, here_);
+  }
+  update_running_stats(mean, var, x.dim(0));
   return c.wrap(r[0]);
+}
+
+Tensor BatchNorm1d::sync_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Sharding& sh) {
+  TraceContext& c = TraceContext::current();
+  Tensor inv_rows = F::scalar_like(1.0 / static_cast<double>(sh.global_rows), x, here_);
+  Tensor mean = F::mul(F::all_reduce(x.sum(0, false, here_), sh.ranks, here_), inv_rows, here_);
+  Tensor xc = F::sub(x, mean, here_);
+  Tensor var = F::mul(F::all_reduce(F::mul(xc, xc, here_).sum(0, false, here_), sh.ranks, here_), inv_rows, here_);
+  Tensor inv_std = c.emit1(ir::Op::Rsqrt, {c.id(F::add(var, F::scalar_like(eps_, var, here_), here_))}, {}, here_);
+  update_running_stats(mean, var, sh.global_rows);
+  return F::add(F::mul(F::mul(xc, inv_std, here_), gamma, here_), beta, here_);
 }
 
 void BatchNorm1d::update_running_stats(const Tensor& mean, const Tensor& var, int64_t batch) {

@@ -10,6 +10,10 @@
 #include "frontend/init.h"
 #include "frontend/module.h"
 
+namespace minigrad {
+struct Sharding;  // frontend/trace.h
+}
+
 namespace minigrad::nn {
 
 // y = x W + b, W stored [in, out] (PyTorch stores [out, in]; checkpoints transpose).
@@ -30,6 +34,18 @@ class Linear : public Module {
 // and biased variance and updates running_mean and running_var (unbiased) with
 // momentum m: r = (1 - m) r + m batch_stat; momentum nullopt is PyTorch's
 // momentum=None, the cumulative average (m = 1 / num_batches_tracked).
+//
+// In a data-parallel step (trace.h's Sharding) with sync_batchnorm, the
+// statistics are those of the global batch, as one process computes them: the
+// layer is traced as arithmetic with the sums all-reduced,
+//   mean = all_reduce(sum_rows x) / B,  var = all_reduce(sum_rows (x - mean)^2) / B,
+//   y = (x - mean) rsqrt(var + eps) gamma + beta,
+// and autodiff's backward all-reduces the sums of the gradient in turn (the VJP of
+// all_reduce). The centred second sum costs a second all_reduce but is the
+// one-process formula, where sum x^2 / B - mean^2 would lose digits to cancellation.
+// Without sync_batchnorm each rank normalises over its own rows (batch_norm_train,
+// as PyTorch DDP does by default) and the running statistics take the mean over the
+// ranks of the ranks' statistics, so that every rank keeps the same state.
 class BatchNorm1d : public Module {
  public:
   BatchNorm1d(int64_t features, double eps = 1e-5, std::optional<double> momentum = 0.1, Here here = {});
@@ -39,6 +55,7 @@ class BatchNorm1d : public Module {
 
  private:
   void update_running_stats(const Tensor& mean, const Tensor& var, int64_t batch);
+  Tensor sync_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Sharding& sh);
   int64_t features_;
   double eps_;
   std::optional<double> momentum_;

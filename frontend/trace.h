@@ -17,6 +17,22 @@ namespace minigrad {
 
 ir::SourceLoc to_loc(const Here& here);
 
+// The share of one rank in a data-parallel training step (runtime/distributed):
+// the function is traced for this rank's `rows` rows of each global batch of
+// global_rows rows, starting at row_offset. The layers whose result depends on
+// the rows of the whole batch read it: batch normalisation (statistics over the
+// global batch with sync_batchnorm, all_reduce), dropout (masks drawn by global
+// row), the loss (scaled to its share of the global mean). ranks == 1: one
+// process, traced as always.
+struct Sharding {
+  int ranks = 1;
+  int64_t rows = 0;         // this rank's rows (the traced batch)
+  int64_t global_rows = 0;
+  int64_t row_offset = 0;
+  bool sync_batchnorm = true;
+  bool active() const { return ranks > 1; }
+};
+
 class TraceContext {
  public:
   // Makes this context current until it is destroyed; traces do not nest.
@@ -56,6 +72,10 @@ class TraceContext {
   Tensor seed(const Here& here);
   int64_t next_salt() { return salt_++; }
 
+  // Set by the tracer for a training step of a data-parallel run; inactive otherwise.
+  void set_sharding(const Sharding& s) { sharding_ = s; }
+  const Sharding& sharding() const { return sharding_; }
+
  private:
   ir::Module& module_;
   ir::Function& function_;
@@ -65,6 +85,7 @@ class TraceContext {
   std::vector<std::string> params_;
   Tensor step_;
   int64_t salt_ = 0;
+  Sharding sharding_;
 };
 
 }  // namespace minigrad

@@ -39,6 +39,9 @@ Tensor trace_loss(nn::Loss& loss, const Tensor& scores, const Tensor& labels, co
 void trace_train_step(ir::Module& m, nn::Module& net, nn::Loss& loss, optim::Optimizer& opt, const TraceSpec& s,
                       const Here& here) {
   TraceContext c(m, m.add_func("train_step"), /*training=*/true);
+  Sharding sh = s.sharding;
+  sh.rows = s.batch;
+  c.set_sharding(sh);
   Inputs in = trace_inputs(c, s, here);
   ir::StateDecl step_decl{"step", Type{DType::I32, Shape{}}, ir::StateRole::Optim, {ir::Init::Kind::Zeros}, false};
   Tensor step = c.state(step_decl, here);
@@ -49,16 +52,28 @@ void trace_train_step(ir::Module& m, nn::Module& net, nn::Loss& loss, optim::Opt
   Tensor scores = trace_scores(c, net, in.x, s, here);
   Tensor l = trace_loss(loss, scores, in.labels, here);
   Tensor correct = F::correct(scores, in.labels, here);
+  if (sh.active()) {
+    // The loss is a mean over rows: this rank's mean times rows / global rows is
+    // its share of the global batch's mean (sum over its rows / global rows),
+    // and the shares add up to the global mean over the ranks.
+    l = F::mul(l, F::scalar_like(static_cast<double>(s.batch) / static_cast<double>(sh.global_rows), l, here), here);
+  }
 
   std::vector<std::string> params = c.params();
   if (params.empty()) fail("{}: the network has no parameters to train", ir::to_string(to_loc(here)));
   std::vector<ir::ValueId> wrt{c.id(l)};
   for (const std::string& p : params) wrt.push_back(c.id(c.loaded(p)));
-  std::vector<ir::ValueId> g = c.emit(ir::Op::Grad, wrt, {}, here);
+  ir::Attrs grad_attrs;
+  if (sh.active()) grad_attrs.set("ranks", int64_t{sh.ranks});
+  std::vector<ir::ValueId> g = c.emit(ir::Op::Grad, wrt, grad_attrs, here);
   std::vector<Tensor> grads;
   for (ir::ValueId v : g) grads.push_back(c.wrap(v));
   opt.update(params, grads, step1);
 
+  if (sh.active()) {  // the whole global batch's loss and count, as one process reports them
+    l = F::all_reduce(l, sh.ranks, here);
+    correct = F::all_reduce(correct, sh.ranks, here);
+  }
   c.output("loss", l, here);
   c.output("correct", correct, here);
   if (s.output_grads)
@@ -81,6 +96,10 @@ ir::Module trace(nn::Module& net, nn::Loss& loss, optim::Optimizer& opt, const T
   if (spec.batch < 1 || spec.in_features < 1 || spec.num_classes < 1)
     fail("trace: batch ({}), features ({}) and classes ({}) must be positive", spec.batch, spec.in_features,
          spec.num_classes);
+  const Sharding& sh = spec.sharding;
+  if (sh.active() && (sh.row_offset < 0 || sh.row_offset + spec.batch > sh.global_rows))
+    fail("trace: rows [{}, {}) are not within a global batch of {}", sh.row_offset, sh.row_offset + spec.batch,
+         sh.global_rows);
   ir::Module m;
   m.name = spec.name;
   trace_train_step(m, net, loss, opt, spec, here);

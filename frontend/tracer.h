@@ -17,6 +17,7 @@
 #include "frontend/loss.h"
 #include "frontend/module.h"
 #include "frontend/optim.h"
+#include "frontend/trace.h"
 #include "ir/graph.h"
 
 namespace minigrad {
@@ -27,6 +28,11 @@ struct TraceSpec {
   int64_t in_features = 0;
   int64_t num_classes = 0;
   bool output_grads = false;  // train_step also outputs "grad.<param>" for each parameter
+  // A data-parallel train_step (trace.h): `batch` is this rank's rows of the
+  // global batch. Its loss is this rank's share of the global batch's mean, its
+  // gradients are summed over the ranks (grad {ranks}), and the loss and correct
+  // outputs are the whole batch's (all_reduce). @eval is traced as always.
+  Sharding sharding{};
 };
 
 // The nodes the tracer adds itself (inputs, outputs, the step count, the grad

@@ -37,6 +37,8 @@ enum OpTrait : uint32_t {
   kNorm = 1u << 9,         // batch normalisation
   kZeroGrad = 1u << 10,    // gradient is zero (or undefined): autodiff stops here
   kNoVjp = 1u << 11,       // no VJP rule: autodiff reports an error if one is needed
+  kCollective = 1u << 12,  // communicates with the other ranks: every rank must run it, in the same order;
+                           // passes never remove, merge, reorder, fold or fuse it
 };
 
 struct TypeRuleArgs;

@@ -153,7 +153,7 @@ bool simplify_once(ir::Function& f) {
   Rewriter rw(f);
   for (size_t i = 0; i < f.size(); ++i) {
     const ir::Node& n = f.node(i);
-    if (n.results.size() != 1 || n.info().has(ir::kSource)) continue;
+    if (n.results.size() != 1 || n.info().has(ir::kSource) || n.info().has(ir::kCollective)) continue;
     for (const Rule& r : kRules) {
       size_t before = f.size();
       Site site{rw, i, n};

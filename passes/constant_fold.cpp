@@ -123,8 +123,9 @@ bool keeps_fill(Op op) {
 }
 
 std::optional<double> fold(const ir::Function& f, const ir::Node& n) {
-  if (n.info().has(ir::kSource) || n.info().has(ir::kSink) || n.operands.empty() || n.results.size() != 1)
-    return std::nullopt;
+  if (n.info().has(ir::kSource) || n.info().has(ir::kSink) || n.info().has(ir::kCollective) || n.operands.empty() ||
+      n.results.size() != 1)
+    return std::nullopt;  // an all_reduce of a constant is still a collective every rank runs
   std::vector<double> in;
   for (ir::ValueId v : n.operands) {
     const ir::Node* d = f.value(v).def;

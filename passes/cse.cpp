@@ -29,8 +29,10 @@ std::string attrs_text(const ir::Attrs& a) {
   return s;
 }
 
+// Two all_reduces of one value are two collectives every rank runs: never merged.
 bool mergeable(const ir::Node& n) {
-  return n.op != ir::Op::Input && n.op != ir::Op::Fused && n.op != ir::Op::Grad && !n.info().has(ir::kSink);
+  return n.op != ir::Op::Input && n.op != ir::Op::Fused && n.op != ir::Op::Grad && !n.info().has(ir::kSink) &&
+         !n.info().has(ir::kCollective);
 }
 
 Key key_of(const ir::Function& f, const ir::Node& n) {

@@ -413,7 +413,8 @@ size_t remove_dead_nodes(ir::Function& f) {
   size_t removed = 0;
   for (size_t i = f.size(); i-- > 0;) {
     const ir::Node& n = f.node(i);
-    if (n.info().has(ir::kSink) || n.op == ir::Op::Input) continue;
+    // A collective stays even when unused: every rank must run it.
+    if (n.info().has(ir::kSink) || n.info().has(ir::kCollective) || n.op == ir::Op::Input) continue;
     bool used = false;
     for (ir::ValueId r : n.results) used = used || uses[static_cast<size_t>(r)] > 0;
     if (used) continue;

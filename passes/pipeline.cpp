@@ -15,6 +15,8 @@ const std::vector<PipelineEntry>& default_pipeline() {
       {"canonicalize", "one form per computation (constants second, log_softmax), so the patterns below match once",
        Stage::Fused},
       {"fuse-softmax-xent", "before autodiff, so the backward is the stable (softmax - target) / N", Stage::Fused},
+      {"all-reduce-grads", "a data-parallel step's gradients summed over the ranks before the update reads them; "
+                           "before autodiff, which fills in what they sum; required", Stage::Fused},
       {"autodiff", "writes the backward graph; required", Stage::Autodiff},
       {"constant-fold", "folds the scalars that autodiff and the optimiser write (g/N, 1 - beta)", Stage::Optimized},
       {"algebraic-simplify", "removes the identities VJP rules leave (x*1, x+0, neg(neg x)) after folding",
@@ -63,7 +65,9 @@ void check_options(const PipelineOptions& options) {
     const PassInfo* info = find_pass(d);
     if (info == nullptr) fail("--disable-pass={}: no such pass (passes: {})", d, pass_names());
     if (info->required)
-      fail("--disable-pass={}: {} cannot be disabled: the backends need the backward graph it writes", d, d);
+      fail("--disable-pass={}: {} cannot be disabled: {}", d, d,
+           d == "autodiff" ? "the backends need the backward graph it writes"
+                           : "without it each rank of a data-parallel run would train on its own shard alone");
   }
   for (const std::string& p : options.print_after)
     if (find_pass(p) == nullptr) fail("--print-after={}: no such pass (passes: {})", p, pass_names());

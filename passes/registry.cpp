@@ -3,6 +3,7 @@
 
 #include "ir/error.h"
 #include "passes/algebraic_simplify.h"
+#include "passes/all_reduce_grads.h"
 #include "passes/autodiff.h"
 #include "passes/canonicalize.h"
 #include "passes/constant_fold.h"
@@ -32,6 +33,8 @@ const std::vector<PassInfo>& all_passes() {
   static const std::vector<PassInfo> kPasses = {
       {"canonicalize", "constants second in add/mul; log(softmax) -> log_softmax", false, make<Canonicalize>},
       {"fuse-softmax-xent", "log_softmax + nll -> softmax_xent", false, make<FuseSoftmaxXent>},
+      {"all-reduce-grads", "sums each gradient of a data-parallel step over the ranks (all_reduce)", true,
+       make<AllReduceGrads>},
       {"autodiff", "expands grad nodes into the backward graph", true, make<Autodiff>},
       {"constant-fold", "ops on constants -> constants", false, make<ConstantFold>},
       {"algebraic-simplify", "x*1, x+0, neg(neg x), ... -> simpler", false, make<AlgebraicSimplify>},

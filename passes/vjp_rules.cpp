@@ -169,8 +169,13 @@ std::vector<ValueId> Rule::apply() const {
     case Op::Softmax: return {b.mul(y(), b.sub(g(), row_sum(b.mul(g(), y()))))};   // y (g - sum(g y))
     case Op::LogSoftmax: return {b.sub(g(), b.mul(b.unary(Op::Exp, y()), row_sum(g())))};  // g - e^y sum(g)
     case Op::SoftmaxXent: {  // (softmax(x) - t) g / N
+      // One statement per node-making call: the order of a call's arguments is the
+      // compiler's (GCC and Clang differ), and the node order must not be.
       double rows = static_cast<double>(type(x()).shape[0]);
-      return {b.mul(b.sub(b.unary(Op::Softmax, x()), target()), b.mul(g(), 1.0 / rows)), kNone};
+      ValueId scale = b.mul(g(), 1.0 / rows);
+      ValueId t = target();
+      ValueId p = b.unary(Op::Softmax, x());
+      return {b.mul(b.sub(p, t), scale), kNone};
     }
     case Op::Nll: {  // -t g / N
       double rows = static_cast<double>(type(x()).shape[0]);
@@ -183,6 +188,9 @@ std::vector<ValueId> Rule::apply() const {
     case Op::BatchNormTrain: return bn_train_rule();
     case Op::BatchNormEval: return bn_eval_rule();
     case Op::Dropout: return {b.emit1(Op::Dropout, {g(), x(1), x(2)}, n.attrs), kNone, kNone};  // the same mask
+    // y = sum_r x_r on every rank, and the objective is the sum of every rank's
+    // loss L_r, so dL/dx_r = sum_r' dL_r'/dy = all_reduce(g): the same collective.
+    case Op::AllReduce: return {b.emit1(Op::AllReduce, {g()}, n.attrs)};
   }
   fail("autodiff: unknown op");
 }

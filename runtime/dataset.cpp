@@ -84,7 +84,7 @@ void check_classes(const Split& s, int64_t classes, const std::filesystem::path&
 
 }  // namespace
 
-Dataset load_data_dir(const std::filesystem::path& dir, int64_t num_classes) {
+Dataset load_data_dir(const std::filesystem::path& dir, int64_t num_classes, const std::string& source) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) fail("{}: not a data directory", dir.string());
   SplitFiles train = find_split(dir, "train"), test = find_split(dir, "test");
@@ -97,7 +97,7 @@ Dataset load_data_dir(const std::filesystem::path& dir, int64_t num_classes) {
          train.data.string(), d.train.features());
   // The classes are those of the training labels (or the count given): a test label
   // that training never saw would otherwise add a class no step ever trained.
-  std::string why = fmt::format("as the checkpoint's model has");
+  std::string why = source;
   if (num_classes <= 0) {
     num_classes = int64_t(*std::max_element(d.train.y.begin(), d.train.y.end())) + 1;
     why = fmt::format("from the largest label of {}", train.label.string());

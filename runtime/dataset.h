@@ -32,9 +32,15 @@ struct Dataset {
 // dtype, finite values. Labels: shaped (N) or (N,1), integer, bool or integral float
 // values, each >= 0. Both splits must be non-empty, each split's data and labels must
 // have the same number of rows, and train and test the same number of features.
-// The classes are 0..num_classes-1 when num_classes > 0 (a checkpoint's model),
+// The classes are 0..num_classes-1 when num_classes > 0 (a checkpoint's model, or
+// --num-classes),
 // else those of the training labels: a label of either split outside them is an
 // Error naming the file, row and value.
-Dataset load_data_dir(const std::filesystem::path& dir, int64_t num_classes = 0);
+// `source` says where a given count came from, for the message that refuses a label.
+Dataset load_data_dir(const std::filesystem::path& dir, int64_t num_classes = 0,
+                      const std::string& source = "as the checkpoint's model has");
+
+// The `source` of a class count given by --num-classes (num_classes in a sweep file).
+inline constexpr const char* kClassesFromFlag = "as --num-classes gives";
 
 }  // namespace minigrad::runtime

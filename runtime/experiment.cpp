@@ -5,13 +5,19 @@
 #include "frontend/optim.h"
 #include "frontend/tracer.h"
 #include "ir/error.h"
+#include "runtime/distributed/world.h"
 #include "runtime/model_probe.h"
 
 namespace minigrad::runtime {
 
-PreparedData prepare_data(const RunConfig& config, int64_t num_classes) {
+PreparedData prepare_data(const RunConfig& config, int64_t num_classes, const std::string& source) {
   if (config.data_dir.empty()) fail("no data directory given (--data DIR)");
-  PreparedData p{load_data_dir(config.data_dir, num_classes), {}};
+  std::string from = source;
+  if (num_classes <= 0 && config.num_classes > 0) {
+    num_classes = config.num_classes;
+    from = kClassesFromFlag;
+  }
+  PreparedData p{load_data_dir(config.data_dir, num_classes, from), {}};
   p.preprocessing = preprocess(p.data, Preprocessing{config.scale, config.pca});
   return p;
 }
@@ -87,6 +93,11 @@ std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_featur
   opts.flush_denormals = config.flush_denormals;
   opts.pipeline = config.pipeline;
   opts.max_memory = config.max_memory;
+  if (config.data_parallel) {
+    opts.rank = world_rank();
+    opts.ranks = world_ranks();
+  }
+  opts.sync_batchnorm = config.sync_batchnorm;
   probe_model(config, src, opts.in_features, opts.num_classes, opts.batch);
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
   program->init_state(config.seed);

@@ -34,6 +34,7 @@ struct RunConfig {
   double label_smoothing = 0.3;
   Scale scale = Scale::Standard;
   int pca = 0;
+  int num_classes = 0;  // classes of the model (--num-classes); 0: the largest training label + 1
   uint64_t seed = 0;
   bool shuffle = true;
   bool drop_last = false;
@@ -47,6 +48,12 @@ struct RunConfig {
   passes::PipelineOptions pipeline;  // disabled passes, IR printing, timing (passes/pipeline.h)
   int64_t eval_batch = 1000;
   int eval_every = 1;
+  // Data-parallel training over every rank of the run (runtime/distributed; set by
+  // `train` under mpirun with more than one rank; not a setting of the run: any
+  // number of ranks trains the same model), and whether batch norm normalises over
+  // the global batch there (--sync-batchnorm, the default) or each rank's rows.
+  bool data_parallel = false;
+  bool sync_batchnorm = true;
 };
 
 struct PreparedData {
@@ -54,9 +61,12 @@ struct PreparedData {
   FittedPreprocessing preprocessing;
 };
 
-// Loads config.data_dir (with num_classes classes if > 0, see load_data_dir) and
-// fits and applies the preprocessing.
-PreparedData prepare_data(const RunConfig& config, int64_t num_classes = 0);
+// Loads config.data_dir and fits and applies the preprocessing. The classes are
+// num_classes if > 0 (a checkpoint's model: `source` says so), else
+// config.num_classes if > 0 (--num-classes), else those of the training labels; see
+// load_data_dir.
+PreparedData prepare_data(const RunConfig& config, int64_t num_classes = 0,
+                          const std::string& source = "as the checkpoint's model has");
 
 // The optimiser and loss that the config names; Error for an unknown name.
 std::shared_ptr<optim::Optimizer> make_optimizer(const RunConfig& config);

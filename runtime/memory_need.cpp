@@ -68,6 +68,18 @@ std::string format_bytes(int64_t bytes) {
   return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
 }
 
+void check_sizes(const ir::Module& m, const std::string& model) {
+  auto check = [&](const ir::Type& t, const std::string& what, const ir::Locs& locs) {
+    if (!ir::product_checked(t.shape.dims, 8))  // room for the widest element, as ir::Shape::numel
+      fail("model {}: {} {} at {} is too large: its bytes would not fit a 64-bit size", model, what, ir::to_string(t),
+           ir::to_string(locs));
+  };
+  for (const ir::StateDecl& s : m.states) check(s.type, "state " + s.name, state_locs(m, s.name));
+  for (const ir::Function& f : m.funcs)
+    for (size_t i = 0; i < f.size(); ++i)
+      for (ir::ValueId r : f.node(i).results) check(f.type(r), "a value", f.node(i).locs);
+}
+
 void check_memory(const ir::Module& m, int64_t limit, const std::string& model) {
   std::string which = limit > 0 ? "the limit of --max-memory" : "this machine's memory";
   if (limit <= 0) limit = machine_memory();

@@ -32,6 +32,11 @@ int64_t machine_memory();
 // the figures and the biggest tensor's DSL line. `model` names the model.
 void check_memory(const ir::Module& m, int64_t limit, const std::string& model);
 
+// An Error if a state or value of the traced `m` has more bytes than a 64-bit size
+// holds, naming the model, the tensor and its DSL line. Called before the pass
+// pipeline, whose memory planner computes with these sizes (--set width=2^62).
+void check_sizes(const ir::Module& m, const std::string& model);
+
 // "1.5 GiB"
 std::string format_bytes(int64_t bytes);
 

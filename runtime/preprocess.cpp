@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -23,12 +24,6 @@ void check_matrix(const Buffer& x, std::string_view what) {
   const ir::Type& t = x.type();
   if (t.dtype != ir::DType::F32 || t.shape.rank() != 2 || t.shape[0] < 1)
     fail("preprocessing: {} must be f32 [N,F] with N >= 1, got {}", what, ir::to_string(t));
-}
-
-Buffer from_matrix(const RowMajorD& m) {
-  Buffer out(ir::Type{ir::DType::F32, {m.rows(), m.cols()}});
-  Eigen::Map<RowMajorF>(out.as<float>(), m.rows(), m.cols()) = m.cast<float>();
-  return out;
 }
 
 // ---- PCA ---------------------------------------------------------------------------
@@ -67,11 +62,38 @@ PcaParams fit_pca(const Buffer& train_x, int k) {
   return p;
 }
 
+// The projection's summation order is part of its definition, so that a C program
+// (examples/aot/train.c) reproduces it bit for bit from the .prep file:
+//   out[r][j] = float( sum over k = 0, 1, ..., F-1 in this order of
+//                      (double(x[r][k]) - mean[k]) * w[k][j] ),
+// each product rounded to double before it is added (no fused multiply-add: this
+// file is compiled with -ffp-contract=off, runtime/CMakeLists.txt) and the sum
+// started at +0.0. The loops below keep one accumulator per output (r, j) and visit
+// k in order for each; they block rows so each component row w[k][.] is read once
+// per block, and vectorise over j, which reassociates nothing.
 Buffer apply_pca(const PcaParams& p, const Buffer& x) {
-  Eigen::Map<const Eigen::RowVectorXd> mean(p.mean.data(), p.in_features);
-  Eigen::Map<const RowMajorD> w(p.components.data(), p.in_features, p.out_features);
-  RowMajorD centred = matrix(x).cast<double>().rowwise() - mean;
-  return from_matrix(centred * w);
+  constexpr int64_t kRowBlock = 8;
+  const int64_t n = x.type().shape[0], f = p.in_features, k = p.out_features;
+  const float* in = x.as<float>();
+  const double* w = p.components.data();
+  Buffer out(ir::Type{ir::DType::F32, {n, k}});
+  float* o = out.as<float>();
+  std::vector<double> acc(static_cast<size_t>(kRowBlock * k));
+  for (int64_t r0 = 0; r0 < n; r0 += kRowBlock) {
+    const int64_t rows = std::min(kRowBlock, n - r0);
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t i = 0; i < f; ++i) {
+      const double* wi = w + i * k;
+      for (int64_t r = 0; r < rows; ++r) {
+        const double c = double(in[(r0 + r) * f + i]) - p.mean[static_cast<size_t>(i)];
+        double* a = acc.data() + r * k;
+        for (int64_t j = 0; j < k; ++j) a[j] += c * wi[j];
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < k; ++j) o[(r0 + r) * k + j] = static_cast<float>(acc[static_cast<size_t>(r * k + j)]);
+  }
+  return out;
 }
 
 // ---- Scalers -----------------------------------------------------------------------

@@ -1,6 +1,8 @@
 // Program: tracing, compiling and running per batch size; see program.h.
 #include "runtime/program.h"
 
+#include <set>
+
 #include <fmt/core.h>
 
 #include "backend/fp_env.h"
@@ -32,12 +34,27 @@ std::unique_ptr<Backend> make_backend(const ProgramOptions& o) {
   fail("unknown backend '{}' (jit, interp)", o.backend);
 }
 
+Shard shard_of(int64_t global, int rank, int ranks) {
+  int64_t base = global / ranks, extra = global % ranks;
+  return {base + (rank < extra ? 1 : 0), rank * base + std::min<int64_t>(rank, extra)};
+}
+
 Program::Program(ModelParts parts, ProgramOptions options)
     : parts_(std::move(parts)), options_(std::move(options)), backend_(make_backend(options_)) {
   if (!parts_.loss || !parts_.optimizer) fail("a program needs a loss and an optimiser");
-  Specialisation& first = get(options_.batch);
-  train_exe(first);  // the first batch size compiles at once, so its errors show here
-  eval_exe(first);
+  if (options_.ranks < 1 || options_.rank < 0 || options_.rank >= options_.ranks)
+    fail("rank {} of {} ranks", options_.rank, options_.ranks);
+  // The first batch size compiles at once, so its errors show here.
+  train_exe(get(train_key(options_.batch)));
+  eval_exe(get(eval_key(options_.batch)));
+}
+
+Program::Key Program::train_key(int64_t batch) const {
+  if (options_.ranks == 1) return {batch, batch};
+  if (batch < options_.ranks)
+    fail("a batch of {} rows cannot be shared by {} ranks: every rank needs a row (a smaller -np, a larger "
+         "--batch-size, or --drop-last if only the last batch of an epoch is that small)", batch, options_.ranks);
+  return {shard_of(batch, options_.rank, options_.ranks).rows, batch};
 }
 
 namespace {
@@ -64,19 +81,31 @@ std::vector<std::string> one_row_batch_norms(const ir::Module& m) {
 
 }  // namespace
 
+namespace {
+ir::Module trace_key(ModelParts& parts, const ProgramOptions& o, int64_t rows, int64_t global) {
+  TraceSpec spec{o.name, rows, o.in_features, o.num_classes, false, {}};
+  if (rows != global)
+    spec.sharding = Sharding{o.ranks, rows, global, shard_of(global, o.rank, o.ranks).offset, o.sync_batchnorm};
+  return trace(*parts.net, *parts.loss, *parts.optimizer, spec);
+}
+}  // namespace
+
 ir::Module Program::traced(int64_t batch) {
-  TraceSpec spec{options_.name, batch, options_.in_features, options_.num_classes, false};
-  return trace(*parts_.net, *parts_.loss, *parts_.optimizer, spec);
+  Key k = train_key(batch);
+  return trace_key(parts_, options_, k.first, k.second);
 }
 
-Program::Specialisation& Program::get(int64_t batch) {
-  auto it = cache_.find(batch);
+Program::Specialisation& Program::get(Key key) {
+  auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
+  auto [batch, global] = key;
   Specialisation s;
-  s.module = traced(batch);
+  s.module = trace_key(parts_, options_, batch, global);
   s.train_warnings = one_row_batch_norms(s.module);
+  check_sizes(s.module, options_.name);  // before the memory planner computes with them
   passes::PipelineOptions pipeline = options_.pipeline;
-  if (!pipeline.dump_dir.empty()) pipeline.dump_dir += "/batch" + std::to_string(batch);  // one per specialisation
+  if (!pipeline.dump_dir.empty())  // one per specialisation
+    pipeline.dump_dir += "/batch" + std::to_string(batch) + (batch != global ? "of" + std::to_string(global) : "");
   passes::run_pipeline(s.module, pipeline);
   check_memory(s.module, options_.max_memory, options_.name);  // before the state and buffers are allocated
   state_.add_missing(s.module);
@@ -88,7 +117,7 @@ Program::Specialisation& Program::get(int64_t batch) {
   s.train_in = s.eval_in = {x, y};
   s.train_out = {s.loss.view(), s.correct.view()};
   s.eval_out = {s.loss.view(), s.correct.view(), s.logits.view()};
-  return cache_.emplace(batch, std::move(s)).first->second;
+  return cache_.emplace(key, std::move(s)).first->second;
 }
 
 // Each function is compiled when first run: the last partial batch of an epoch
@@ -110,28 +139,31 @@ Executable& Program::eval_exe(Specialisation& s) {
 
 void Program::compile(int64_t batch, bool train, bool eval) {
   if (batch < 1) fail("batch size must be >= 1, got {}", batch);
-  Specialisation& s = get(batch);
-  if (train) train_exe(s);
-  if (eval) eval_exe(s);
+  if (train) train_exe(get(train_key(batch)));
+  if (eval) eval_exe(get(eval_key(batch)));
 }
 
+const ir::Module& Program::compiled_module(int64_t batch) { return get(train_key(batch)).module; }
+
 std::vector<int64_t> Program::batch_sizes() const {
-  std::vector<int64_t> sizes;
-  for (const auto& [batch, s] : cache_) sizes.push_back(batch);
-  return sizes;
+  std::set<int64_t> sizes;
+  for (const auto& [key, s] : cache_) sizes.insert(key.second);
+  return {sizes.begin(), sizes.end()};
 }
 
 const Executable* Program::train_executable(int64_t batch) const {
-  auto it = cache_.find(batch);
+  auto it = cache_.find(train_key(batch));
   return it == cache_.end() ? nullptr : it->second.train.get();
 }
 
 int64_t Program::train_steps(int64_t batch) const {
-  auto it = cache_.find(batch);
+  auto it = cache_.find(train_key(batch));
   return it == cache_.end() ? 0 : it->second.train_runs;
 }
 
-void Program::init_state(uint64_t seed) { runtime::init_state(get(options_.batch).module, state_, seed); }
+void Program::init_state(uint64_t seed) {
+  runtime::init_state(get(train_key(options_.batch)).module, state_, seed);
+}
 
 Program::Result Program::train_step(const TensorView& x, const TensorView& y) {
   return train(x.type, x.data, y.type, y.data);
@@ -158,16 +190,27 @@ int64_t batch_of(const ir::Type& x) {
 }  // namespace
 
 Program::Result Program::train(const ir::Type& xt, void* x, const ir::Type& yt, void* y) {
-  Specialisation& s = get(batch_of(xt));
-  s.train_in[0].type = xt, s.train_in[0].data = x;
-  s.train_in[1].type = yt, s.train_in[1].data = y;
+  int64_t global = batch_of(xt);
+  Specialisation& s = get(train_key(global));
+  if (options_.ranks > 1) {  // this rank's rows of the global batch, where they are
+    if (xt.dtype != ir::DType::F32 || xt.shape[1] != options_.in_features || yt.dtype != ir::DType::I32 ||
+        yt.shape.rank() != 1 || yt.shape[0] != global)
+      fail("train_step: a batch must be f32 [B, {}] and i32 [B], got {} and {}", options_.in_features,
+           ir::to_string(xt), ir::to_string(yt));
+    int64_t offset = shard_of(global, options_.rank, options_.ranks).offset;
+    s.train_in[0].data = static_cast<float*>(x) + offset * options_.in_features;
+    s.train_in[1].data = static_cast<int32_t*>(y) + offset;
+  } else {
+    s.train_in[0].type = xt, s.train_in[0].data = x;
+    s.train_in[1].type = yt, s.train_in[1].data = y;
+  }
   train_exe(s).run_checked(s.train_in, s.train_out);
   ++s.train_runs;
   return {static_cast<double>(s.loss.as<float>()[0]), static_cast<int64_t>(s.correct.as<int32_t>()[0])};
 }
 
 Program::Result Program::eval(const ir::Type& xt, void* x, const ir::Type& yt, void* y, const TensorView* logits) {
-  Specialisation& s = get(batch_of(xt));
+  Specialisation& s = get(eval_key(batch_of(xt)));
   s.eval_in[0].type = xt, s.eval_in[0].data = x;
   s.eval_in[1].type = yt, s.eval_in[1].data = y;
   TensorView& out = s.eval_out[2];

@@ -38,6 +38,11 @@ struct ProgramOptions {
   bool profile = false;          // jit: compile the steps with a counter per call site (runtime/profile.h)
   passes::PipelineOptions pipeline;
   int64_t max_memory = 0;        // bytes the model may need before anything is allocated; 0: the machine's memory
+  // Data-parallel training (runtime/distributed): this process is rank `rank` of
+  // `ranks`. Each train_step is given the whole global batch and trains on its
+  // shard (shard_of), its gradients summed over the ranks inside the step.
+  int rank = 0, ranks = 1;
+  bool sync_batchnorm = true;    // batch norm over the global batch (frontend/layers.h)
   // Where warnings about a traced model go (one line each, without a prefix);
   // unset: "minigrad: warning: <line>" on stderr.
   std::function<void(const std::string&)> warn;
@@ -50,6 +55,13 @@ struct ProgramOptions {
 // lists the names otherwise.
 std::unique_ptr<Backend> make_backend(const ProgramOptions& o);
 
+// Rank `rank`'s rows of a global batch of `global` rows split over `ranks`:
+// contiguous blocks in rank order, the first global % ranks ranks one row more.
+struct Shard {
+  int64_t rows = 0, offset = 0;
+};
+Shard shard_of(int64_t global, int rank, int ranks);
+
 class Program {
  public:
   Program(ModelParts parts, ProgramOptions options);
@@ -59,7 +71,9 @@ class Program {
     int64_t correct = 0;
   };
   // x: f32 [B, F], y: i32 [B]; any B >= 1. Once B's specialisation exists, a
-  // step allocates no memory.
+  // step allocates no memory. In a data-parallel program x and y are the global
+  // batch: the step reads rows shard_of(B, rank, ranks) of them, where they are,
+  // and B must be at least the number of ranks.
   Result train_step(const TensorView& x, const TensorView& y);
   Result train_step(const Buffer& x, const Buffer& y);
   // Evaluation mode; writes the logits [B, C] if `logits` is given.
@@ -67,7 +81,9 @@ class Program {
   Result eval_step(const Buffer& x, const Buffer& y, const TensorView* logits = nullptr);
 
   // Compiles batch size B's train_step (train) and/or eval now rather than when
-  // first run, so that a timed epoch never includes a compile.
+  // first run, so that a timed epoch never includes a compile. Batch sizes are
+  // global batches for train_step, and the rows of one call for eval (which a
+  // data-parallel program never shards).
   void compile(int64_t batch, bool train, bool eval);
 
   // Fills every state from its declaration and `seed` (runtime/init_state.h).
@@ -76,7 +92,7 @@ class Program {
   const ProgramOptions& options() const { return options_; }
   // The module for batch size `batch`: as traced, or after the pipeline.
   ir::Module traced(int64_t batch);
-  const ir::Module& compiled_module(int64_t batch) { return get(batch).module; }
+  const ir::Module& compiled_module(int64_t batch);
   // The batch sizes compiled so far.
   std::vector<int64_t> batch_sizes() const;
   // Batch size B's compiled train_step (null if not compiled yet) and the steps it
@@ -95,7 +111,12 @@ class Program {
     // copies a type into one of the same rank, which reuses its storage).
     std::vector<TensorView> train_in, train_out, eval_in, eval_out;
   };
-  Specialisation& get(int64_t batch);
+  // A specialisation is traced for `rows` rows of a global batch of `global` rows:
+  // (B, B) for one process and for eval, (shard rows, B) for a data-parallel train_step.
+  using Key = std::pair<int64_t, int64_t>;
+  Key train_key(int64_t batch) const;
+  static Key eval_key(int64_t batch) { return {batch, batch}; }
+  Specialisation& get(Key key);
   Executable& train_exe(Specialisation& s);
   Executable& eval_exe(Specialisation& s);
   Result train(const ir::Type& xt, void* x, const ir::Type& yt, void* y);
@@ -105,7 +126,7 @@ class Program {
   ProgramOptions options_;
   std::unique_ptr<Backend> backend_;
   StateStore state_;
-  std::map<int64_t, Specialisation> cache_;
+  std::map<Key, Specialisation> cache_;
 };
 
 }  // namespace minigrad::runtime

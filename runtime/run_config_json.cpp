@@ -146,6 +146,7 @@ const std::vector<Field>& fields() {
       number("label_smoothing", &RunConfig::label_smoothing, 0, false, 1),
       scale_field(),
       number("pca", &RunConfig::pca, 0, false),
+      number("num_classes", &RunConfig::num_classes, 0, false),
       number("seed", &RunConfig::seed, 0, false, 1e300, uint64_t(std::numeric_limits<int64_t>::max())),
       flag("shuffle", &RunConfig::shuffle),
       flag("drop_last", &RunConfig::drop_last),

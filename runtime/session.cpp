@@ -23,10 +23,15 @@ void match_classes(Dataset& d, const CheckpointInfo& info, const std::string& ck
 PreparedData load_for(const RunConfig& c, const CheckpointInfo* info, const std::string& ckpt,
                       const std::shared_ptr<const PreparedData>& prepared) {
   if (!info) return prepared ? *prepared : prepare_data(c);
+  if (c.num_classes > 0 && info->num_classes > 0 && c.num_classes != info->num_classes)
+    fail("--num-classes {}: the model of {} has {} classes", c.num_classes, ckpt, info->num_classes);
   PreparedData p;
   if (info->preprocessing) {
     if (c.data_dir.empty()) fail("no data directory given (--data DIR)");
-    p = PreparedData{load_data_dir(c.data_dir, info->num_classes), *info->preprocessing};
+    bool given = info->num_classes <= 0 && c.num_classes > 0;  // a checkpoint without the count
+    p = PreparedData{load_data_dir(c.data_dir, given ? c.num_classes : info->num_classes,
+                                   given ? kClassesFromFlag : "as the checkpoint's model has"),
+                     *info->preprocessing};
     apply_fitted(p.data, p.preprocessing, ckpt);
   } else {
     p = prepare_data(c, info->num_classes);

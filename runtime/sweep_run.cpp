@@ -15,6 +15,8 @@
 
 #include "ir/error.h"
 #include "runtime/atomic_file.h"
+#include "runtime/checkpoint.h"
+#include "runtime/distributed/world.h"
 #include "runtime/plot.h"
 #include "runtime/progress.h"
 #include "runtime/run_config_json.h"
@@ -26,12 +28,12 @@ namespace {
 
 using json = nlohmann::json;
 
-// Prepared data by (directory, scaling, PCA). A failure is not kept: each run that
+// Prepared data by (directory, scaling, PCA, class count). A failure is not kept: each run that
 // needs the data tries again and reports the error as its own.
 class DataCache {
  public:
   std::shared_ptr<const PreparedData> get(const RunConfig& c) {
-    std::string key = fmt::format("{}\n{}\n{}", c.data_dir, static_cast<int>(c.scale), c.pca);
+    std::string key = fmt::format("{}\n{}\n{}\n{}", c.data_dir, static_cast<int>(c.scale), c.pca, c.num_classes);
     std::lock_guard<std::mutex> g(mutex_);
     auto& slot = entries_[key];
     if (!slot) slot = std::make_shared<const PreparedData>(prepare_data(c));
@@ -141,7 +143,46 @@ json results_json(const SweepPlan& plan, const std::vector<SweepResult>& results
 
 }  // namespace
 
+// Under mpirun with several ranks: each rank takes the next run from a counter on
+// rank 0 (World::next, one-sided, so the runs are balanced as they finish, not
+// dealt out in advance), then every rank gets every result (all_gather of JSON;
+// histories carry doubles in their shortest exact form, so nothing is rounded).
+std::vector<SweepResult> run_sweep_over_ranks(const SweepPlan& plan, const SweepOptions& options, World& world) {
+  if (options.jobs != 1)
+    fail("--jobs {}: a sweep over {} ranks runs one configuration at a time on each rank (use more ranks)", options.jobs,
+         world.size());
+  warm_models(plan);
+  std::mutex lock;
+  DataCache data;
+  json mine = json::array();
+  world.open_counter();
+  for (int64_t i; (i = world.next()) < static_cast<int64_t>(plan.runs.size());) {
+    auto at = static_cast<size_t>(i);
+    if (options.on_start) options.on_start(at);
+    SweepResult r = run_one(plan.runs[at], at, options, lock, data);
+    if (options.on_done) options.on_done(at, r);
+    mine.push_back(json{{"run", i}, {"ok", r.ok}, {"error", r.error}, {"history", history_to_json(r.history)}});
+  }
+  world.close_counter();
+  std::vector<SweepResult> results(plan.runs.size());
+  std::vector<bool> seen(plan.runs.size(), false);
+  for (const std::string& text : world.all_gather(mine.dump()))
+    for (const json& j : json::parse(text)) {
+      auto at = j.at("run").get<size_t>();
+      SweepResult& r = results.at(at);
+      r.ok = j.at("ok").get<bool>();
+      r.error = j.at("error").get<std::string>();
+      r.history = history_from_json(j.at("history"), "a sweep result from another rank");
+      if (r.ok) r.summary = summarize(r.history);
+      seen[at] = true;
+    }
+  for (size_t i = 0; i < seen.size(); ++i)
+    if (!seen[i]) fail("sweep: no rank ran configuration {} of {}", i + 1, seen.size());
+  return results;
+}
+
 std::vector<SweepResult> run_sweep(const SweepPlan& plan, const SweepOptions& options) {
+  if (World* w = World::current(); w && w->size() > 1) return run_sweep_over_ranks(plan, options, *w);
   warm_models(plan);
   std::vector<SweepResult> results(plan.runs.size());
   std::atomic<size_t> next{0};

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ir/error.h"
+#include "runtime/distributed/world.h"
 #include "runtime/divergence.h"
 
 namespace minigrad::runtime {
@@ -42,14 +43,24 @@ std::vector<int64_t> pass_batch_sizes(int64_t rows, int64_t batch, bool drop_las
 void compile_ahead(Program& program, const Dataset& data, const TrainOptions& o) {
   for (int64_t b : pass_batch_sizes(data.train.rows(), o.batching.batch_size, o.batching.drop_last))
     program.compile(b, true, false);
-  if (data.test.rows() > 0)
-    for (int64_t b : pass_batch_sizes(data.test.rows(), o.eval_batch, false)) program.compile(b, false, true);
+  Shard mine = eval_shard(program, data.test.rows());
+  if (mine.rows > 0)
+    for (int64_t b : pass_batch_sizes(mine.rows, o.eval_batch, false)) program.compile(b, false, true);
 }
 
 }  // namespace
 
+// A data-parallel program evaluates its rank's contiguous block of the split;
+// one process evaluates it all.
+Shard eval_shard(const Program& program, int64_t rows) {
+  const ProgramOptions& o = program.options();
+  return o.ranks > 1 ? shard_of(rows, o.rank, o.ranks) : Shard{rows, 0};
+}
+
 // Rows are evaluated in order, so each batch is a contiguous block of the split:
-// its rows and labels are passed where they are, without copying.
+// its rows and labels are passed where they are, without copying. A
+// data-parallel program evaluates its block (eval_shard) and the loss sums and
+// counts are added over the ranks in rank order (runtime/distributed).
 EvalResult evaluate(Program& program, const Split& split, int64_t batch, Buffer* logits) {
   int64_t n = split.rows(), f = split.features();
   int64_t classes = program.options().num_classes;
@@ -58,10 +69,12 @@ EvalResult evaluate(Program& program, const Split& split, int64_t batch, Buffer*
     fail("evaluate: a split must be f32 [N,F] with N labels, got {} and {} labels", ir::to_string(split.x.type()),
          split.y.size());
   if (logits) *logits = Buffer(ir::Type{ir::DType::F32, {n, classes}});
+  bool split_over_ranks = program.options().ranks > 1 && !logits;  // the same on every rank
+  Shard mine = split_over_ranks ? eval_shard(program, n) : Shard{n, 0};
   double loss_sum = 0;
   int64_t correct = 0;
-  for (int64_t start = 0; start < n; start += batch) {
-    int64_t rows = std::min(batch, n - start);
+  for (int64_t start = mine.offset; start < mine.offset + mine.rows; start += batch) {
+    int64_t rows = std::min(batch, mine.offset + mine.rows - start);
     TensorView x{ir::Type{ir::DType::F32, {rows, f}}, const_cast<float*>(split.x.as<float>() + start * f)};
     TensorView y{ir::Type{ir::DType::I32, {rows}}, const_cast<int32_t*>(split.y.data() + start)};
     TensorView out;
@@ -69,6 +82,10 @@ EvalResult evaluate(Program& program, const Split& split, int64_t batch, Buffer*
     Program::Result r = program.eval_step(x, y, logits ? &out : nullptr);
     loss_sum += r.loss * static_cast<double>(rows);
     correct += r.correct;
+  }
+  if (split_over_ranks) {  // counts below 2^53 add exactly in doubles
+    std::vector<double> sums = sum_over_ranks({loss_sum, static_cast<double>(correct)});
+    loss_sum = sums[0], correct = static_cast<int64_t>(sums[1]);
   }
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n), n};
 }

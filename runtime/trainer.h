@@ -21,8 +21,12 @@ struct EvalResult {
 };
 
 // Evaluation mode over a whole split, in batches of `batch` rows (the last may be
-// smaller). If `logits` is given it receives f32 [N, C].
+// smaller). If `logits` is given it receives f32 [N, C]. A data-parallel program
+// (ProgramOptions::ranks > 1) evaluates its rank's block of rows (eval_shard) and
+// sums the results over the ranks, unless logits are asked for (then every rank
+// evaluates the whole split).
 EvalResult evaluate(Program& program, const Split& split, int64_t batch, Buffer* logits = nullptr);
+Shard eval_shard(const Program& program, int64_t rows);
 
 // Called after each training step with the steps done and the steps of this epoch.
 using StepCallback = std::function<void(int64_t done, int64_t total)>;

@@ -25,7 +25,8 @@ runtime::RunConfig config_to_resume(const runtime::CheckpointInfo& info, const r
   if (!info.config)
     fail("{}: holds no minigrad run to resume (no settings in its metadata); use --init to start from its weights",
          ckpt);
-  const std::vector<std::string> may_change = {"epochs", "eval_every", "eval_batch", "backend", "data"};
+  // num_classes: checked against the checkpoint's model when the data are loaded (runtime/session.cpp).
+  const std::vector<std::string> may_change = {"epochs", "eval_every", "eval_batch", "backend", "data", "num_classes"};
   std::vector<std::string> fixed;
   for (const std::string& k : runtime::run_config_keys())
     if (std::find(may_change.begin(), may_change.end(), k) == may_change.end()) fixed.push_back(k);

@@ -92,7 +92,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--profile", f->profile,
                 "compile the steps with a clock read around each kernel (slower) and print where a step's time goes");
   cmd->add_flag("--json", f->json, "print one JSON object");
-  cmd->callback([f] { run_bench(*f); });
+  cmd->callback([f] {
+    single_process("bench");
+    run_bench(*f);
+  });
 }
 
 }  // namespace minigrad::tools

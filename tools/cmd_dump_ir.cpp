@@ -6,7 +6,8 @@
 // against the unplanned sum, and every value's offset and live range (as comments,
 // so the text still parses); --plan-chart FILE.svg draws that plan. The llvm and asm stages go past the pipeline into the JIT: the
 // LLVM IR the backend generates for each function, after LLVM's O3 pipeline for
-// this CPU, or the host assembly it compiles to.
+// this CPU, or the host assembly it compiles to; with --target TRIPLE [--cpu CPU],
+// for that machine instead (tools/target_flags.h), which the JIT never runs.
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -26,15 +27,18 @@
 #include "tools/commands.h"
 #include "tools/graphviz.h"
 #include "tools/run_flags.h"
+#include "tools/target_flags.h"
 
 namespace minigrad::tools {
 namespace {
 
 struct DumpFlags {
   RunFlags run;
+  TargetFlags target;  // the llvm and asm stages: the machine to generate code for
   std::string stage = "traced", format = "text", output, function, plan_chart;
   int64_t features = 128, classes = 10;
-  bool no_locs = false, collapse_fused = false;
+  int ranks = 1, rank = 0;
+  bool no_locs = false, collapse_fused = false, no_sync_batchnorm = false;
 };
 
 // The stages past the pass pipeline, which the JIT backend produces.
@@ -42,7 +46,7 @@ bool backend_stage(const std::string& stage) { return stage == "llvm" || stage =
 
 ir::Module build(const DumpFlags& f) {
   runtime::RunConfig c = f.run.finish();
-  int64_t features = f.features, classes = f.classes;
+  int64_t features = f.features, classes = c.num_classes > 0 ? c.num_classes : f.classes;
   if (!c.data_dir.empty()) {
     runtime::PreparedData p = runtime::prepare_data(c);
     features = p.data.train.features(), classes = p.data.num_classes;
@@ -50,7 +54,15 @@ ir::Module build(const DumpFlags& f) {
   runtime::ModelSource src = runtime::load_model(c.model);
   runtime::probe_model(c, src, features, classes, c.batch);
   runtime::ModelParts parts = runtime::build_model(c, src, features, classes);
-  ir::Module m = trace(*parts.net, *parts.loss, *parts.optimizer, TraceSpec{src.name, c.batch, features, classes, false});
+  TraceSpec spec{src.name, c.batch, features, classes, false, {}};
+  if (f.ranks > 1) {  // rank `rank`'s train_step of a data-parallel run (runtime/program.h's shard_of)
+    if (f.rank >= f.ranks) fail("--rank {}: ranks are 0 to {}", f.rank, f.ranks - 1);
+    if (c.batch < f.ranks) fail("--ranks {}: a batch of {} rows cannot be shared by {} ranks", f.ranks, c.batch, f.ranks);
+    runtime::Shard s = runtime::shard_of(c.batch, f.rank, f.ranks);
+    spec.batch = s.rows;
+    spec.sharding = Sharding{f.ranks, s.rows, c.batch, s.offset, !f.no_sync_batchnorm};
+  }
+  ir::Module m = trace(*parts.net, *parts.loss, *parts.optimizer, spec);
   passes::Stage stage = backend_stage(f.stage) ? passes::Stage::Planned : *passes::parse_stage(f.stage);
   if (stage != passes::Stage::Traced) passes::run_pipeline(m, c.pipeline, stage);
   return m;
@@ -78,11 +90,11 @@ std::string plans(const ir::Module& m, bool values) {
 // LLVM IR or assembly of --function, or of every function of the module.
 std::string backend_text(const ir::Module& m, const DumpFlags& f) {
   if (f.format != "text") fail("dump-ir: --stage {} has no --format {} (only text)", f.stage, f.format);
-  if (!f.function.empty()) return jit_dump(m, f.function, f.stage);
+  if (!f.function.empty()) return jit_dump(m, f.function, f.stage, f.target.spec());
   std::string text;
   const char* comment = f.stage == "llvm" ? ";" : "#";
   for (const ir::Function& fn : m.funcs)
-    text += fmt::format("{} ===== @{} =====\n{}\n", comment, fn.name(), jit_dump(m, fn.name(), f.stage));
+    text += fmt::format("{} ===== @{} =====\n{}\n", comment, fn.name(), jit_dump(m, fn.name(), f.stage, f.target.spec()));
   return text;
 }
 
@@ -122,6 +134,9 @@ void run_dump(const DumpFlags& f) {
     if (!f.plan_chart.empty()) fail("dump-ir: --plan-chart needs --stage planned (not --stage {})", f.stage);
     return emit(backend_text(m, f), f);
   }
+  if (!f.target.spec().is_host())
+    fail("dump-ir: --target, --cpu and --target-features choose the machine code of --stage llvm or asm (not --stage {})",
+         f.stage);
   ir::Module shown = shown_part(m, f);
   if (!f.plan_chart.empty()) write_plan_chart(shown, f);
   if (image) return render_dot(ir_text(shown, f), f.format, f.output);
@@ -143,11 +158,21 @@ void add_dump_ir_command(CLI::App& app) {
   cmd->add_flag("--collapse-fused", f->collapse_fused, "dot/svg/png: a fused node shows its kind and op count, not its ops");
   cmd->add_option("--plan-chart", f->plan_chart, "with --stage planned: draw the memory plan into this .svg file");
   cmd->add_option("--features", f->features, "input features when no --data is given")->check(kInt64)->check(kPositive)->capture_default_str();
-  cmd->add_option("--classes", f->classes, "classes when no --data is given")->check(kInt64)->check(kPositive)->capture_default_str();
+  cmd->add_option("--classes", f->classes, "classes when no --data is given (--num-classes, if given, wins)")->check(kInt64)->check(kPositive)->capture_default_str();
   cmd->add_option("--function", f->function, "only this function (train_step or eval)");
+  add_target_flags(cmd, f->target);
   cmd->add_flag("--no-locs", f->no_locs, "leave out the source locations");
+  cmd->add_option("--ranks", f->ranks,
+                  "show the train_step of one rank of a data-parallel run over N ranks (mpirun -np N train): its "
+                  "shard of --batch-size, its all_reduces (no MPI needed)")
+      ->check(kInt)->check(kPositive);
+  cmd->add_option("--rank", f->rank, "with --ranks: which rank (default 0)")->check(kInt)->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--no-sync-batchnorm", f->no_sync_batchnorm, "with --ranks: batch norm over each rank's rows");
   cmd->add_option("-o,--output", f->output, "write to this file instead of standard output");
-  cmd->callback([f] { run_dump(*f); });
+  cmd->callback([f] {
+    single_process("dump-ir");
+    run_dump(*f);
+  });
 }
 
 }  // namespace minigrad::tools

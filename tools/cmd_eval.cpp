@@ -60,7 +60,10 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--json", f->json, "print one JSON object");
   cmd->footer("Settings (MODEL, --set, --pca, --scale, ...) come from the checkpoint unless given; a checkpoint "
                 "without minigrad settings (PyTorch's) needs them given.");
-  cmd->callback([f, cmd] { run_eval(*f, cmd); });
+  cmd->callback([f, cmd] {
+    single_process("eval");
+    run_eval(*f, cmd);
+  });
 }
 
 }  // namespace minigrad::tools

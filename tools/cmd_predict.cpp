@@ -52,12 +52,15 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--output", f->output,
                   "FILE.npy: float32 [N, 1 + C], column 0 the class, then the probabilities; FILE.csv: the same "
                   "with a header class,p0,p1,...")->required();
-  cmd->add_option("--set", f->run.set, "model parameter, name=value (default: the checkpoint's)");
+  repeatable(cmd->add_option("--set", f->run.set, "model parameter, name=value (default: the checkpoint's)"));
   cmd->add_option("--classes", f->classes, "number of classes, for a checkpoint that does not record it")
       ->check(kInt64)->check(kPositive);
   cmd->add_option("--backend", f->run.config.backend, "backend (as for train)")->capture_default_str();
   cmd->add_option("--eval-batch", f->run.config.eval_batch, "rows per step")->check(kInt64)->check(kPositive)->capture_default_str();
-  cmd->callback([f, cmd] { run_predict(*f, cmd); });
+  cmd->callback([f, cmd] {
+    single_process("predict");
+    run_predict(*f, cmd);
+  });
 }
 
 }  // namespace minigrad::tools

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "ir/error.h"
+#include "runtime/distributed/world.h"
 #include "runtime/progress.h"
 #include "runtime/sweep.h"
 #include "tools/commands.h"
@@ -78,6 +79,7 @@ void run_sweep_command(const SweepFlags& f) {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<runtime::SweepResult> results = runtime::run_sweep(plan, o);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!runtime::is_root()) return;  // under mpirun, rank 0 writes the report of every rank's runs
   runtime::write_sweep_report(plan, results, {wall, f.jobs}, out);
   size_t failed = std::count_if(results.begin(), results.end(), [](const auto& r) { return !r.ok; });
   fmt::print("{} runs in {}; results in {}/results.md\n", n, runtime::format_duration(wall), out);
@@ -102,7 +104,7 @@ void add_sweep_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--data", f->data, "data directory for every run (instead of the file's)");
   cmd->add_option("--backend", f->backend, "backend for every run (instead of the file's)");
-  cmd->add_option("--override", f->overrides, "a setting or model parameter for every run, key=value (repeatable)");
+  repeatable(cmd->add_option("--override", f->overrides, "a setting or model parameter for every run, key=value (repeatable)"));
   cmd->add_flag("--dry-run", f->dry_run, "list the runs and stop");
   cmd->add_flag("--quiet", f->quiet, "one line per finished run");
   cmd->callback([f] { run_sweep_command(*f); });

@@ -1,5 +1,8 @@
 // minigradc train MODEL --data DIR [flags]: trains and reports every epoch; saves,
 // starts from or resumes checkpoints; writes metrics and a plot of the curves.
+// Under mpirun with N > 1 ranks it trains data-parallel (runtime/distributed):
+// every rank loads the data and runs the same steps on its shard of each global
+// batch; rank 0 alone prints and writes files.
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -7,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "ir/error.h"
+#include "runtime/distributed/world.h"
 #include "runtime/metrics.h"
 #include "runtime/plot.h"
 #include "runtime/profile.h"
@@ -16,15 +20,18 @@
 #include "tools/checkpoint_flags.h"
 #include "tools/commands.h"
 #include "tools/run_flags.h"
+#include "tools/target_flags.h"
 
 namespace minigrad::tools {
 namespace {
 
 struct TrainFlags {
   RunFlags run;
+  TargetFlags target;  // refused: the JIT is host-only
   std::string save, init, resume, metrics, plot;
   int save_every = 0;
   bool quiet = false, json = false, profile = false, check_numerics = false;
+  bool distributed = false, sync_batchnorm = true;
 };
 
 runtime::RunConfig resolve_config(const TrainFlags& f, const CLI::App* cmd) {
@@ -58,6 +65,9 @@ void print_header(const runtime::Session& s) {
   const runtime::RunConfig& c = s.config;
   std::string from = s.epochs_done() > 0 ? fmt::format(", resuming after epoch {}", s.epochs_done()) : "";
   fmt::print("model: {} on {}, batch {}, {} epochs{}\n", c.model, c.backend, c.batch, c.epochs, from);
+  if (c.data_parallel)
+    fmt::print("ranks: {} (data-parallel: each trains its shard of every batch of {}; batch norm over {})\n",
+               runtime::world_ranks(), c.batch, c.sync_batchnorm ? "the global batch" : "each rank's rows");
   if (c.profile)
     fmt::print("profile: the steps are a profiling build (a clock read around each kernel), slower than a plain one; "
                "where a step's time goes follows the summary\n");
@@ -69,6 +79,37 @@ void print_header(const runtime::Session& s) {
 std::optional<runtime::StepProfile> profile_of(const TrainFlags& f, const runtime::Session& s) {
   if (!f.profile || s.program->train_steps(s.config.batch) == 0) return std::nullopt;
   return runtime::train_profile(*s.program, s.config.batch);
+}
+
+int c_ranks(const runtime::Session& s) { return s.config.data_parallel ? runtime::world_ranks() : 1; }
+
+// The data every rank loaded must be the same (on several machines each reads its
+// own copy): a 64-bit FNV-1a hash of the preprocessed splits, compared with rank
+// 0's. The first rank that differs ends the run, naming itself.
+uint64_t data_hash(const runtime::Dataset& d) {
+  uint64_t h = 1469598103934665603ULL;
+  auto add = [&](const void* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const unsigned char*>(p)[i]) * 1099511628211ULL;
+  };
+  for (const runtime::Split* s : {&d.train, &d.test}) {
+    add(s->x.data(), s->x.type().bytes());
+    add(s->y.data(), s->y.size() * sizeof(int32_t));
+  }
+  return h;
+}
+
+void check_same_data(const runtime::Session& s) {
+  const runtime::Dataset& d = s.data.data;
+  std::string mine = fmt::format("{} train and {} test rows of {} features, {} classes, hash {:016x}", d.train.rows(),
+                                 d.test.rows(), d.train.features(), d.num_classes, data_hash(d));
+  std::vector<std::string> all = runtime::World::current()->all_gather(mine);
+  for (size_t r = 1; r < all.size(); ++r) {
+    if (all[r] == all[0]) continue;
+    if (static_cast<int>(r) == runtime::world_rank())
+      runtime::World::current()->fail_all(
+          fmt::format("its data ({}: {}) differs from rank 0's ({})", d.source, mine, all[0]));
+    runtime::World::current()->barrier();  // rank r ends the run
+  }
 }
 
 void print_summary(const TrainFlags& f, const runtime::Session& s) {
@@ -88,21 +129,32 @@ void print_summary(const TrainFlags& f, const runtime::Session& s) {
              per_epoch, sum.inference_seconds);
   if (!f.save.empty()) fmt::print("saved: {} (resume state: {})\n", f.save, runtime::training_state_path(f.save).string());
   if (prof) fmt::print("{}", runtime::format_profile(*prof));
+  if (const Collectives* w = runtime::World::current(); w && c_ranks(s) > 1 && sum.train_seconds > 0)
+    fmt::print("communication: {:.3f} s in {} all_reduce calls on rank 0, {:.1f}% of the training time\n", w->seconds,
+               w->calls, 100 * w->seconds / sum.train_seconds);
 }
 
+// Every rank runs this; only rank 0 (root) prints and writes files. The ranks
+// hold the same state after every step, so rank 0's checkpoint is the run's.
 void run_train(const TrainFlags& f, const CLI::App* cmd) {
-  check_outputs(f);
+  bool root = runtime::is_root();
+  if (root) check_outputs(f);
   runtime::RunConfig c = resolve_config(f, cmd);
   c.profile = f.profile;
+  c.data_parallel = runtime::world_ranks() > 1;
+  c.sync_batchnorm = f.sync_batchnorm;
   runtime::Session s = runtime::start_session(c, {f.init, f.resume});
-  bool quiet = f.quiet || f.json;
+  if (c.data_parallel) check_same_data(s);
+  bool quiet = f.quiet || f.json || !root;
   if (!quiet) print_header(s);
   runtime::Progress progress(runtime::progress_mode(stdout, quiet), s.epochs_done() + 1, c.epochs);
   runtime::train_session(s, [&](const runtime::EpochStats& e) {
     progress.epoch(e);
+    if (!root) return;
     if (!f.metrics.empty()) runtime::write_metrics(f.metrics, s.history);
     if (f.save_every > 0 && e.epoch % f.save_every == 0 && e.epoch < c.epochs) runtime::save_session(s, f.save);
   }, [&](int64_t done, int64_t total) { progress.step(done, total); }, f.check_numerics);
+  if (!root) return;
   if (!f.save.empty()) runtime::save_session(s, f.save);
   if (!f.metrics.empty()) runtime::write_metrics(f.metrics, s.history);
   if (!f.plot.empty()) runtime::plot(f.plot, c.model, runtime::training_panels({{c.model, s.history}}));
@@ -133,9 +185,29 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--check-numerics", f->check_numerics,
                 "check the state after every step, not only the loss, for a NaN or an infinity (slower; a run stops "
                 "at the first non-finite value either way, naming the op that made it)");
+  cmd->add_flag("--distributed", f->distributed,
+                "join the ranks of mpirun (implied when mpirun started the process): with N > 1 ranks, train "
+                "data-parallel, each rank on its shard of every --batch-size rows, gradients summed in the step");
+  cmd->add_flag("--sync-batchnorm,!--no-sync-batchnorm", f->sync_batchnorm,
+                "data-parallel runs: batch norm over the global batch (the default; the same model as one process) "
+                "or, with --no-sync-batchnorm, over each rank's rows");
   cmd->add_flag("--quiet", f->quiet, "print only the summary");
   cmd->add_flag("--json", f->json, "print only a JSON summary (settings and results) on standard output");
-  cmd->callback([f, cmd] { run_train(*f, cmd); });
+  add_target_flags(cmd, f->target);
+  cmd->callback([f, cmd] {
+    check_host_only(f->target, "train");
+    run_train(*f, cmd);
+  });
+}
+
+}  // namespace minigrad::tools
+
+namespace minigrad::tools {
+
+void single_process(const char* command) {
+  if (runtime::world_ranks() > 1)
+    fail("{} runs in one process, but this is one of {} ranks: under mpirun only train and sweep share work between "
+         "ranks (run {} without mpirun)", command, runtime::world_ranks(), command);
 }
 
 }  // namespace minigrad::tools

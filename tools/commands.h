@@ -12,5 +12,10 @@ void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_compile_command(CLI::App& app);
+
+// Error when this process is one of several ranks (mpirun -np N, N > 1): only
+// train and sweep share work between ranks; `command` runs in one process.
+void single_process(const char* command);
 
 }  // namespace minigrad::tools

@@ -89,8 +89,7 @@ std::string run_section(const std::string& text, const std::string& file, const 
 
 void add_opt_flags(CLI::App* cmd, OptFlags& f) {
   cmd->add_option("file", f.input, "IR text file, or - for standard input")->capture_default_str();
-  cmd->add_option("-p,--pass", f.passes, "a pass to run, in order (repeatable; or a,b,c): " + passes::pass_names())
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  repeatable(cmd->add_option("-p,--pass", f.passes, "a pass to run, in order (repeatable; or a,b,c): " + passes::pass_names()));
   cmd->add_option("--pipeline", f.stage, std::string("run the default pipeline up to a stage: ") + passes::kStageNames);
   cmd->add_flag("--split-input-file", f.split, "treat each '// -----' section as its own module");
   cmd->add_flag("--no-locs", f.no_locs, "leave out the source locations");

@@ -116,8 +116,8 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps, "training steps per measurement")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--repeats", repeats, "measurements per configuration (the median is shown)")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--also", extra, "one more configuration: these passes off together, a,b (repeatable)")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  minigrad::tools::repeatable(
+      app.add_option("--also", extra, "one more configuration: these passes off together, a,b (repeatable)"));
   try {
     app.parse(argc, argv);
     minigrad::tools::run(flags, steps, repeats, extra);

@@ -9,12 +9,11 @@ void add_pipeline_flags(CLI::App* cmd, passes::PipelineOptions& o) {
   const std::string group = "Pass pipeline";
   // One value per occurrence, so that a positional argument after the flag is not
   // taken as a second pass name.
-  cmd->add_option("--disable-pass", o.disabled,
-                  "switch a pass off (repeatable; 'all': every pass but autodiff): " + passes::pass_names())
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->group(group);
+  repeatable(cmd->add_option("--disable-pass", o.disabled,
+                             "switch a pass off (repeatable; 'all': every pass but autodiff): " + passes::pass_names()))
+      ->group(group);
   cmd->add_flag("--print-after-all", o.print_after_all, "print the IR after every pass (to stderr)")->group(group);
-  cmd->add_option("--print-after", o.print_after, "print the IR after this pass (repeatable)")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->group(group);
+  repeatable(cmd->add_option("--print-after", o.print_after, "print the IR after this pass (repeatable)"))->group(group);
   cmd->add_flag("--print-changed", o.print_changed,
                 "print the IR only after passes that changed it (alone: after every such pass)")->group(group);
   cmd->add_flag("--time-passes", o.time_passes, "print the time each pass took")->group(group);

@@ -53,7 +53,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
       ->capture_default_str();
   auto* data = cmd->add_option("--data", c.data_dir, "data directory: train_data.npy, train_label.npy, test_data.npy, test_label.npy (.npy or .npy.gz)");
   if (data_required) data->required();
-  cmd->add_option("--set", f.set, "model parameter, name=value (repeatable)");
+  repeatable(cmd->add_option("--set", f.set, "model parameter, name=value (repeatable)"));
   cmd->add_option("--epochs", c.epochs, "training epochs")->check(kInt)->capture_default_str();
   cmd->add_option("--batch-size", c.batch, "rows per training step")->check(kInt64)->capture_default_str();
   cmd->add_option("--optimizer", c.optimizer, "adam, adamw or sgd")
@@ -69,6 +69,10 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   cmd->add_option("--scale", f.scale, "feature scaling fitted on the training split: standard, minmax or none")
       ->check(CLI::IsMember({"standard", "minmax", "none"}))->capture_default_str();
   cmd->add_option("--pca", c.pca, "project the features on their first K principal components (0: off)")
+      ->check(kInt)->capture_default_str();
+  cmd->add_option("--num-classes", c.num_classes,
+                  "classes of the model (0..N-1); a label of either split outside them is an error (default: the "
+                  "largest training label + 1)")
       ->check(kInt)->capture_default_str();
   cmd->add_option("--seed", f.seed, "seed of initialisation, shuffling and dropout")->check(kInt64)->capture_default_str();
   cmd->add_flag("--no-shuffle", f.no_shuffle, "keep the training rows in order");

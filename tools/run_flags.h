@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "runtime/experiment.h"
+#include "tools/pipeline_flags.h"
 
 namespace minigrad::tools {
 

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ llvm-19-dev llvm-19-tools libeigen3-dev libgtest-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev zlib1g-dev gnuplot-nox graphviz python3
-  python3-numpy python3-torch clang-19 libclang-rt-19-dev)
+  python3-numpy python3-torch clang-19 libclang-rt-19-dev libopenmpi-dev openmpi-bin)
 if [ "${1:-}" = "--bench" ]; then packages+=(libopenblas0-pthread); fi
 # One dpkg-query for all of them: the names it reports as installed.
 installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null |

@@ -27,7 +27,8 @@ sanitized() {
   local launcher=()
   command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   if [ ! -f build-asan/build.ninja ]; then
-    cmake -S . -B build-asan -G Ninja -DMINIGRAD_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    cmake -S . -B build-asan -G Ninja -DCMAKE_CXX_COMPILER=clang++-19 -DMINIGRAD_SANITIZE=ON \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" "${launcher[@]}" > /dev/null
   fi
   cmake --build build-asan -j "$jobs"

@@ -103,6 +103,7 @@ void execute(const ir::Node& node, const Binding& binding, Frame& frame) {
     case Op::BatchNormGrad: return batch_norm_grad(c);
     case Op::BatchNormEval: return batch_norm_eval(c);
     case Op::Dropout: return dropout(c);
+    case Op::AllReduce: return all_reduce(c);
     case Op::Fused: return run_fused(node, frame);
   }
   fail_at(node, "is not an op the interpreter knows");  // not reached: the switch is complete

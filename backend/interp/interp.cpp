@@ -13,6 +13,7 @@
 
 #include "backend/backend.h"
 #include "backend/fp_env.h"
+#include "backend/collectives.h"
 #include "backend/interp/frame.h"
 #include "backend/interp/kernel.h"
 #include "ir/verifier.h"
@@ -101,6 +102,7 @@ class InterpBackend final : public Backend {
   std::unique_ptr<Executable> compile(const ir::Module& m, const std::string& func, StateStore& state) override {
     const ir::Function* f = m.find_func(func);
     if (f == nullptr) fail("module {} has no function @{}", m.name, func);
+    check_collectives(*f);
     return std::make_unique<InterpExecutable>(m, *f, state, denormals_as_zero_, check_finite_);
   }
 

@@ -150,4 +150,7 @@ void batch_norm_eval(const Call& c);
 // dropout.cpp
 void dropout(const Call& c);
 
+// collective.cpp
+void all_reduce(const Call& c);
+
 }  // namespace minigrad::interp

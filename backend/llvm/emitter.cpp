@@ -55,6 +55,11 @@ Value* Emitter::load(ir::DType d, unsigned lanes, Value* base, Value* offset) {
   return b_.CreateAlignedLoad(type(d, lanes), at(d, base, offset), llvm::Align(ir::dtype_size(d)));
 }
 
+void Emitter::prefetch(ir::DType d, Value* base, Value* offset) {
+  // read, keep in all cache levels (locality 3), data cache
+  b_.CreateIntrinsic(llvm::Intrinsic::prefetch, {ptr()}, {at(d, base, offset), b_.getInt32(0), b_.getInt32(3), b_.getInt32(1)});
+}
+
 void Emitter::store(ir::DType d, Value* v, Value* base, Value* offset) {
   b_.CreateAlignedStore(v, at(d, base, offset), llvm::Align(ir::dtype_size(d)));
 }

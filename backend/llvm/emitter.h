@@ -20,13 +20,12 @@
 
 namespace minigrad::jit {
 
-// What the generated code targets: the host's CPU, its features, the width and
-// number of its vector registers as the target reports them, and the figures the
-// GEMM's cost model and cache blocking use. The defaults are one instance (a
-// two-FMA-port core with 4-cycle FMAs, 32 KiB L1, 1 MiB L2); host_target()
-// fills in what the host reports: registers from LLVM's target, the cores' issue
-// figures by architecture and CPU (backend/llvm/core_figures.h), the caches from
-// the operating system (backend/llvm/host_cpu.h).
+// What the generated code targets: a CPU (the host's, or any that target.h can
+// select), its features, the width and number of its vector registers as the
+// target reports them, and the figures the GEMM's cost model and cache blocking
+// use. The defaults are one instance (a two-FMA-port core with 4-cycle FMAs,
+// 32 KiB L1, 1 MiB L2); target.h's target_info fills in the host's caches
+// (backend/llvm/host_cpu.h) or another CPU's documented figures.
 // How GEMMs are lowered (gemm/plan.h): the cost model's choice, or one lowering
 // (tests and benchmarks compare them).
 enum class GemmChoice { Auto, Tiled, Blocked };
@@ -71,6 +70,9 @@ class Emitter {
   llvm::Value* at(ir::DType d, llvm::Value* base, llvm::Value* offset);
   llvm::Value* load(ir::DType d, unsigned lanes, llvm::Value* base, llvm::Value* offset);
   void store(ir::DType d, llvm::Value* v, llvm::Value* base, llvm::Value* offset);
+  // A hint that base[offset]'s cache line will be read soon (llvm.prefetch: no
+  // effect on results; a target without prefetch instructions drops it).
+  void prefetch(ir::DType d, llvm::Value* base, llvm::Value* offset);
   // base[offset + i] = v for i < n, in vectors.
   void fill(ir::DType d, llvm::Value* base, int64_t n, llvm::Value* scalar_value);
   void copy(llvm::Value* to, llvm::Value* from, int64_t bytes);

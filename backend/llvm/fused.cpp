@@ -26,7 +26,8 @@ void emit_matmul_kind(Kernel& k) {
   unsigned width = point.width();
   k.units = plan.units;
   k.note = plan.describe();
-  emit_gemm(k.e, plan, nullptr, k.in[0].ptr, k.in[1].ptr, k.scratch, [&](Value* row, Value* col, Value* sum) {
+  GemmEpilogue epilogue;
+  epilogue.store = [&](Value* row, Value* col, Value* sum) {
     unsigned lanes = k.e.lanes_of(sum);
     std::vector<bool> contiguous;
     if (width >= lanes) {
@@ -40,7 +41,12 @@ void emit_matmul_kind(Kernel& k) {
       Values off = point.offsets_2d(row, c, &contiguous);
       point.at(off, contiguous, 1, {{mm.result(), k.e.b().CreateExtractElement(sum, uint64_t(i))}});
     }
-  }, k.begin, k.end);
+  };
+  epilogue.prefetch = [&](Value* row, Value* col) {
+    std::vector<bool> contiguous;
+    point.prefetch(point.offsets_2d(row, col, &contiguous));
+  };
+  emit_gemm(k.e, plan, nullptr, k.in[0].ptr, k.in[1].ptr, k.scratch, epilogue, k.begin, k.end);
 }
 
 void emit_bn_act(Kernel& k) {

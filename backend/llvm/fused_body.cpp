@@ -7,7 +7,7 @@
 //   i32 arithmetic wraps modulo 2^32; i32 division truncates and refuses 0;
 //   a cast to i32 truncates and refuses NaN and values outside the i32 range;
 //   dropout keeps element i (the row-major flat index of its point in S) iff
-//   dropout_uniform(key, i) >= p and scales kept elements by 1 / (1 - p), with
+//   dropout_uniform(key, i + offset) >= p and scales kept elements by 1 / (1 - p), with
 //   key = dropout_key(seed, salt, step) (ir/dropout.h, written again here in IR);
 //   broadcast_to of an input or constant is that input read at the point.
 #include "backend/llvm/fused_body.h"
@@ -148,6 +148,16 @@ Value* BodyAtPoint::own_index(Value* offset, bool contiguous, unsigned lanes) {
   return b.CreateAdd(v, llvm::ConstantDataVector::get(e_.ctx(), iota));
 }
 
+void BodyAtPoint::prefetch(const Values& offsets) {
+  for (size_t i = 0; i < body_.size(); ++i) {
+    const ir::Node& n = body_.node(i);
+    if (!needed_[i] || n.op != Op::Input || given_.count(n.result())) continue;
+    const Operand& o = k_.in[input_of_.at(&n)];
+    size_t a = access_of_.at(&n);
+    if (!o.constant && shapes_[a] == iter_) e_.prefetch(o.type.dtype, o.ptr, offsets[a]);
+  }
+}
+
 Values BodyAtPoint::at(const Values& offsets, const std::vector<bool>& contiguous, unsigned lanes,
                        const std::map<ir::ValueId, Value*>& given) {
   std::vector<Value*> val(size_t(body_.num_values()), nullptr);
@@ -240,7 +250,7 @@ Value* BodyAtPoint::apply(const ir::Node& n, const Values& a, unsigned lanes, Va
     case Op::ReduceSum: case Op::ReduceMean: case Op::ReduceMax: case Op::Reshape: case Op::BroadcastTo:
     case Op::Transpose: case Op::Slice: case Op::Pad: case Op::Matmul: case Op::Softmax: case Op::LogSoftmax:
     case Op::SoftmaxXent: case Op::Nll: case Op::Mse: case Op::OneHot: case Op::Argmax: case Op::Correct:
-    case Op::Fused: case Op::BatchNormTrain: case Op::BatchNormGrad: case Op::BatchNormEval: break;
+    case Op::Fused: case Op::BatchNormTrain: case Op::BatchNormGrad: case Op::BatchNormEval: case Op::AllReduce: break;
   }
   fail("{} at {}: not an elementwise op; a fused elementwise body may hold only elementwise ops and constants",
        ir::op_name(n.op), ir::to_string(n.locs));
@@ -306,6 +316,9 @@ Value* BodyAtPoint::apply_dropout(const ir::Node& n, const Values& a, unsigned l
     Value* step = e_.resize(a[2], 1);
     key = dropout_key(b, seed, uint32_t(n.attrs.i("salt")), step);
   }
+  // The mask index is i + offset, modulo 2^32 (ir/ops.def: a rank's rows of the global batch).
+  if (auto offset = static_cast<uint32_t>(n.attrs.i("offset")); offset != 0)
+    index = b.CreateAdd(index, e_.splat(b.getInt32(offset), lanes));
   Value* h = mix32(b, b.CreateXor(index, e_.splat(key, lanes)));
   Value* u = b.CreateFMul(b.CreateUIToFP(b.CreateLShr(h, e_.splat(b.getInt32(8), lanes)), e_.type(DType::F32, lanes)),
                           e_.constant(DType::F32, 1.0 / 16777216.0, lanes));

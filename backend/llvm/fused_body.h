@@ -43,6 +43,11 @@ class BodyAtPoint {
   Values at(const Values& offsets, const std::vector<bool>& contiguous, unsigned lanes,
             const std::map<ir::ValueId, llvm::Value*>& given = {});
 
+  // Prefetches, at a point, the lines of every needed input that has S's whole
+  // shape (a matrix read once per point, such as an optimiser's weight and moments;
+  // broadcast inputs are reused from cache anyway).
+  void prefetch(const Values& offsets);
+
   // Offsets of every access at point (row, col) of a rank-2 S (or rank 1: col only).
   Values offsets_2d(llvm::Value* row, llvm::Value* col, std::vector<bool>* contiguous) const;
 

@@ -4,19 +4,14 @@
 #include <chrono>
 #include <mutex>
 
-#include <llvm/Analysis/TargetTransformInfo.h>
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/IRCompileLayer.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
-#include <llvm/IR/LegacyPassManager.h>
-#include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/SHA256.h>
-#include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
-#include "backend/llvm/core_figures.h"
-#include "backend/llvm/host_cpu.h"
 #include "backend/llvm/object_cache.h"
+#include "backend/llvm/target.h"
 #include "backend/llvm/run_context.h"
 #include "ir/error.h"
 
@@ -38,17 +33,12 @@ T& check(llvm::Expected<T&> v, const char* what) {
   return *v;
 }
 
-void initialise_llvm() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    llvm::InitializeNativeTargetAsmParser();
-  });
-}
-
+// The host's JITTargetMachineBuilder, from target.h's host instance.
 llvm::orc::JITTargetMachineBuilder host_builder() {
-  auto jtmb = check(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
+  TargetSpec host = host_spec();
+  llvm::orc::JITTargetMachineBuilder jtmb{llvm::Triple(host.triple)};
+  jtmb.setCPU(host.cpu);
+  jtmb.getFeatures() = llvm::SubtargetFeatures(host.features);
   jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   return jtmb;
 }
@@ -71,35 +61,9 @@ std::string digest(const std::string& text) {
   return hex;
 }
 
-// The vector width is what the target's cost model reports for a function of the
-// host CPU with no preference narrower than its registers (some x86 CPUs prefer
-// 256-bit vectors by default; the generated code uses the full width).
-TargetInfo host_target(llvm::TargetMachine& tm) {
-  TargetInfo t;
-  t.triple = tm.getTargetTriple().str();
-  t.cpu = tm.getTargetCPU().str();
-  t.features = tm.getTargetFeatureString().str();
-  t.data_layout = tm.createDataLayout().getStringRepresentation();
-  set_core_figures(t);
-  llvm::LLVMContext ctx;
-  llvm::Module m("probe", ctx);
-  auto* f = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false),
-                                   llvm::GlobalValue::ExternalLinkage, "probe", m);
-  f->addFnAttr("target-cpu", t.cpu);
-  f->addFnAttr("target-features", t.features);
-  f->addFnAttr("prefer-vector-width", "4096");
-  llvm::TargetTransformInfo tti = tm.getTargetTransformInfo(*f);
-  t.vector_bits = unsigned(tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector).getFixedValue());
-  if (t.vector_bits < 64) t.vector_bits = 64;
-  t.vector_registers = tti.getNumberOfRegisters(tti.getRegisterClassForType(true));
-  read_host_caches(t);
-  return t;
-}
-
 JitSession::JitSession(const JitOptions& options) {
-  initialise_llvm();
-  tm_ = check(host_builder().createTargetMachine(), "creating the host target machine");
-  target_ = host_target(*tm_);
+  host_ = make_target(TargetSpec{});
+  target_ = host_.info;
   cache_ = std::make_unique<DiskObjectCache>(cache_dir_for(options.cache_dir));
   DiskObjectCache* cache = cache_.get();
   jit_ = check(llvm::orc::LLJITBuilder()
@@ -129,40 +93,9 @@ JitSession::~JitSession() = default;
 
 void JitSession::optimize(llvm::Module& m) { check(run_pipeline(m), "optimising"); }
 
-llvm::Error JitSession::run_pipeline(llvm::Module& m) {
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PipelineTuningOptions tuning;
-  tuning.LoopUnrolling = false;
-  tuning.LoopVectorization = false;
-  tuning.SLPVectorization = false;
-  llvm::PassBuilder pb(tm_.get(), tuning);
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager mpm;
-  if (std::string text = custom_pipeline(); !text.empty()) {
-    if (auto err = pb.parsePassPipeline(mpm, text)) return err;
-  } else {
-    mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
-  }
-  mpm.run(m, mam);
-  return llvm::Error::success();
-}
+llvm::Error JitSession::run_pipeline(llvm::Module& m) { return jit::run_pipeline(m, *host_.machine); }
 
-std::string JitSession::assembly(llvm::Module& m) {
-  llvm::SmallString<0> text;
-  llvm::raw_svector_ostream os(text);
-  llvm::legacy::PassManager pm;
-  if (tm_->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::AssemblyFile))
-    fail("LLVM: the host target cannot emit assembly");
-  pm.run(m);
-  return std::string(text.str());
-}
+std::string JitSession::assembly(llvm::Module& m) { return jit::assembly(m, *host_.machine); }
 
 JitSession::Loaded JitSession::load(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> ctx,
                                     const std::string& symbol) {
@@ -185,6 +118,7 @@ llvm::orc::SymbolMap JitSession::host_symbols() {
   };
   add(kClockSymbol, reinterpret_cast<void*>(&mg_clock_ns));
   add(kParallelSymbol, reinterpret_cast<void*>(&mg_parallel_for));
+  add(kAllReduceSymbol, reinterpret_cast<void*>(&mg_all_reduce));
   return map;
 }
 

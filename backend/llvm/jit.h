@@ -1,7 +1,7 @@
 // The JIT session: one LLVM ORC LLJIT for the host CPU, shared by the executables
-// of one backend. It knows the host (getHostCPUName and its features, through
-// JITTargetMachineBuilder::detectHost) and the width of its vector registers as
-// the target reports them; it runs the O3 pipeline for that CPU on each module
+// of one backend. Its target is target.h's host instance (getHostCPUName and its
+// features, through JITTargetMachineBuilder::detectHost; the width of its vector
+// registers as the target reports them); the JIT never runs code for another target; it runs the O3 pipeline for that CPU on each module
 // (an IRTransformLayer, as LLVM's OrcV2Examples/LLJITWithOptimizingIRTransform
 // does), compiles it, and loads it into a JITDylib of its own, which is removed
 // when the executable goes. Compiled objects are cached on disk (object_cache.h)
@@ -21,6 +21,7 @@
 #include <llvm/Target/TargetMachine.h>
 
 #include "backend/llvm/emitter.h"
+#include "backend/llvm/target.h"
 
 namespace minigrad::jit {
 
@@ -47,7 +48,7 @@ class JitSession {
   Loaded load(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> ctx, const std::string& symbol);
   void unload(llvm::orc::JITDylib* dylib);
 
-  // Runs the O3 pipeline for the host CPU over m.
+  // Runs the O3 pipeline for the host CPU over m (target.h's run_pipeline).
   void optimize(llvm::Module& m);
   llvm::Error run_pipeline(llvm::Module& m);
   // m as host assembly.
@@ -56,16 +57,13 @@ class JitSession {
  private:
   llvm::orc::SymbolMap host_symbols();
 
+  Target host_;  // the host instance of target.h: its machine runs the pipeline and prints assembly
   TargetInfo target_;
-  std::unique_ptr<llvm::TargetMachine> tm_;  // for the pass pipeline and assembly
   std::unique_ptr<DiskObjectCache> cache_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   std::mutex mutex_;
   int64_t dylibs_ = 0;
 };
-
-// The target description of the host CPU (used by code generation).
-TargetInfo host_target(llvm::TargetMachine& tm);
 
 // The LLVM pass pipeline that $MINIGRAD_JIT_PIPELINE names, "" when unset (the
 // default O3 pipeline): run_pipeline uses it and object keys include it.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "backend/llvm/target_spec.h"
 #include "ir/gemm_dims.h"
 
 namespace minigrad {
@@ -55,8 +56,12 @@ struct JitProfileEntry {
 };
 std::vector<JitProfileEntry> jit_profile(const Executable& exe);
 
-// Function `func` of `m` after code generation and optimisation, as LLVM IR
-// (stage "llvm") or host assembly (stage "asm").
-std::string jit_dump(const ir::Module& m, const std::string& func, const std::string& stage);
+// Function `func` of `m` after code generation and optimisation for `target`
+// (backend/llvm/target_spec.h; the default is the host), as LLVM IR (stage "llvm")
+// or assembly (stage "asm"), led by a comment naming the target and the figures
+// its code was planned with. Any registered target may be dumped; only the host's
+// code is ever run.
+std::string jit_dump(const ir::Module& m, const std::string& func, const std::string& stage,
+                     const jit::TargetSpec& target = {});
 
 }  // namespace minigrad

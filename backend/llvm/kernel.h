@@ -103,6 +103,8 @@ void emit_mse(Kernel& k);
 void emit_one_hot(Kernel& k);
 void emit_argmax(Kernel& k);
 void emit_correct(Kernel& k);
+// collective.cpp: all_reduce, a call into the host.
+void emit_all_reduce(Kernel& k);
 // batch_norm.cpp
 void emit_batch_norm_train(Kernel& k);
 void emit_batch_norm_eval(Kernel& k);

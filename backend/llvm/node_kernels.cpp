@@ -104,6 +104,7 @@ void emit_kernel_body(Kernel& k) {
     case Op::BatchNormTrain: return emit_batch_norm_train(k);
     case Op::BatchNormEval: return emit_batch_norm_eval(k);
     case Op::BatchNormGrad: return emit_batch_norm_grad(k);
+    case Op::AllReduce: return emit_all_reduce(k);
   }
   fail("{} at {}: is not a kernel", ir::op_name(k.node.op), ir::to_string(k.node.locs));
 }

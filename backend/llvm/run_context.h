@@ -17,6 +17,10 @@ struct RunContext {
   void* pool = nullptr;          // ThreadPool*, or null for one thread
 };
 
+// The layout the generated code reads, and that ahead-of-time wrappers (aot.cpp)
+// zero as a block: a change here is a change of both, and of kPipelineVersion.
+static_assert(sizeof(RunContext) == 40 && offsetof(RunContext, err) == 0, "RunContext's layout is read by generated code");
+
 inline constexpr uint64_t kProfileOffset = offsetof(RunContext, profile);
 inline constexpr uint64_t kPoolOffset = offsetof(RunContext, pool);
 
@@ -24,8 +28,11 @@ inline constexpr uint64_t kPoolOffset = offsetof(RunContext, pool);
 inline constexpr const char* kClockSymbol = "mg_clock_ns";  // int64_t(): steady clock, ns
 // void(void* pool, void (*task)(void* arg, int64_t t, int64_t tasks, int64_t thread), void* arg, int64_t tasks)
 inline constexpr const char* kParallelSymbol = "mg_parallel_for";
+// void(i32 dtype, const void* in, void* out, i64 n): an all_reduce (collective.cpp)
+inline constexpr const char* kAllReduceSymbol = "mg_all_reduce";
 
 extern "C" int64_t mg_clock_ns();
+extern "C" void mg_all_reduce(int32_t dtype, const void* in, void* out, int64_t n);
 extern "C" void mg_parallel_for(void* pool, void (*task)(void*, int64_t, int64_t, int64_t), void* arg, int64_t tasks);
 
 }  // namespace minigrad::jit

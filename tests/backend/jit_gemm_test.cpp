@@ -11,6 +11,7 @@
 
 #include <random>
 
+#include "backend/llvm/gemm/plan.h"
 #include "ir/builder.h"
 #include "tests/backend/jit_helpers.h"
 
@@ -118,6 +119,36 @@ TEST(JitGemmTargets, NeonShapedCodeAgreesWithTheInterpreterAndTheHostWidth) {
         expect_agree(got, ref, {1e-4, 1e-4}, what);
         EXPECT_TRUE(same_bits(got[0], run_jit(m, "blocked", 1)[0])) << what << ": 128-bit code differs from the host's";
       }
+}
+
+// An epilogue GEMM whose K x NR panel of B fits in an eighth of L2 runs all of K
+// in one block (sums in registers up to the epilogue); with a smaller L2 the same
+// product carries its sums across K blocks in scratch. Both give the same bits.
+TEST(JitGemmBlocks, OneKBlockAndPartialSumsGiveTheSameBits) {
+  jit::TargetInfo t;
+  t.vector_bits = 512, t.vector_registers = 32, t.gemm = jit::GemmChoice::Blocked;
+  t.l1d_bytes = kL1, t.l2_bytes = 1 << 22, t.l3_bytes = 1 << 22;
+  jit::GemmPlan one = jit::plan_gemm({65, 100, 784}, t, true, 1);
+  EXPECT_EQ(one.kc, 784) << one.describe();
+  EXPECT_FALSE(one.partials) << one.describe();
+  t.l2_bytes = kL2;
+  jit::GemmPlan blocks = jit::plan_gemm({65, 100, 784}, t, true, 1);
+  EXPECT_LT(blocks.kc, 784) << blocks.describe();
+  EXPECT_TRUE(blocks.partials) << blocks.describe();
+  EXPECT_FALSE(jit::plan_gemm({65, 100, 784}, t, false, 1).partials) << "no epilogue, no partial-sum buffer";
+  for (bool ta : {false, true}) {
+    ir::Module m = gemm_module({65, 100, 784}, ta, false, true);
+    JitBackendOptions o;
+    o.cache_dir = "off", o.gemm = "blocked", o.l1d_bytes = kL1, o.l3_bytes = 1 << 22;
+    o.l2_bytes = 1 << 22;  // 784 x 32 x 4 bytes < L2 / 8: one K block
+    std::unique_ptr<Backend> one_block = make_jit_backend(o);
+    o.l2_bytes = kL2;  // K blocks of 32 with partial sums
+    std::unique_ptr<Backend> partials = make_jit_backend(o);
+    StateStore s1(m), s2(m), s3(m);
+    std::vector<Buffer> got = run_with(*one_block, m, s1, inputs(m));
+    expect_agree(got, run_with(interp_backend(), m, s3, inputs(m)), {1e-4, 1e-4}, "one K block");
+    EXPECT_TRUE(same_bits(got[0], run_with(*partials, m, s2, inputs(m))[0])) << "ta " << ta;
+  }
 }
 
 // The host's own blocks (no forced caches) at a product big enough to be split

@@ -214,7 +214,7 @@ Tensor dropout(const ir::Node& node, const std::vector<Tensor>& in) {
   uint32_t key = ir::dropout_key(seed, uint32_t(node.attrs.i("salt")), step);
   double p = node.attrs.f("p");
   Tensor y = in[0];
-  for (size_t i = 0; i < y.v.size(); ++i) y.v[i] = ir::dropout_keep(key, uint32_t(i), float(p)) ? y.v[i] / (1 - p) : 0;
+  for (size_t i = 0; i < y.v.size(); ++i) y.v[i] = ir::dropout_keep(key, uint32_t(i) + uint32_t(node.attrs.i("offset")), float(p)) ? y.v[i] / (1 - p) : 0;
   return y;
 }
 
@@ -321,6 +321,7 @@ std::vector<Tensor> compute(const ir::Node& n, const std::vector<ir::Type>& resu
     case Op::BatchNormGrad: return bn_grad(n, in);
     case Op::BatchNormEval: return {bn_eval(n, in)};
     case Op::Dropout: return {dropout(n, in)};
+    case Op::AllReduce: return {in[0]};  // one process: the sum over one rank
     case Op::Fused: return fused(n, in);
   }
   fail("unknown op");

@@ -122,7 +122,9 @@ expect 1 "its biggest tensor is a value f32[64,99999999999] of 23.3 TiB at" $T -
 expect 1 "more than the limit of --max-memory, 1.0 MiB" $T --set width=4096 --max-memory 1MB
 expect 1 "examples/mlp.cpp:22" $T --set width=4096 --max-memory 1MB
 expect 0 "" $T --set width=4096 --max-memory 1GB
+expect 1 "model mlp: state 0.weight f32[8,4611686018427387904] at" $T --set width=4611686018427387904
 expect 1 "is too large: its bytes would not fit a 64-bit size" $T --set width=4611686018427387904
+expect 1 "examples/mlp.cpp:22" $T --set width=4611686018427387904
 
 # ---- sweep files --------------------------------------------------------------------
 sweep() {  # sweep NAME SETTING: a one-run sweep of the small data with SETTING in its run
@@ -202,6 +204,18 @@ expect 1 "lab2d/train_label.npy: labels must be shaped (N) or (N, 1)" $TD "$TMP/
 expect 1 "strlab/train_label.npy" $TD "$TMP/strlab"
 expect 1 "huge/train_data.npy: shape (100000000000, 100000000000) is too large: its bytes would not fit a 64-bit size" $TD "$TMP/huge"
 expect 1 "nowhere: not a data directory" $TD "$TMP/nowhere"
+
+# ---- --num-classes: the classes of the model; labels and checkpoints must agree -----
+expect 1 "stray/test_label.npy: row 17: label 57 is not a class of the model (3 classes, 0..2, as --num-classes gives)" \
+  $TD "$TMP/stray" --num-classes 3
+expect 1 "d/train_label.npy: row 1: label 2 is not a class of the model (2 classes, 0..1, as --num-classes gives)" \
+  $TD "$D" --num-classes 2
+expect 1 "--num-classes -1: expected an integer >= 0 and <= 2147483647" $TD "$D" --num-classes -1
+expect 105 "--num-classes: must be an integer from -2147483648 to 2147483647 (int), got 99999999999" $TD "$D" --num-classes 99999999999
+expect 1 "num_classes = -3: expected an integer >= 0" $S "$(sweep nc 'num_classes = -3')"
+expect 1 "--num-classes 4: the model of $TMP/m.safetensors has 3 classes" $TD "$D" --init "$TMP/m.safetensors" --num-classes 4
+expect 1 "--num-classes 5: the model of $TMP/m.safetensors has 3 classes" $E "$TMP/m.safetensors" --num-classes 5
+expect 1 "--num-classes 7: the model of $TMP/m.safetensors has 3 classes" $T0 --resume "$TMP/m.safetensors" --epochs 2 --num-classes 7
 
 # ---- IR text ------------------------------------------------------------------------
 ir() {  # ir NAME TYPE: IR text whose function takes and returns a value of TYPE

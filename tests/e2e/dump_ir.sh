@@ -31,6 +31,15 @@ grep -q '===== @eval =====' <<<"$OUT" || { echo "FAIL: asm does not name its fun
 expect_ok "$MINIGRADC" dump-ir mlp --stage llvm --function eval --features 784 --batch-size 512 --set width=2048
 grep -q '^; k[0-9]*_fused.matmul@mlp.cpp:[0-9]*: blocked [0-9]*x[0-9]* kc=[0-9]* mc=[0-9]* nc=[0-9]*' <<<"$OUT" ||
   { echo "FAIL: no blocked plan for a 2048-wide layer at batch 512"; failures=$((failures + 1)); }
+# A repeatable flag takes one value per occurrence: the model after --disable-pass=X
+# (or --disable-pass X) is the positional model, not a second pass name.
+for form in "--disable-pass=fuse-bn-leaky-relu seed_mlp" "--disable-pass fuse-bn-leaky-relu seed_mlp"; do
+  expect_ok "$MINIGRADC" dump-ir $form --stage planned --no-locs
+  if grep -q 'kind="bn_act"' <<<"$OUT"; then echo "FAIL: $form: fuse-bn-leaky-relu ran"; failures=$((failures + 1)); fi
+  grep -q 'kind="matmul"' <<<"$OUT" || { echo "FAIL: $form: the other fusions did not run"; failures=$((failures + 1)); }
+done
+expect_ok "$MINIGRADC" dump-ir --set width=8 mlp --stage traced --no-locs
+grep -q 'f32\[64,8\]' <<<"$OUT" || { echo "FAIL: --set width=8 mlp: not an 8-wide mlp"; failures=$((failures + 1)); }
 expect_fail "only text" "$MINIGRADC" dump-ir seed_mlp --stage llvm --format dot
 expect_fail "no function @nope" "$MINIGRADC" dump-ir seed_mlp --stage asm --function nope
 expect_fail "--stage" "$MINIGRADC" dump-ir seed_mlp --stage sideways

@@ -105,6 +105,31 @@ TEST(Session, RefusesDataWithMoreClassesThanTheModel) {
                         "checkpoint's model has)"));
 }
 
+// --num-classes: the model has that many classes whatever the labels hold (the
+// checkpoint records it), a label outside them is refused naming the flag, and a
+// checkpoint whose model has another count is refused.
+TEST(Session, NumClassesGivesTheModelsClasses) {
+  TempDir dir;
+  testing::write_blobs(dir.path());  // labels 0..2
+  RunConfig c = blob_config(dir, 1);
+  c.num_classes = 5;
+  Session s = start_session(c);
+  EXPECT_EQ(s.data.data.num_classes, 5);
+  train_session(s);
+  save_session(s, dir / "m.safetensors");
+  EXPECT_EQ(read_checkpoint_info(dir / "m.safetensors").num_classes, 5);
+  Session resumed = start_session(blob_config(dir, 2), {{}, dir / "m.safetensors"});  // the count comes back
+  EXPECT_EQ(resumed.data.data.num_classes, 5);
+
+  c.num_classes = 2;
+  EXPECT_THAT(error_of([&] { start_session(c); }),
+              HasSubstr("train_label.npy: row 2: label 2 is not a class of the model (2 classes, 0..1, as "
+                        "--num-classes gives)"));
+  c.num_classes = 4;
+  EXPECT_THAT(error_of([&] { start_session(c, {dir / "m.safetensors", {}}); }),
+              HasSubstr("--num-classes 4: the model of " + (dir / "m.safetensors").string() + " has 5 classes"));
+}
+
 // A sweep hands every run the data it prepared once: the run is the one that
 // prepares its own data, bit for bit, and the shared data are not changed by it.
 TEST(Session, PreparedDataGiveTheSameRunAsLoadingThem) {

@@ -137,7 +137,10 @@ std::vector<OpSample> samples_for(Op op) {
       return {{"", op, {f({6, 4}), f({4}), f({4}), f({4}), f({4}, Gen::Positive)}, {{"eps", 1e-3}}}};
     case Op::Fused: return {fused_sample()};
     case Op::Dropout:
-      return {{"", op, {f({5, 7}), i32_scalar(), i32_scalar()}, {{"p", 0.3}, {"salt", int64_t{2}}}}};
+      return {{"", op, {f({5, 7}), i32_scalar(), i32_scalar()}, {{"p", 0.3}, {"salt", int64_t{2}}}},
+              {"offset", op, {f({5, 7}), i32_scalar(), i32_scalar()}, {{"p", 0.3}, {"offset", int64_t{70}}}}};
+    case Op::AllReduce:  // one process: the sum over one rank is the operand
+      return {{"", op, {f({3, 4})}, {{"ranks", int64_t{1}}}}};
   }
   return {};
 }

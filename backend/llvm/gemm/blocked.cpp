@@ -99,6 +99,12 @@ class BlockedGemm {
       Value* off = b_.CreateAdd(b_base, b_.CreateAdd(b_.CreateMul(kk, e_.idx(p_.nr)), e_.idx(int64_t(v) * p_.lanes)));
       return e_.load(s_.dtype, widths[v], bp_, off);
     };
+    // One K block: the epilogue's lines are asked for before it (with several,
+    // the partial-sum loads and stores already fill the memory system).
+    if (epilogue_.prefetch && !p_.partials)
+      for (int64_t r = 0; r < mr; ++r)
+        for (size_t v = 0; v < nv; ++v)
+          epilogue_.prefetch(b_.CreateAdd(m0, e_.idx(r)), b_.CreateAdd(n0, e_.idx(int64_t(v) * p_.lanes)));
     Values sums = micro_tile(e_, mr, widths, e_.idx(0), kc, init, a_at, b_at);
     auto store_to = [&](Value* to) {
       for (int64_t r = 0; r < mr; ++r)
@@ -108,7 +114,8 @@ class BlockedGemm {
     auto finish = [&] {
       for (int64_t r = 0; r < mr; ++r)
         for (size_t v = 0; v < nv; ++v)
-          epilogue_(b_.CreateAdd(m0, e_.idx(r)), b_.CreateAdd(n0, e_.idx(int64_t(v) * p_.lanes)), sums[size_t(r) * nv + v]);
+          epilogue_.store(b_.CreateAdd(m0, e_.idx(r)), b_.CreateAdd(n0, e_.idx(int64_t(v) * p_.lanes)),
+                          sums[size_t(r) * nv + v]);
     };
     if (!p_.partials) return finish();
     if_else(last, finish, [&] { store_to(sums_); });

@@ -26,9 +26,19 @@
 
 namespace minigrad::jit {
 
-// Epilogue: stores what C's row `row` (i64), columns [col, col + lanes) become,
-// given the accumulated sum (a vector of `lanes`). Null: C = the sum.
-using GemmEpilogue = std::function<void(llvm::Value* row, llvm::Value* col, llvm::Value* sum)>;
+// Epilogue: `store` stores what C's row `row` (i64), columns [col, col + lanes)
+// become, given the accumulated sum (a vector of `lanes`); no store: C = the sum.
+// `prefetch` (optional) asks for the cache lines the store of (row, col) will read
+// (an optimiser's weight and moments): the blocked lowering calls it for each
+// vector of a tile before the tile's only K block, so the lines arrive while the
+// FMAs run instead of stalling the epilogue (it reads rows of a matrix far apart,
+// which the hardware prefetchers do not foresee). The tiled lowering does not:
+// its products' operands are in cache already.
+struct GemmEpilogue {
+  std::function<void(llvm::Value* row, llvm::Value* col, llvm::Value* sum)> store;
+  std::function<void(llvm::Value* row, llvm::Value* col)> prefetch;
+  explicit operator bool() const { return bool(store); }
+};
 
 GemmShape matmul_shape(const ir::Type& a, const ir::Type& b, bool transpose_a, bool transpose_b);
 // The shape of matmul node `mm` of function f.

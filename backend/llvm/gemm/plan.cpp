@@ -59,7 +59,14 @@ void plan_blocks(GemmPlan& p, const TargetInfo& t, bool epilogue, int threads) {
   const GemmShape& s = p.s;
   int64_t es = int64_t(ir::dtype_size(s.dtype)), mr = p.tile.mr;
   // KC in whole vectors: the transposing pack of B^T moves squares of lanes x lanes.
-  p.kc = even_block(s.k, std::clamp<int64_t>(t.l1d_bytes / 2 / (p.nr * es), 32, 1024), p.lanes);
+  int64_t kc_most = std::clamp<int64_t>(t.l1d_bytes / 2 / (p.nr * es), 32, 1024);
+  // With an epilogue, several K blocks would carry each tile's sums through an
+  // M x N buffer in memory (a store and a load per block). Where a K x NR
+  // micro-panel of B fits in an eighth of L2, one K block instead: the panel then
+  // feeds the micro-kernel from L2 (NV vector loads per MR NV FMAs, well inside
+  // L2's bandwidth) and the sums stay in registers from k = 0 to the epilogue.
+  if (epilogue && s.k * p.nr * es <= t.l2_bytes / 8) kc_most = round_up(s.k, p.lanes);
+  p.kc = even_block(s.k, kc_most, p.lanes);
   p.mc = even_block(s.m, std::max<int64_t>(mr, t.l2_bytes / 2 / (p.kc * es)), mr);
   p.nc = even_block(s.n, std::max<int64_t>(p.nr, t.l3_bytes / 2 / (p.kc * es)), p.nr);
   int64_t col_panels = ceil_div(s.n, p.nr), row_panels = ceil_div(s.m, mr);

@@ -67,14 +67,16 @@ class TiledGemm {
       Value* off = b_.CreateAdd(b_.CreateMul(k, e_.idx(s_.n)), b_.CreateAdd(n0, e_.idx(int64_t(v) * p_.lanes)));
       return e_.load(s_.dtype, widths[v], bmat_, off);
     };
-    Values sums = micro_tile(e_, mr, widths, e_.idx(0), e_.idx(s_.k), init, a_at, b_at);
     size_t nv = widths.size();
+    // (No epilogue prefetch here: the tiled lowering serves products whose
+    // operands stay in L1/L2, where the hints only cost issue slots.)
+    Values sums = micro_tile(e_, mr, widths, e_.idx(0), e_.idx(s_.k), init, a_at, b_at);
     for (int64_t r = 0; r < mr; ++r) {
       Value* m = b_.CreateAdd(m0, e_.idx(r));
       for (size_t v = 0; v < nv; ++v) {
         Value* n = b_.CreateAdd(n0, e_.idx(int64_t(v) * p_.lanes));
         Value* sum = sums[size_t(r) * nv + v];
-        if (epilogue_) epilogue_(m, n, sum);
+        if (epilogue_) epilogue_.store(m, n, sum);
         else e_.store(s_.dtype, sum, c_, b_.CreateAdd(b_.CreateMul(m, e_.idx(s_.n)), n));
       }
     }
