@@ -32,6 +32,7 @@ set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
 # The IR tests' FileCheck and lit run on the build machine (llvm-19-tools): the
 # sysroot's LLVM tools are AArch64 programs.
 set(MINIGRAD_FILECHECK /usr/lib/llvm-19/bin/FileCheck CACHE FILEPATH "FileCheck of the build machine")
+set(MINIGRAD_E2E_FILECHECK /usr/lib/llvm-19/bin/FileCheck CACHE FILEPATH "FileCheck of the build machine")
 set(MINIGRAD_LIT /usr/lib/llvm-19/build/utils/lit/lit.py CACHE FILEPATH "lit of the build machine")
 
 # The shared libraries libLLVM needs are found by the linker in the sysroot.
