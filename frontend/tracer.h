@@ -32,7 +32,7 @@ struct TraceSpec {
   // global batch. Its loss is this rank's share of the global batch's mean, its
   // gradients are summed over the ranks (grad {ranks}), and the loss and correct
   // outputs are the whole batch's (all_reduce). @eval is traced as always.
-  Sharding sharding;
+  Sharding sharding{};
 };
 
 // The nodes the tracer adds itself (inputs, outputs, the step count, the grad

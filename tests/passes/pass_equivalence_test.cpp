@@ -18,6 +18,7 @@
 
 #include "backend/backend.h"
 #include "passes/pipeline.h"
+#include "passes/registry.h"
 #include "runtime/init_state.h"
 #include "tests/passes/models.h"
 #include "tests/support/op_samples.h"
