@@ -1,12 +1,12 @@
 // Program: tracing, compiling and running per batch size; see program.h.
 #include "runtime/program.h"
 
+#include <map>
 #include <set>
 
 #include <fmt/core.h>
 
 #include "backend/fp_env.h"
-#include "backend/llvm/jit_backend.h"
 #include "frontend/tracer.h"
 #include "ir/error.h"
 #include "runtime/init_state.h"
@@ -14,23 +14,30 @@
 
 namespace minigrad::runtime {
 
+namespace {
+std::map<std::string, BackendFactory>& registered_backends() {
+  static std::map<std::string, BackendFactory> backends;
+  return backends;
+}
+}  // namespace
+
+void register_backend(const std::string& name, BackendFactory make) {
+  if (name == "interp" || !registered_backends().emplace(name, make).second)
+    fail("backend '{}' is registered twice", name);
+}
+
 std::unique_ptr<Backend> make_backend(const ProgramOptions& o) {
   if (o.flush_denormals && !denormals_as_zero_supported())
     fail("--flush-denormals: minigrad does not know this CPU's floating-point mode (x86-64 and AArch64 only)");
   if (o.threads < 1) fail("threads must be >= 1, got {}", o.threads);
-  if (o.backend == "jit") {
-    JitBackendOptions j;
-    j.threads = o.threads;
-    j.cache_dir = o.jit_cache;
-    j.gemm = o.gemm;
-    j.denormals_as_zero = o.flush_denormals;
-    j.profile = o.profile;
-    return make_jit_backend(j);
-  }
   if (o.backend == "interp") {
     if (o.profile) fail("--profile needs --backend jit: the interp backend has no per-kernel counters");
     return make_interp_backend(o.flush_denormals);
   }
+  if (auto it = registered_backends().find(o.backend); it != registered_backends().end()) return it->second(o);
+  if (o.backend == "jit")
+    fail("backend 'jit': this program was linked without the JIT (minigrad_runtime_core alone); link "
+         "minigrad_runtime (CMake package: minigrad::runtime) for it, or use --backend interp");
   fail("unknown backend '{}' (jit, interp)", o.backend);
 }
 

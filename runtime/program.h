@@ -53,7 +53,19 @@ struct ProgramOptions {
 // per call site) or "interp" (the reference interpreter, which has no counters: an
 // Error with o.profile), each flushing subnormals if o.flush_denormals; an Error
 // lists the names otherwise.
+// The interpreter is part of the runtime (minigrad_runtime_core); the JIT is a
+// choice made at link time: minigrad_runtime adds minigrad_runtime_jit, whose
+// runtime/jit_choice.cpp registers "jit" (and so links LLVM). A program linked
+// with minigrad_runtime_core alone has no LLVM, and "jit" is an Error saying so.
 std::unique_ptr<Backend> make_backend(const ProgramOptions& o);
+
+// A backend made by a library linked in, by name; register_backend is called by a
+// static BackendRegistrar before main. Registering a name twice is an Error.
+using BackendFactory = std::unique_ptr<Backend> (*)(const ProgramOptions&);
+void register_backend(const std::string& name, BackendFactory make);
+struct BackendRegistrar {
+  BackendRegistrar(const char* name, BackendFactory make) { register_backend(name, make); }
+};
 
 // Rank `rank`'s rows of a global batch of `global` rows split over `ranks`:
 // contiguous blocks in rank order, the first global % ranks ranks one row more.

@@ -1,7 +1,9 @@
 // Embedding minigrad: a model defined in this program (the seed's architecture),
 // trained for one epoch on a data directory and evaluated, through the runtime API
 // of the installed package (README.md "Embedding").
-//   consumer DATA_DIR   prints "test accuracy 0.xxxx" (exit 1 with the message on an Error)
+//   consumer DATA_DIR [BACKEND]   prints "test accuracy 0.xxxx" (exit 1 with the message on an Error)
+// BACKEND defaults to CONSUMER_BACKEND: "jit", or "interp" where the program links
+// minigrad::runtime_core (no LLVM).
 #define MINIGRAD_BUILTIN_NAME "embedded_mlp"  // registers the model below under this name
 #include "frontend/dsl.h"
 
@@ -10,6 +12,10 @@
 
 #include "runtime/metrics.h"
 #include "runtime/session.h"
+
+#ifndef CONSUMER_BACKEND
+#define CONSUMER_BACKEND "jit"
+#endif
 
 using namespace minigrad;
 
@@ -20,8 +26,8 @@ MINIGRAD_MODEL(args) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: consumer DATA_DIR\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: consumer DATA_DIR [BACKEND]\n");
     return 2;
   }
   try {
@@ -31,10 +37,12 @@ int main(int argc, char** argv) {
     config.data_dir = argv[1];
     config.epochs = 1;
     config.seed = 1;
+    config.backend = argc == 3 ? argv[2] : CONSUMER_BACKEND;
     runtime::Session session = runtime::start_session(config);  // data, preprocessing, traced and compiled model
     runtime::train_session(session);
     runtime::RunSummary summary = runtime::summarize(session.history);
-    std::printf("trained %s: %d epoch, %lld steps, test accuracy %.4f\n", config.model.c_str(), summary.epochs,
+    std::printf("trained %s on %s: %d epoch, %lld steps, test accuracy %.4f\n", config.model.c_str(),
+                config.backend.c_str(), summary.epochs,
                 static_cast<long long>(session.history.back().steps), summary.test_accuracy);
     return 0;
   } catch (const std::exception& e) {
