@@ -49,7 +49,7 @@ std::string tensors(const std::string& n, const std::string& N, const AotLibrary
     const ir::StateDecl& d = *s.decl;
     if (d.type.shape.rank() > 4) fail("compile: state '{}' has rank {} (the header's tables hold 4)", d.name, d.type.shape.rank());
     std::string dims;
-    for (size_t i = 0; i < 4; ++i) dims += fmt::format("{}{}", i ? ", " : "", i < d.type.shape.rank() ? d.type.shape[i] : 0);
+    for (int i = 0; i < 4; ++i) dims += fmt::format("{}{}", i ? ", " : "", i < d.type.shape.rank() ? d.type.shape[size_t(i)] : 0);
     t += fmt::format("  {{\"{}\", {}_{}, {}, {{{}}}, {}, {}, {}, {}}},\n", d.name, N, dtype_macro(d.type.dtype),
                      d.type.shape.rank(), dims, s.offset, s.bytes, is_model_state(d) ? 1 : 0,
                      d.torch_transposed && d.type.shape.rank() == 2 ? 1 : 0);
