@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Every test (what CI runs: .ci/run). With no argument: sets up and builds
-# (tools/setup.sh) and runs the whole CTest suite (the fuzz targets' corpora
-# included, replayed once). The sanitized suite and the fuzzing runs are separate
-# commands: they have not yet been run through on a clean machine, so CI does not
-# run them yet (see README, "Continuous proof").
-#   tools/test.sh              the normal suite (build/)
-#   tools/test.sh --all        the normal suite, then the sanitized one, then each fuzz target for 60 s
-#   tools/test.sh --sanitize   the sanitized suite only (build-asan/: every library, tool and
-#                              test instrumented, and the model files they compile; not the
-#                              JIT's generated code)
+# Every test (what CI runs: .ci/run). With no argument: the normal suite only, until
+# the sanitized suite is clean: its last run (Dec 2026) still failed e2e.bad_inputs_battery
+# (ASan's own SEGV/FPE handler answers the deliberately crashing model files, so the probe
+# sees exit 1, not the signal). Then the default becomes --all (the times below fit CI).
+#   tools/test.sh --all        the normal suite, the sanitized suite, each fuzz target for 60 s
+#   tools/test.sh --plain      the normal suite only (build/; the quick loop): sets up and builds
+#                              (tools/setup.sh) and runs the whole CTest suite, the fuzz
+#                              targets' corpora included, replayed once
+#   tools/test.sh --sanitize   the sanitized suite only (build-asan/, clang-19 with ASan and
+#                              UBSan: every library, tool and test instrumented, and the model
+#                              files they compile; not the JIT's generated code)
 #   tools/test.sh --fuzz [S]   the fuzz targets only, S seconds each (tools/fuzz.sh)
 #   tools/test.sh --aarch64    the suite cross-compiled for AArch64 (build-aarch64/) and run
 #                              under qemu-user (tools/test_aarch64.sh; not part of --all)
+# Measured on a shared, loaded 2-core machine (Dec 2026; the wall clock there was 2-4x
+# an idle machine's, so the figures are CPU time / 2): the sanitized build ~10.5 min
+# (1260 s of CPU), the sanitized suite ~10-15 min (estimated: 762 of its 928 tests ran in
+# 21 min of loaded wall clock), the fuzz build ~2.5 min (280 s of CPU), the six targets
+# 6.5 min; with the normal suite (~12 min from a clean clone) and apt-get, CI's whole run
+# is about 45-50 min of its 90.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:---plain}"

@@ -21,7 +21,7 @@ RunConfig unusual() {
   c.set = {{"depth", "3"}, {"activation", "relu"}};
   c.data_dir = "d";
   c.epochs = 7, c.batch = 9, c.optimizer = "sgd", c.lr = 0.5, c.weight_decay = 0.25, c.momentum = 0.5;
-  c.loss = "mse", c.label_smoothing = 0.125, c.scale = Scale::MinMax, c.pca = 3, c.seed = 11;
+  c.loss = "mse", c.label_smoothing = 0.125, c.scale = Scale::MinMax, c.pca = 3, c.num_classes = 12, c.seed = 11;
   c.shuffle = false, c.drop_last = true, c.backend = "other", c.eval_batch = 5, c.eval_every = 2;
   c.flush_denormals = true;
   c.pipeline.disabled = {"cse"};
