@@ -9,7 +9,9 @@ namespace minigrad {
 
 ir::Init Initializer::resolve(int64_t fan_in, int64_t fan_out) const {
   using K = ir::Init::Kind;
-  double in = static_cast<double>(fan_in), both = static_cast<double>(fan_in + fan_out);
+  // fan_in + fan_out in double: the fans of an absurd --set may overflow int64 (the
+  // size check that refuses such a model comes later, at the traced state).
+  double in = static_cast<double>(fan_in), both = static_cast<double>(fan_in) + static_cast<double>(fan_out);
   switch (kind) {
     case Kind::KaimingUniform: return {K::Uniform, -std::sqrt(6.0 / in), std::sqrt(6.0 / in)};
     case Kind::KaimingNormal: return {K::Normal, 0.0, std::sqrt(2.0 / in)};

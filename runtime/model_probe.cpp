@@ -36,6 +36,10 @@ namespace {
 [[noreturn]] void child(int out, const std::function<void(const std::function<void(const char*)>&)>& work) {
   int null = ::open("/dev/null", O_WRONLY);
   if (null >= 0) ::dup2(null, STDOUT_FILENO);
+  // A fault in the model's code ends the child by its signal, which the parent
+  // names: the default actions, whatever handlers this process installed (a
+  // sanitizer's would report the fault and exit with a status instead).
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, SIG_DFL);
   auto phase = [out](const char* what) {
     std::string line = std::string(what) + "\n";
     ssize_t ignored = ::write(out, line.data(), line.size());
