@@ -9,6 +9,11 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/product_lib.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 MPIRUN="timeout 300 mpirun --oversubscribe"
+# In the sanitized build (tools/test.sh --sanitize) the ranks run without the leak
+# check: Open MPI leaves ~120 KB allocated at MPI_Finalize in libmpi and in the MCA
+# components it has already unloaded (no frames to suppress by name). ASan and UBSan
+# still check everything else; the other tests keep the leak check.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 CMP="$PYTHON $SOURCE_DIR/tests/e2e/mpi_compare.py"
 D="$TMP/d"; small_data "$D"
 # 1,200 rows in batches of 70: 17 full batches and one of 10, so shards are uneven
