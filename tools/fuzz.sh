@@ -6,6 +6,7 @@
 # corpus is only read). Prints each target's executions; exits non-zero if any
 # target found a crash, a sanitizer report or a leak (the input is kept in
 # build-fuzz/artifacts/NAME/: fix the bug, then add it to the corpus as regress-*).
+# The targets run side by side, one per core (FUZZ_JOBS to change it).
 #   tools/fuzz.sh [SECONDS] [TARGET...]      targets: npy safetensors ir sweep predict_input set
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,14 +24,28 @@ fi
 cmake --build build-fuzz -j "${FUZZ_BUILD_JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
-found=0
-for t in "${targets[@]}"; do
+# One libFuzzer process per core (FUZZ_JOBS, default nproc): each target still runs
+# SECONDS on its own core, the whole run takes SECONDS x ceil(targets / jobs).
+fuzz_one() {
+  local t="$1"
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/artifacts/$t"
-  log="build-fuzz/fuzz_$t.log"
-  status=0
+  local status=0
   "build-fuzz/tests/fuzz/fuzz_$t" "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" -max_total_time="$seconds" \
     -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$t/" -rss_limit_mb=4096 -timeout=20 \
-    > "$log" 2>&1 || status=$?
+    > "build-fuzz/fuzz_$t.log" 2>&1 || status=$?
+  echo "$status" > "build-fuzz/fuzz_$t.status"
+}
+jobs="${FUZZ_JOBS:-$(nproc)}"
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  fuzz_one "$t" &
+done
+wait
+
+found=0
+for t in "${targets[@]}"; do
+  log="build-fuzz/fuzz_$t.log"
+  status="$(cat "build-fuzz/fuzz_$t.status")"
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
   if [ "$status" -ne 0 ]; then
     found=1

@@ -1,9 +1,5 @@
 #!/usr/bin/env bash
-# Every test (what CI runs: .ci/run). With no argument: the normal suite only, until
-# the sanitized suite has run clean from a clean clone. Its last run (Dec 2026) failed
-# e2e.bad_inputs_battery only (ASan's fault handler, and a signed overflow UBSan found);
-# both are fixed and that test passes sanitized, but the whole suite has not run since.
-# Then the default becomes --all (the times below fit CI).
+# Every test (what CI runs: .ci/run). With no argument: --all.
 #   tools/test.sh --all        the normal suite, the sanitized suite, each fuzz target for 60 s
 #   tools/test.sh --plain      the normal suite only (build/; the quick loop): sets up and builds
 #                              (tools/setup.sh) and runs the whole CTest suite, the fuzz
@@ -13,16 +9,12 @@
 #                              files they compile; not the JIT's generated code)
 #   tools/test.sh --fuzz [S]   the fuzz targets only, S seconds each (tools/fuzz.sh)
 #   tools/test.sh --aarch64    the suite cross-compiled for AArch64 (build-aarch64/) and run
-#                              under qemu-user (tools/test_aarch64.sh; not part of --all)
-# Measured on a shared, loaded 2-core machine (Dec 2026; the wall clock there was 2-4x
-# an idle machine's, so the figures are CPU time / 2): the sanitized build ~10.5 min
-# (1260 s of CPU), the sanitized suite ~10-15 min (estimated: 762 of its 928 tests ran in
-# 21 min of loaded wall clock), the fuzz build ~2.5 min (280 s of CPU), the six targets
-# 6.5 min; with the normal suite (~12 min from a clean clone) and apt-get, CI's whole run
-# is about 45-50 min of its 90.
+#                              under qemu-user (tools/test_aarch64.sh)
+# The wall time of each part, from a clean clone with an empty compiler cache, is in the
+# README ("Tests").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode="${1:---plain}"
+mode="${1:---all}"
 jobs="$(nproc)"
 
 plain() {
