@@ -1,7 +1,9 @@
 // One VJP rule per op. Notation: x, a, b are operands, y the result, g the
 // cotangent of y, and unb(v, s) sums v over the axes broadcast to reach shape s.
 // Each rule states its algebra; the gradient checks in tests/passes compare every
-// rule with central finite differences.
+// rule with central finite differences. No call takes two node-making calls as
+// arguments: their order of evaluation is the compiler's (GCC and Clang differ),
+// and the node order of the backward graph must not depend on it.
 #include "passes/vjp_rules.h"
 
 #include <fmt/format.h>
@@ -118,14 +120,21 @@ std::vector<ValueId> Rule::apply() const {
     case Op::BatchNormGrad:
       fail("{}: autodiff: {} has no VJP rule, but the loss depends on it", ir::to_string(n.locs), n.info().name);
     case Op::Neg: return {b.neg(g())};                                              // dx = -g
-    case Op::Abs: return {b.mul(g(), b.sub(b.cmp("gt", x(), num(0)), b.cmp("lt", x(), num(0))))};  // g sign(x)
+    case Op::Abs: {                                                                 // g sign(x)
+      ValueId pos = b.cmp("gt", x(), num(0));
+      ValueId neg = b.cmp("lt", x(), num(0));
+      return {b.mul(g(), b.sub(pos, neg))};
+    }
     case Op::Exp: return {b.mul(g(), y())};                                         // g e^x
     case Op::Log: return {b.div(g(), x())};                                         // g / x
     case Op::Sqrt: return {b.div(g(), b.mul(y(), 2.0))};                            // g / (2 sqrt x)
     case Op::Rsqrt: return {b.mul(g(), b.mul(b.unary(Op::Pow, y(), {{"exponent", 3.0}}), -0.5))};  // -g y^3 / 2
     case Op::Relu: return {b.mul(g(), b.cmp("gt", x(), num(0)))};                   // g [x > 0]
     case Op::LeakyRelu:                                                              // g (x > 0 ? 1 : slope)
-      return {b.select(b.cmp("gt", x(), num(0)), g(), b.mul(g(), attr_f("slope")))};
+    {
+      ValueId pos = b.cmp("gt", x(), num(0));
+      return {b.select(pos, g(), b.mul(g(), attr_f("slope")))};
+    }
     case Op::Sigmoid: return {b.mul(g(), b.mul(y(), b.sub(num(1), y())))};         // g y (1 - y)
     case Op::Tanh: return {b.mul(g(), b.sub(num(1), b.mul(y(), y())))};            // g (1 - y^2)
     case Op::Pow: {                                                                 // g e x^(e-1)
@@ -141,7 +150,8 @@ std::vector<ValueId> Rule::apply() const {
     case Op::Maximum:
     case Op::Minimum: {  // the larger (smaller) operand takes g; ties share it equally, as torch does
       const char* wins = n.op == Op::Maximum ? "gt" : "lt";
-      ValueId share = b.add(b.cmp(wins, x(0), x(1)), b.mul(b.cmp("eq", x(0), x(1)), 0.5));
+      ValueId win = b.cmp(wins, x(0), x(1));
+      ValueId share = b.add(win, b.mul(b.cmp("eq", x(0), x(1)), 0.5));
       ValueId ga = b.mul(g(), share);
       return {unb(ga, 0), unb(b.sub(g(), ga), 1)};
     }
@@ -167,7 +177,10 @@ std::vector<ValueId> Rule::apply() const {
     }
     case Op::Matmul: return matmul_rule();
     case Op::Softmax: return {b.mul(y(), b.sub(g(), row_sum(b.mul(g(), y()))))};   // y (g - sum(g y))
-    case Op::LogSoftmax: return {b.sub(g(), b.mul(b.unary(Op::Exp, y()), row_sum(g())))};  // g - e^y sum(g)
+    case Op::LogSoftmax: {                                                          // g - e^y sum(g)
+      ValueId p = b.unary(Op::Exp, y());
+      return {b.sub(g(), b.mul(p, row_sum(g())))};
+    }
     case Op::SoftmaxXent: {  // (softmax(x) - t) g / N
       // One statement per node-making call: the order of a call's arguments is the
       // compiler's (GCC and Clang differ), and the node order must not be.
