@@ -117,8 +117,12 @@ int64_t gemm_cycles(const ir::Function& f, const ir::Node& mm, unsigned lanes) {
   return 2 * c[0] * c[1] * k / (4 * int64_t(lanes));
 }
 
+// The product's FMAs and the epilogue's vector ops at each element of C (a
+// dropout's hash after a product with a short K can cost more than the product).
 int64_t matmul_kind_cycles(const ir::Function&, const ir::Node& n, unsigned lanes) {
-  return gemm_cycles(*n.body, special_node(*n.body, Op::Matmul), lanes);
+  const ir::Node& mm = special_node(*n.body, Op::Matmul);
+  int64_t epilogue = n.body->type(mm.result()).numel() * body_vector_ops(*n.body, false) / lanes;
+  return gemm_cycles(*n.body, mm, lanes) + epilogue;
 }
 
 int64_t matmul_kind_scratch(const ir::Node& n, const TargetInfo& t) {
@@ -138,7 +142,7 @@ bool never_in_place(const ir::Node&, size_t) { return false; }
 constexpr FusedKernel kElementwiseKernel{
     is_elementwise_body, no_scratch,
     [](const ir::Function& f, const ir::Node& n, unsigned lanes) {
-      return f.type(n.result()).numel() * body_vector_ops(*n.body) / lanes;
+      return f.type(n.result()).numel() * body_vector_ops(*n.body, true) / lanes;
     },
     [](const ir::Node&, size_t) { return true; },  // element i of every operand is read before element i is written
     [](Kernel& k) { emit_elementwise_body(k, *k.node.body); }};

@@ -47,9 +47,14 @@ int64_t elementwise_vector_ops(const ir::Node& n) {
   return 1;
 }
 
-int64_t body_vector_ops(const ir::Function& body) {
+int64_t body_vector_ops(const ir::Function& body, bool loads_and_stores) {
   int64_t ops = 0;
-  for (size_t i = 0; i < body.size(); ++i) ops += elementwise_vector_ops(body.node(i));
+  for (size_t i = 0; i < body.size(); ++i) {
+    const ir::Node& n = body.node(i);
+    if (n.info().has(ir::kElementwise)) ops += elementwise_vector_ops(n);
+    bool array_input = n.op == Op::Input && body.type(n.result()).shape.rank() > 0;
+    if (loads_and_stores && (array_input || n.op == Op::Output)) ops += 1;
+  }
   return ops;
 }
 

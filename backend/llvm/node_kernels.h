@@ -39,9 +39,9 @@ int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes);
 // arithmetic, more where the op is a sequence of them (dropout's counter hash, the
 // polynomials of exp, log, tanh, ...).
 int64_t elementwise_vector_ops(const ir::Node& n);
-// The same summed over a fused elementwise body's nodes (inputs and outputs: a
-// load or a store each).
-int64_t body_vector_ops(const ir::Function& body);
+// The same summed over a fused body's elementwise nodes (constants are free),
+// with a load per array input and a store per output if `loads_and_stores`.
+int64_t body_vector_ops(const ir::Function& body, bool loads_and_stores);
 
 // The scratch bytes a node's kernel needs (packed GEMM panels, a fused body's frame).
 int64_t kernel_scratch(const ir::Function& f, const ir::Node& n, const TargetInfo& target);
