@@ -87,19 +87,27 @@ void gather(const Buffer& src_x, std::span<const int32_t> src_y, std::span<const
     fail("gather: batch buffers must be {} and {}, got {} and {}", ir::to_string(ir::Type{ir::DType::F32, {len, f}}),
          ir::to_string(ir::Type{ir::DType::I32, {len}}), ir::to_string(dst_x.type()), ir::to_string(dst_y.type()));
   size_t row_bytes = static_cast<size_t>(f) * sizeof(float);
-  // The rows are scattered over the data set, so most miss every cache: ask for
-  // all of them first, so that their misses overlap, then copy.
-  for (int64_t i = 0; i < len; ++i) {
-    int64_t r = indices[static_cast<size_t>(i)];
-    if (r < 0 || r >= n) continue;  // reported below
-    const char* row = reinterpret_cast<const char*>(src_x.as<float>() + r * f);
-    for (size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b);
-  }
+  // The rows are scattered over the data set, so most miss every cache (unless
+  // prefetch_rows asked for them during the step before): ask for all of them
+  // first, so that their misses overlap, then copy.
+  prefetch_rows(src_x, indices);
   for (int64_t i = 0; i < len; ++i) {
     int64_t r = indices[static_cast<size_t>(i)];
     if (r < 0 || r >= n) fail("gather: index {} (batch row {}) is out of range [0, {})", r, i, n);
     std::memcpy(dst_x.as<float>() + i * f, src_x.as<float>() + r * f, row_bytes);
     dst_y.as<int32_t>()[i] = src_y[static_cast<size_t>(r)];
+  }
+}
+
+void prefetch_rows(const Buffer& src_x, std::span<const int64_t> indices) {
+  const ir::Type& sx = src_x.type();
+  if (sx.dtype != ir::DType::F32 || sx.shape.rank() != 2) return;
+  int64_t n = sx.shape[0], f = sx.shape[1];
+  size_t row_bytes = static_cast<size_t>(f) * sizeof(float);
+  for (int64_t r : indices) {
+    if (r < 0 || r >= n) continue;
+    const char* row = reinterpret_cast<const char*>(src_x.as<float>() + r * f);
+    for (size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b);
   }
 }
 

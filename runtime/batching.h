@@ -55,6 +55,8 @@ class EpochBatches {
   std::span<const int64_t> batch(int64_t i) const;
   // Hands out the batches in turn; false once they are all used.
   bool next(std::span<const int64_t>* out);
+  // The batch next() hands out next (empty once they are all used).
+  std::span<const int64_t> upcoming() const { return next_ < count_ ? batch(next_) : std::span<const int64_t>(); }
   const std::vector<int64_t>& order() const { return order_; }
 
  private:
@@ -67,5 +69,10 @@ class EpochBatches {
 // Error on mismatched shapes or an index out of range.
 void gather(const Buffer& src_x, std::span<const int32_t> src_y, std::span<const int64_t> indices,
             Buffer& dst_x, Buffer& dst_y);
+// Asks the caches for rows `indices` of `src_x` (f32 [N,F]; indices out of range
+// are skipped): the training loop calls it for the next batch before a step, so
+// that the rows, scattered over the data set, arrive while the step runs and the
+// next gather copies them from cache. Only a hint: it changes no value.
+void prefetch_rows(const Buffer& src_x, std::span<const int64_t> indices);
 
 }  // namespace minigrad::runtime

@@ -142,6 +142,7 @@ std::vector<EpochStats> train(Program& program, const Dataset& data, const Train
       auto& [bx, by] = buffers.get(rows, tr.features());
       gather(tr.x, tr.y, idx, bx, by);
       if (options.check_numerics) copy_state(program.state(), before);
+      prefetch_rows(tr.x, batches.upcoming());
       Program::Result r = program.train_step(bx, by);
       ++st.steps;
       if (options.check_numerics && !(std::isfinite(r.loss) && all_finite(program.state())))

@@ -39,6 +39,9 @@ struct FusedKernel {
 };
 
 const FusedKernel& fused_kernel(ir::FusedKind kind);
+// The cycles of batch norm's kernels (batch_norm.h) over x = operand 0 of n (the
+// ops and the fused kinds bn_act and bn_act_grad).
+int64_t bn_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes);
 
 // The kind of a fused node whose body has that kind's form (one kernel), or
 // nothing: the body is lowered node by node (a body outside its kind's form, or

@@ -38,8 +38,28 @@ bool in_place_ok(const ir::Function& f, const ir::Node& n, size_t operand) {
   return true;
 }
 
-// The cost model: two FMAs of `lanes` a cycle for GEMMs, a few passes for
-// batch norm, one vector op per element and body node for loops.
+// Dropout: the murmur3 finaliser (3 xor-shifts, 2 multiplies), the index and key,
+// the conversion to a uniform, the compare, the scale and the select. The vector
+// math of vmath.cpp: a range reduction and a polynomial of about ten terms.
+int64_t elementwise_vector_ops(const ir::Node& n) {
+  if (n.op == Op::Dropout) return 14;
+  if (n.op == Op::Exp || n.op == Op::Log || n.op == Op::Sigmoid || n.op == Op::Tanh || n.op == Op::Pow) return 12;
+  return 1;
+}
+
+int64_t body_vector_ops(const ir::Function& body, bool loads_and_stores) {
+  int64_t ops = 0;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const ir::Node& n = body.node(i);
+    if (n.info().has(ir::kElementwise)) ops += elementwise_vector_ops(n);
+    bool array_input = n.op == Op::Input && body.type(n.result()).shape.rank() > 0;
+    if (loads_and_stores && (array_input || n.op == Op::Output)) ops += 1;
+  }
+  return ops;
+}
+
+// The cost model: two FMAs of `lanes` a cycle for GEMMs, batch norm's passes
+// (fused.cpp: bn_cycles), the vector ops of each element for loops.
 int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes) {
   auto numel = [&](ir::ValueId v) { return f.type(v).numel(); };
   switch (n.op) {
@@ -48,11 +68,12 @@ int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes) {
       int64_t k = n.attrs.b("transpose_a") ? a[0] : a[1];
       return 2 * c[0] * c[1] * k / (4 * int64_t(lanes));  // two FMA of `lanes` a cycle
     }
-    case Op::BatchNormTrain: case Op::BatchNormGrad: return 6 * numel(n.operands[0]) / lanes;
+    case Op::BatchNormTrain: case Op::BatchNormGrad: return bn_cycles(f, n, lanes);
     case Op::BatchNormEval: return 2 * numel(n.operands[0]) / lanes;
     default: break;
   }
-  if (n.op != Op::Fused) return n.info().has(ir::kElementwise) ? numel(n.result()) / lanes : 0;
+  if (n.op != Op::Fused)
+    return n.info().has(ir::kElementwise) ? numel(n.result()) * elementwise_vector_ops(n) / lanes : 0;
   std::optional<ir::FusedKind> kind = plan_fused(n);
   return kind ? fused_kernel(*kind).cycles(f, n, lanes) : 0;
 }

@@ -35,6 +35,13 @@ bool in_place_ok(const ir::Function& f, const ir::Node& n, size_t operand);
 constexpr int64_t kParallelCycles = 100000;
 constexpr int64_t kTasksPerThread = 8;
 int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes);
+// The vector instructions one element vector of an elementwise op costs: 1 for
+// arithmetic, more where the op is a sequence of them (dropout's counter hash, the
+// polynomials of exp, log, tanh, ...).
+int64_t elementwise_vector_ops(const ir::Node& n);
+// The same summed over a fused body's elementwise nodes (constants are free),
+// with a load per array input and a store per output if `loads_and_stores`.
+int64_t body_vector_ops(const ir::Function& body, bool loads_and_stores);
 
 // The scratch bytes a node's kernel needs (packed GEMM panels, a fused body's frame).
 int64_t kernel_scratch(const ir::Function& f, const ir::Node& n, const TargetInfo& target);

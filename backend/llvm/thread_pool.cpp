@@ -28,8 +28,15 @@ constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1, kTasksMask = (u
 // steps that are far apart, and does not hold a core while the caller does other
 // work (gathering batches, evaluating, writing files).
 constexpr int kSpins = 4000;
-// One run in kExplore of a task function goes the slower way (thread_pool.h).
+// One run in kExplore of a task function goes the slower way (thread_pool.h);
+// one in kExploreRarely when the split way is the faster by a clear margin (its
+// runs at least kClearGain times as fast): a GEMM split over two cores takes
+// about twice as long alone, so an exploration every 16 runs cost it 6% of its
+// time. Such a split way is timed at every run, so a loaded machine that slows
+// it down below the alone way's last time is still seen at once.
 constexpr int64_t kExplore = 16;
+constexpr int64_t kExploreRarely = 256;
+constexpr double kClearGain = 1.4;
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -62,8 +69,8 @@ ThreadPool::~ThreadPool() {
 
 // The first run of fn is split and not counted (it may be the first to touch its
 // memory); the next two go one way each; after that the faster way runs, and one
-// run in kExplore the other; the run before an exploration of the split way
-// wakes sleeping workers.
+// run in kExplore (kExploreRarely: a split way that is clearly faster) the other;
+// an alone run before a split one wakes sleeping workers when it ends.
 void ThreadPool::run(TaskFn fn, void* arg, int64_t tasks) {
   if (tasks <= 0) return;
   Timing* t = workers_.empty() || tasks == 1 ? nullptr : timing_slot(fn);
@@ -77,10 +84,7 @@ void ThreadPool::run(TaskFn fn, void* arg, int64_t tasks) {
   }
   int64_t call = t->calls++;
   if (call == 0) return run_split(fn, arg, tasks);
-  int best = t->ns(1) <= t->ns(0) ? 1 : 0;
-  int64_t phase = call % kExplore;
-  int way = call <= 2 ? int(call - 1) : phase == kExplore - 1 ? 1 - best : best;
-  if (call > 2 && phase == kExplore - 2 && best == 0) publish(nullptr, nullptr, 0);
+  int way = t->way(call);
   int64_t t0 = now_ns();
   if (way == 1) {
     run_split(fn, arg, tasks);
@@ -88,6 +92,16 @@ void ThreadPool::run(TaskFn fn, void* arg, int64_t tasks) {
     for (int64_t i = 0; i < tasks; ++i) fn(arg, i, tasks, 0);
   }
   t->add(way, now_ns() - t0);
+  // Workers asleep through a long alone run would wake late for a split one.
+  if (way == 0 && t->way(call + 1) == 1) publish(nullptr, nullptr, 0);
+}
+
+int ThreadPool::Timing::way(int64_t call) const {
+  if (call <= 2) return int(call - 1);
+  int best = ns(1) <= ns(0) ? 1 : 0;
+  bool clear = best == 1 && double(ns(1)) * kClearGain <= double(ns(0));
+  int64_t explore = clear ? kExploreRarely : kExplore;
+  return call % explore == explore - 1 ? 1 - best : best;
 }
 
 // The median of the last kSamples times of a way (of fewer, at first).

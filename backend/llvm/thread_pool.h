@@ -19,8 +19,10 @@
 // the caller alone, and runs it the way whose recent runs were faster (the
 // median of the last three, which ignores a run that the system held up); one
 // run in kExplore (thread_pool.cpp) goes the other way to keep that current,
-// after waking the workers one run ahead if they sleep. Either way the same
-// slices run, so the results are the same. Two threads are then not slower
+// waking the workers at the end of an alone run before a split one; where the
+// split way is clearly the faster (a large GEMM: about twice as fast on two
+// cores), one run in kExploreRarely, as each alone run then costs as much as a
+// split one. Either way the same slices run, so the results are the same. Two threads are then not slower
 // than one beyond the cost of that exploration.
 #pragma once
 
@@ -60,6 +62,8 @@ class ThreadPool {
     int64_t calls = 0;
     int64_t ns(int way) const;  // the median of the last runs of a way; 0 before any
     void add(int way, int64_t ns);
+    // The way call `call` (>= 1; call 0 runs split, untimed) goes: 0 alone, 1 split.
+    int way(int64_t call) const;
   };
   // The timing of fn, or null if it never ran with more than one task.
   const Timing* timing(TaskFn fn) const;

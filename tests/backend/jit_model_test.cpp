@@ -234,8 +234,8 @@ std::string variant_name(const ::testing::TestParamInfo<Variant>& info) { return
 // Threads split kernels into slices that write disjoint parts of their results,
 // each computed as one thread would: two threads give the same values, bit for
 // bit, in training (batch 64, and 1000 with 1024 hidden units, where the GEMMs,
-// batch norm, the elementwise loops and the optimiser's are all large enough to
-// be split; the weights' optimiser updates run inside their gradients' GEMMs, in
+// batch norm, dropout (0.1), the elementwise loops and the optimiser's are all
+// large enough to be split: jit_cost_model_test.cpp; the weights' optimiser updates run inside their gradients' GEMMs, in
 // place) and in evaluation of as many rows.
 TEST(JitThreads, TwoThreadsGiveExactlyTheValuesOfOne) {
   for (auto [batch, width] : {std::pair<int64_t, int64_t>{64, 192}, {1000, 1024}}) {

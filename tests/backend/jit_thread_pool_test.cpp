@@ -1,7 +1,8 @@
 // The thread pool that split kernels run on: every task of a run runs exactly
 // once, on the caller or a worker, run after run, whatever the task count; a
 // task function that is slower split runs on the caller alone but for the runs
-// that explore; a run time that the system held up does not sway the choice;
+// that explore, and one that is clearly faster split rarely runs alone; a run
+// time that the system held up does not sway the choice;
 // workers of a pool built to flush subnormals run every task in that mode.
 #include <gtest/gtest.h>
 
@@ -62,6 +63,26 @@ TEST(ThreadPool, RunsOnTheCallerAloneWhatIsSlowerSplit) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->calls, 80);
   EXPECT_LT(t->ns(0), t->ns(1));
+}
+
+// Which way a run goes: the second alone, the third split, then the faster way;
+// the other one every 16 runs, or every 256 where splitting is 1.4 times as
+// fast or more (a large GEMM on two cores: each alone run costs a split one).
+TEST(ThreadPool, TheSlowerWayIsExploredRarelyWhenSplittingClearlyPays) {
+  ThreadPool::Timing t;
+  EXPECT_EQ(t.way(1), 0);
+  EXPECT_EQ(t.way(2), 1);
+  auto alone_runs = [&](int64_t from, int64_t to) {
+    int64_t n = 0;
+    for (int64_t c = from; c < to; ++c) n += t.way(c) == 0;
+    return n;
+  };
+  for (int i = 0; i < 3; ++i) t.add(0, 1000), t.add(1, 900);  // split a little faster
+  EXPECT_EQ(alone_runs(3, 3 + 256), 16);
+  for (int i = 0; i < 3; ++i) t.add(1, 500);  // split twice as fast
+  EXPECT_EQ(alone_runs(3, 3 + 256), 1);
+  for (int i = 0; i < 3; ++i) t.add(1, 1500);  // split slower: alone, split explored
+  EXPECT_EQ(alone_runs(3, 3 + 256), 256 - 16);
 }
 
 TEST(ThreadPool, TimingIsTheMedianOfTheLastRuns) {

@@ -1,6 +1,6 @@
 // Tests of the epoch batches: every row exactly once per epoch, reproducible orders that
 // match an independent reference, different epochs and seeds differ, the last partial
-// batch kept or dropped, and gathering rows into batch buffers.
+// batch kept or dropped, the batch ahead, and gathering rows into batch buffers.
 #include "runtime/batching.h"
 
 #include <gmock/gmock.h>
@@ -129,6 +129,20 @@ TEST(EpochBatches, NextHandsOutTheBatchesInTurn) {
   EXPECT_FALSE(e.next(&b));
 }
 
+// upcoming() is the batch next() hands out next, without handing it out.
+TEST(EpochBatches, UpcomingIsTheNextBatch) {
+  EpochBatches e(25, BatchOptions{.batch_size = 10, .seed = 3}, 2);
+  std::span<const int64_t> b;
+  for (int64_t i = 0; i < 3; ++i) {
+    std::span<const int64_t> ahead = e.upcoming();
+    EXPECT_EQ(ahead.data(), e.batch(i).data());
+    EXPECT_EQ(ahead.size(), e.batch(i).size());
+    ASSERT_TRUE(e.next(&b));
+    EXPECT_EQ(b.data(), ahead.data());
+  }
+  EXPECT_TRUE(e.upcoming().empty());
+}
+
 TEST(EpochBatches, Errors) {
   EXPECT_THAT(error_of([] { EpochBatches(10, BatchOptions{.batch_size = 0}, 0); }),
               HasSubstr("batch size 0 must be >= 1"));
@@ -155,6 +169,15 @@ TEST(Gather, CopiesTheChosenRowsInOrder) {
             (std::vector<float>{12, 13, 14, 0, 1, 2, 6, 7, 8}));
   EXPECT_EQ(std::vector<int32_t>(by.as<int32_t>(), by.as<int32_t>() + 3),
             (std::vector<int32_t>{14, 10, 12}));
+}
+
+// prefetch_rows is a hint: the source is unchanged, out-of-range rows are skipped.
+TEST(Gather, PrefetchingRowsChangesNothing) {
+  Source s;
+  std::vector<int64_t> idx{4, -1, 0, 7};
+  prefetch_rows(s.x, idx);
+  prefetch_rows(s.x, {});
+  for (int64_t i = 0; i < 15; ++i) EXPECT_EQ(s.x.as<float>()[i], float(i));
 }
 
 TEST(Gather, Errors) {
