@@ -51,6 +51,7 @@ std::string site_text(const jit::ErrorSite& s) {
     case jit::Check::Label: what = fmt::format("label error[2] in row error[1] is outside [0, {})", s.classes); break;
     case jit::Check::IntDivByZero: what = "integer division of error[1] by zero"; break;
     case jit::Check::CastToI32: what = "the double whose bits are error[2] does not fit in i32"; break;
+    case jit::Check::RowCount: what = fmt::format("row count error[1] is outside [1, {}]", s.classes); break;
   }
   return fmt::format("{} at {}: {}", ir::op_name(s.op), ir::to_string(s.locs), what);
 }
