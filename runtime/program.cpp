@@ -118,6 +118,7 @@ Program::Specialisation& Program::get(Key key) {
   Specialisation s;
   s.module = trace_key(parts_, options_, batch, global);
   s.train_warnings = one_row_batch_norms(s.module);
+  if (masked()) s.one_row_warnings = one_row_batch_norms(s.module, 1);
   check_sizes(s.module, options_.name);  // before the memory planner computes with them
   passes::PipelineOptions pipeline = options_.pipeline;
   if (!pipeline.dump_dir.empty())  // one per specialisation
@@ -163,7 +164,7 @@ Executable& Program::eval_exe(Specialisation& s) {
 void Program::warn_one_row(Specialisation& s, int64_t rows) {
   if (!masked() || rows != 1 || warned_one_row_) return;
   warned_one_row_ = true;
-  for (const std::string& w : one_row_batch_norms(s.module, 1)) {
+  for (const std::string& w : s.one_row_warnings) {
     if (options_.warn) options_.warn(w);
     else fmt::print(stderr, "minigrad: warning: {}\n", w);
   }

@@ -122,6 +122,7 @@ class Program {
     ir::Module module;
     std::unique_ptr<Executable> train, eval;
     std::vector<std::string> train_warnings;  // about the traced train_step, shown when it is compiled
+    std::vector<std::string> one_row_warnings;  // masked: shown if it runs a batch of one row
     int64_t train_runs = 0;
     Buffer loss, correct, logits;  // outputs, allocated once: a step allocates nothing
     // The views passed to the executables, made once; a step sets their data (and

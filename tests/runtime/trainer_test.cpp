@@ -71,16 +71,21 @@ TEST(Trainer, UnmaskedPartialLastBatchIsTrainedWithItsOwnSpecialisation) {
 }
 
 // The masked run and the unmasked one (a specialisation per batch size) train the
-// same: every epoch's loss and accuracy, train and test, agree to float tolerance.
+// same model: every epoch's losses agree to 1e-2 and the test accuracy to one row
+// of 30. Not to 1e-6: the two round differently (a GEMM over 16 rows, 2 of them
+// zero, against one over 2), and Adam's m / sqrt(v) turns the rounding noise of
+// the Linear bias before batch norm, whose true gradient is 0, into steps of order
+// lr (tests/backend/jit_model_test.cpp explains it); masked_rows_test.cpp checks
+// single steps to 1e-5 with SGD.
 TEST(Trainer, MaskedAndUnmaskedRunsAgree) {
   Dataset d = blobs(1);
   auto masked = program(3, 16), plain = program(3, 16, nullptr, false);
   std::vector<EpochStats> a = train(*masked, d, options(3, 16, false, 4)), b = train(*plain, d, options(3, 16, false, 4));
   ASSERT_EQ(a.size(), b.size());
   for (size_t e = 0; e < a.size(); ++e) {
-    EXPECT_NEAR(a[e].train_loss, b[e].train_loss, 1e-4) << "epoch " << e + 1;
-    EXPECT_NEAR(a[e].test_loss, b[e].test_loss, 1e-4) << "epoch " << e + 1;
-    EXPECT_NEAR(a[e].test_accuracy, b[e].test_accuracy, 1e-9) << "epoch " << e + 1;
+    EXPECT_NEAR(a[e].train_loss, b[e].train_loss, 1e-2) << "epoch " << e + 1;
+    EXPECT_NEAR(a[e].test_loss, b[e].test_loss, 1e-2) << "epoch " << e + 1;
+    EXPECT_NEAR(a[e].test_accuracy, b[e].test_accuracy, 1.5 / 30) << "epoch " << e + 1;
   }
 }
 
