@@ -274,7 +274,7 @@ size_t unmasked_operands(const ir::Node& n, std::vector<size_t>* by_rows) {
   return 0;
 }
 
-std::vector<Tensor> compute(const ir::Node& n, const std::vector<ir::Type>& results, const std::vector<Tensor>& in);
+std::vector<Tensor> compute_op(const ir::Node& n, const std::vector<ir::Type>& results, const std::vector<Tensor>& in);
 
 std::vector<Tensor> masked(const ir::Node& n, size_t count, const std::vector<size_t>& by_rows,
                            const std::vector<ir::Type>& results, const std::vector<Tensor>& in) {
@@ -284,7 +284,7 @@ std::vector<Tensor> masked(const ir::Node& n, size_t count, const std::vector<si
   std::vector<ir::Type> types = results;
   for (ir::Type& t : types)
     if (t.shape.rank() > 0 && t.shape[0] == in[0].shape[0]) t.shape.dims[0] = rows;
-  std::vector<Tensor> out = n.op == Op::MaskRows ? std::vector<Tensor>{args[0]} : compute(n, types, args);
+  std::vector<Tensor> out = n.op == Op::MaskRows ? std::vector<Tensor>{args[0]} : compute_op(n, types, args);
   for (size_t r = 0; r < out.size(); ++r)
     if (results[r].shape != out[r].shape) out[r].v.resize(size_t(results[r].numel()), 0.0), out[r].shape = results[r].shape;
   return out;
@@ -293,6 +293,11 @@ std::vector<Tensor> masked(const ir::Node& n, size_t count, const std::vector<si
 std::vector<Tensor> compute(const ir::Node& n, const std::vector<ir::Type>& results, const std::vector<Tensor>& in) {
   std::vector<size_t> by_rows;
   if (size_t count = unmasked_operands(n, &by_rows)) return masked(n, count, by_rows, results, in);
+  return compute_op(n, results, in);
+}
+
+// The op of n over all its rows.
+std::vector<Tensor> compute_op(const ir::Node& n, const std::vector<ir::Type>& results, const std::vector<Tensor>& in) {
   const Shape& out = results.empty() ? Shape{} : results[0].shape;
   auto map = [&](const std::function<double(const Args&)>& f) { return std::vector<Tensor>{elementwise(out, in, f)}; };
   auto red = [&](const std::function<double(const Args&)>& f) { return std::vector<Tensor>{reduce(n, in[0], out, f)}; };
