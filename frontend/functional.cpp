@@ -18,6 +18,15 @@ Tensor op2(Op op, const Tensor& a, const Tensor& b, const Here& here, ir::Attrs 
   return c.emit1(op, {c.id(a), c.id(b)}, std::move(attrs), here);
 }
 
+// A loss or metric over the rows of `rows`: with the trace's row count appended
+// when it is masked (trace.h), so that only the first n_rows rows count.
+Tensor over_rows(Op op, const Tensor& rows, const Tensor& other, const Here& here, ir::Attrs attrs = {}) {
+  TraceContext& c = TraceContext::current();
+  std::vector<ir::ValueId> operands{c.id(rows), c.id(other)};
+  if (Tensor n = c.row_count(rows); n.defined()) operands.push_back(c.id(n));
+  return c.emit1(op, std::move(operands), std::move(attrs), here);
+}
+
 Tensor cmp(const char* pred, const Tensor& a, const Tensor& b, const Here& here) {
   return op2(Op::Cmp, a, b, here, {{"pred", std::string(pred)}});
 }
@@ -77,20 +86,22 @@ Tensor all_reduce(const Tensor& x, int ranks, Here here) {
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels, double label_smoothing, Here here) {
-  return op2(Op::SoftmaxXent, logits, labels, here, {{"label_smoothing", label_smoothing}});
+  return over_rows(Op::SoftmaxXent, logits, labels, here, {{"label_smoothing", label_smoothing}});
 }
 
 Tensor nll(const Tensor& logp, const Tensor& labels, double label_smoothing, Here here) {
-  return op2(Op::Nll, logp, labels, here, {{"label_smoothing", label_smoothing}});
+  return over_rows(Op::Nll, logp, labels, here, {{"label_smoothing", label_smoothing}});
 }
 
-Tensor mse(const Tensor& a, const Tensor& b, Here here) { return op2(Op::Mse, a, b, here); }
+Tensor mse(const Tensor& a, const Tensor& b, Here here) { return over_rows(Op::Mse, a, b, here); }
 
 Tensor one_hot(const Tensor& labels, int64_t classes, Here here) {
   return op1(Op::OneHot, labels, here, {{"classes", classes}});
 }
 
 Tensor argmax(const Tensor& x, Here here) { return op1(Op::Argmax, x, here); }
-Tensor correct(const Tensor& logits, const Tensor& labels, Here here) { return op2(Op::Correct, logits, labels, here); }
+Tensor correct(const Tensor& logits, const Tensor& labels, Here here) { return over_rows(Op::Correct, logits, labels, here); }
+
+Tensor mask_rows(const Tensor& x, const Tensor& n_rows, Here here) { return op2(Op::MaskRows, x, n_rows, here); }
 
 }  // namespace minigrad::F

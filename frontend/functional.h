@@ -51,5 +51,7 @@ Tensor one_hot(const Tensor& labels, int64_t classes, Here here = {});
 Tensor argmax(const Tensor& x, Here here = {});
 // Number of rows whose argmax equals the label (i32 scalar).
 Tensor correct(const Tensor& logits, const Tensor& labels, Here here = {});
+// x with its rows r >= n_rows (an i32[] tensor) set to 0 (docs/ir.md, "Partial batches").
+Tensor mask_rows(const Tensor& x, const Tensor& n_rows, Here here = {});
 
 }  // namespace minigrad::F

@@ -39,14 +39,17 @@ Tensor BatchNorm1d::forward(const Tensor& x) {
     return c.emit1(ir::Op::BatchNormEval, {c.id(x), c.id(gamma), c.id(beta), c.id(rm), c.id(rv)}, {{"eps", eps_}}, here_);
   const Sharding& sh = c.sharding();
   if (sh.active() && sh.sync_batchnorm) return sync_forward(x, gamma, beta, sh);
-  std::vector<ir::ValueId> r = c.emit(ir::Op::BatchNormTrain, {c.id(x), c.id(gamma), c.id(beta)}, {{"eps", eps_}}, here_);
+  std::vector<ir::ValueId> operands{c.id(x), c.id(gamma), c.id(beta)};
+  Tensor n_rows = c.row_count(x);  // a masked trace: statistics over the first n_rows rows
+  if (n_rows.defined()) operands.push_back(c.id(n_rows));
+  std::vector<ir::ValueId> r = c.emit(ir::Op::BatchNormTrain, operands, {{"eps", eps_}}, here_);
   Tensor mean = c.wrap(r[1]), var = c.wrap(r[2]);
   if (sh.active()) {  // per-rank statistics: the running ones take their mean over the ranks
     Tensor inv_ranks = F::scalar_like(1.0 / sh.ranks, mean, here_);
     mean = F::mul(F::all_reduce(mean, sh.ranks, here_), inv_ranks, here_);
     var = F::mul(F::all_reduce(var, sh.ranks, here_), inv_ranks, here_);
   }
-  update_running_stats(mean, var, x.dim(0));
+  update_running_stats(mean, var, x.dim(0), n_rows);
   return c.wrap(r[0]);
 }
 
@@ -61,7 +64,7 @@ Tensor BatchNorm1d::sync_forward(const Tensor& x, const Tensor& gamma, const Ten
   return F::add(F::mul(F::mul(xc, inv_std, here_), gamma, here_), beta, here_);
 }
 
-void BatchNorm1d::update_running_stats(const Tensor& mean, const Tensor& var, int64_t batch) {
+void BatchNorm1d::update_running_stats(const Tensor& mean, const Tensor& var, int64_t batch, const Tensor& n_rows) {
   Tensor count = buffer("num_batches_tracked", ir::DType::I32, {}, {ir::Init::Kind::Zeros});
   Tensor count1 = F::add(count, F::scalar_like(1, count, here_), here_);
   update("num_batches_tracked", count1);
@@ -69,6 +72,11 @@ void BatchNorm1d::update_running_stats(const Tensor& mean, const Tensor& var, in
   // has no unbiased estimate (PyTorch refuses it); its biased variance, 0, is used.
   double correction = batch > 1 ? static_cast<double>(batch) / static_cast<double>(batch - 1) : 1.0;
   Tensor unbiased = correction == 1.0 ? var : F::mul(var, F::scalar_like(correction, var, here_), here_);
+  if (n_rows.defined()) {  // masked: N = n_rows at run time, N / max(N - 1, 1) (1 when N = 1)
+    Tensor n = F::cast(n_rows, ir::DType::F32, here_);
+    Tensor one = F::scalar_like(1, n, here_);
+    unbiased = F::mul(var, F::div(n, F::maximum(F::sub(n, one, here_), one, here_), here_), here_);
+  }
   // m = momentum, or 1 / num_batches_tracked for the cumulative average.
   Tensor m = momentum_ ? F::scalar_like(*momentum_, mean, here_)
                        : F::div(F::scalar_like(1, mean, here_), F::cast(count1, ir::DType::F32, here_), here_);

@@ -54,7 +54,7 @@ class BatchNorm1d : public Module {
   std::string describe() const override;
 
  private:
-  void update_running_stats(const Tensor& mean, const Tensor& var, int64_t batch);
+  void update_running_stats(const Tensor& mean, const Tensor& var, int64_t batch, const Tensor& n_rows = Tensor());
   Tensor sync_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Sharding& sh);
   int64_t features_;
   double eps_;

@@ -85,6 +85,12 @@ Tensor TraceContext::step(const Here& here) {
   return step_;
 }
 
+Tensor TraceContext::row_count(const Tensor& x) const {
+  ir::Type t = type(x);
+  if (!row_count_.defined() || t.shape.rank() < 1 || t.shape[0] != batch_) return Tensor();
+  return row_count_;
+}
+
 Tensor TraceContext::seed(const Here& here) {
   ir::StateDecl decl{"seed", ir::Type{ir::DType::I32, ir::Shape{}}, ir::StateRole::Buffer, {ir::Init::Kind::Seed}, false};
   return state(decl, here);

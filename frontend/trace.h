@@ -72,6 +72,12 @@ class TraceContext {
   Tensor seed(const Here& here);
   int64_t next_salt() { return salt_++; }
 
+  // A masked trace (docs/ir.md, "Partial batches"): n_rows is the i32[] row count
+  // input and `batch` the traced rows. row_count(x) is n_rows when x's first axis
+  // is the batch's (the ops over rows take it as their last operand), else undefined.
+  void set_row_count(const Tensor& n_rows, int64_t batch) { row_count_ = n_rows, batch_ = batch; }
+  Tensor row_count(const Tensor& x) const;
+
   // Set by the tracer for a training step of a data-parallel run; inactive otherwise.
   void set_sharding(const Sharding& s) { sharding_ = s; }
   const Sharding& sharding() const { return sharding_; }
@@ -84,6 +90,8 @@ class TraceContext {
   std::map<std::string, ir::ValueId> loaded_;
   std::vector<std::string> params_;
   Tensor step_;
+  Tensor row_count_;
+  int64_t batch_ = 0;
   int64_t salt_ = 0;
   Sharding sharding_;
 };

@@ -17,9 +17,18 @@ struct Inputs {
   Tensor x, labels;
 };
 
+// x and labels; masked, also n_rows, with x and labels zero beyond row n_rows, so
+// that what the caller left in the padding rows (NaN, a label out of range) is
+// never read by anything else.
 Inputs trace_inputs(TraceContext& c, const TraceSpec& s, const Here& here) {
-  return {c.input("x", Type{DType::F32, Shape{s.batch, s.in_features}}, here),
-          c.input("labels", Type{DType::I32, Shape{s.batch}}, here)};
+  Inputs in{c.input("x", Type{DType::F32, Shape{s.batch, s.in_features}}, here),
+            c.input("labels", Type{DType::I32, Shape{s.batch}}, here)};
+  if (!s.masked_rows) return in;
+  Tensor n_rows = c.input("n_rows", Type{DType::I32, Shape{}}, here);
+  in.x = F::mask_rows(in.x, n_rows, here);
+  in.labels = F::mask_rows(in.labels, n_rows, here);
+  c.set_row_count(n_rows, s.batch);
+  return in;
 }
 
 Tensor trace_scores(TraceContext& c, nn::Module& net, const Tensor& x, const TraceSpec& s, const Here& here) {
@@ -97,6 +106,7 @@ ir::Module trace(nn::Module& net, nn::Loss& loss, optim::Optimizer& opt, const T
     fail("trace: batch ({}), features ({}) and classes ({}) must be positive", spec.batch, spec.in_features,
          spec.num_classes);
   const Sharding& sh = spec.sharding;
+  if (spec.masked_rows && sh.active()) fail("trace: masked rows are not supported in a data-parallel step");
   if (sh.active() && (sh.row_offset < 0 || sh.row_offset + spec.batch > sh.global_rows))
     fail("trace: rows [{}, {}) are not within a global batch of {}", sh.row_offset, sh.row_offset + spec.batch,
          sh.global_rows);

@@ -40,6 +40,14 @@ void need_feature_vectors(const TypeRuleArgs& a, const Type& x, size_t first, si
            to_string(operand(a, i)));
 }
 
+// The optional row count of a masked op: operands [first, first + 1); more is an error.
+void need_row_count(const TypeRuleArgs& a, size_t first, const char* op) {
+  if (a.operands.size() < first || a.operands.size() > first + 1)
+    fail("{} takes {} or {} operands (the last an i32[] row count), got {}", op, first, first + 1, a.operands.size());
+  if (a.operands.size() == first + 1 && operand(a, first) != Type{DType::I32, Shape{}})
+    fail("{}'s row count must be i32[], got {}", op, to_string(operand(a, first)));
+}
+
 int64_t checked_axis(int64_t axis, int rank) {
   if (axis < 0 || axis >= rank) fail("axis {} is out of range for rank {}", axis, rank);
   return axis;
@@ -211,7 +219,14 @@ std::vector<Type> type_matmul(const TypeRuleArgs& a) {
   return {Type{operand(a, 0).dtype, Shape{m, n}}};
 }
 
+std::vector<Type> type_mask_rows(const TypeRuleArgs& a) {
+  if (operand(a, 0).shape.rank() < 1) fail("mask_rows needs rows (rank >= 1), got {}", to_string(operand(a, 0)));
+  need_row_count(a, 1, "mask_rows");
+  return {operand(a, 0)};
+}
+
 std::vector<Type> type_class_loss(const TypeRuleArgs& a) {
+  need_row_count(a, 2, "a class loss");
   need_rank(a, 0, 2, "the scores");
   need_float(a, 0, "the scores");
   need_labels(a, 1, operand(a, 0).shape[0]);
@@ -219,6 +234,7 @@ std::vector<Type> type_class_loss(const TypeRuleArgs& a) {
 }
 
 std::vector<Type> type_mse(const TypeRuleArgs& a) {
+  need_row_count(a, 2, "mse");
   need_float(a, 0, "mse's operands");
   if (operand(a, 0) != operand(a, 1))
     fail("mse's operands differ: {} and {}", to_string(operand(a, 0)), to_string(operand(a, 1)));
@@ -239,12 +255,14 @@ std::vector<Type> type_argmax(const TypeRuleArgs& a) {
 }
 
 std::vector<Type> type_correct(const TypeRuleArgs& a) {
+  need_row_count(a, 2, "correct");
   need_rank(a, 0, 2, "the scores");
   need_labels(a, 1, operand(a, 0).shape[0]);
   return {Type{DType::I32, Shape{}}};
 }
 
 std::vector<Type> type_bn_train(const TypeRuleArgs& a) {
+  need_row_count(a, 3, "batch_norm_train");
   need_rank(a, 0, 2, "batch norm's input");
   need_float(a, 0, "batch norm's input");
   const Type& x = operand(a, 0);
@@ -254,6 +272,7 @@ std::vector<Type> type_bn_train(const TypeRuleArgs& a) {
 }
 
 std::vector<Type> type_bn_grad(const TypeRuleArgs& a) {
+  need_row_count(a, 5, "batch_norm_grad");
   need_rank(a, 1, 2, "batch norm's input");
   need_float(a, 1, "batch norm's input");
   const Type& x = operand(a, 1);

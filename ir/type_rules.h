@@ -45,6 +45,7 @@ std::vector<Type> type_transpose(const TypeRuleArgs&);
 std::vector<Type> type_slice(const TypeRuleArgs&);
 std::vector<Type> type_pad(const TypeRuleArgs&);
 std::vector<Type> type_matmul(const TypeRuleArgs&);
+std::vector<Type> type_mask_rows(const TypeRuleArgs&);
 std::vector<Type> type_class_loss(const TypeRuleArgs&);
 std::vector<Type> type_mse(const TypeRuleArgs&);
 std::vector<Type> type_one_hot(const TypeRuleArgs&);

@@ -119,30 +119,36 @@ class Contract {
           bad("a result is used by {}, not only stored", describe(f_, f_.node(i)));
   }
 
+  // Masked (docs/ir.md, "Partial batches"): one more operand, the row count,
+  // which batch_norm_train (bn_act) or batch_norm_grad (bn_act_grad) takes last.
   void bn_act() {
-    if (n_.operands.size() != 3 || n_.results.size() != 3) bad("bn_act takes 3 operands and gives 3 results");
-    const ir::Node& bn = b_.node(3);
-    const ir::Node& act = b_.node(4);
-    if (b_.size() != 8 || bn.op != Op::BatchNormTrain || (act.op != Op::Relu && act.op != Op::LeakyRelu))
+    size_t ins = n_.operands.size();
+    if ((ins != 3 && ins != 4) || n_.results.size() != 3) bad("bn_act takes 3 operands (4 masked) and gives 3 results");
+    const ir::Node& bn = b_.node(ins);
+    const ir::Node& act = b_.node(ins + 1);
+    if (b_.size() != ins + 5 || bn.op != Op::BatchNormTrain || (act.op != Op::Relu && act.op != Op::LeakyRelu))
       bad("the body is not batch_norm_train then relu or leaky_relu");
     if (act.operands[0] != bn.result(0)) bad("the activation does not take the normalised value");
-    for (size_t i = 0; i < 3; ++i)
+    if (bn.operands.size() != ins) bad("batch_norm_train does not take every input");
+    for (size_t i = 0; i < ins; ++i)
       if (bn.operands[i] != b_.node(i).result()) bad("batch_norm_train does not take the inputs in order");
     std::vector<ir::ValueId> want{act.result(), bn.result(1), bn.result(2)};
     for (size_t k = 0; k < 3; ++k)
-      if (b_.node(5 + k).operands[0] != want[k]) bad("the outputs are not (activation, mean, var)");
+      if (b_.node(ins + 2 + k).operands[0] != want[k]) bad("the outputs are not (activation, mean, var)");
   }
 
   void bn_act_grad() {
-    if (n_.operands.size() != 6 || n_.results.size() != 3) bad("bn_act_grad takes 6 operands and gives 3 results");
+    size_t ins = n_.operands.size();
+    if ((ins != 6 && ins != 7) || n_.results.size() != 3) bad("bn_act_grad takes 6 operands (7 masked) and gives 3 results");
     const ir::Node& bg = b_.node(b_.size() - 4);
     if (bg.op != Op::BatchNormGrad) bad("batch_norm_grad is not the last compute node");
-    for (size_t i = 1; i < 5; ++i)
-      if (bg.operands[i] != b_.node(i + 1).result()) bad("batch_norm_grad does not take inputs 2..5");
+    if (bg.operands.size() != ins - 1) bad("batch_norm_grad does not take inputs 2..{}", ins - 1);
+    for (size_t i = 1; i < ins - 1; ++i)
+      if (bg.operands[i] != b_.node(i + 1).result()) bad("batch_norm_grad does not take inputs 2..{}", ins - 1);
     for (size_t k = 0; k < 3; ++k)
       if (b_.node(b_.size() - 3 + k).operands[0] != bg.results[k]) bad("the outputs are not dx, dgamma, dbeta");
     ir::Shape s = b_.type(bg.results[0]).shape;
-    for (size_t i = 6; i + 4 < b_.size(); ++i) {
+    for (size_t i = ins; i + 4 < b_.size(); ++i) {
       const ir::Node& c = b_.node(i);
       if (c.op != Op::Constant && (!is_elementwise(c) || b_.type(c.result()).shape != s))
         bad("{} in the prologue is not elementwise over {}", describe(b_, c), ir::to_string(s));

@@ -1,5 +1,8 @@
 // One VJP rule per op. Notation: x, a, b are operands, y the result, g the
 // cotangent of y, and unb(v, s) sums v over the axes broadcast to reach shape s.
+// A masked op (docs/ir.md, "Partial batches") has a last operand n, the i32[] row
+// count: its rule divides by n at run time instead of by the constant N and masks
+// the rows r >= n of its gradient to 0 (mask_rows), so padding rows get none.
 // Each rule states its algebra; the gradient checks in tests/passes compare every
 // rule with central finite differences. No call takes two node-making calls as
 // arguments: their order of evaluation is the compiler's (GCC and Clang differ),
@@ -33,6 +36,14 @@ struct Rule {
   double attr_f(const char* name) const { return n.attrs.f(name); }
   // sum over the last axis, keeping it: the row sums of a rowwise op.
   ValueId row_sum(ValueId v) const { return b.reduce_sum(v, {type(v).shape.rank() - 1}, true); }
+  // The row count n of a masked op (its operand `index`), or kNone.
+  ValueId row_count(size_t index) const { return n.operands.size() > index ? x(index) : kNone; }
+  // g / rows: times the constant 1 / rows, or divided by n at run time.
+  ValueId per_row(ValueId v, ValueId count, double rows) const {
+    return count == kNone ? b.mul(v, 1.0 / rows) : b.div(v, b.cast(count, type(v).dtype));
+  }
+  // v with rows r >= n set to 0 (v itself when the op is not masked).
+  ValueId masked(ValueId v, ValueId count) const { return count == kNone ? v : b.emit1(Op::MaskRows, {v, count}); }
   // The smoothed target t = (1 - ls) one_hot(labels) + ls / C of a class loss.
   ValueId target() const;
   std::vector<ValueId> reduce_rule() const;
@@ -80,13 +91,19 @@ std::vector<ValueId> Rule::matmul_rule() const {
 }
 
 // batch_norm_grad gives the total derivative through y; direct uses of the batch
-// mean and variance add dmean / N and dvar * 2 (x - mean) / N.
+// mean and variance add dmean / N and dvar * 2 (x - mean) / N. Masked (operand 3
+// is n): batch_norm_grad takes n too, N = n, and the added terms are masked.
 std::vector<ValueId> Rule::bn_train_rule() const {
   ValueId dy = g(0) != kNone ? g(0) : zeros(y(0));
-  std::vector<ValueId> d = b.emit(Op::BatchNormGrad, {dy, x(0), x(1), y(1), y(2)}, {{"eps", attr_f("eps")}});
+  ValueId count = row_count(3);
+  std::vector<ValueId> ops{dy, x(0), x(1), y(1), y(2)};
+  if (count != kNone) ops.push_back(count);
+  std::vector<ValueId> d = b.emit(Op::BatchNormGrad, ops, {{"eps", attr_f("eps")}});
   double rows = static_cast<double>(type(x(0)).shape[0]);
-  if (g(1) != kNone) d[0] = b.add(d[0], b.mul(g(1), 1.0 / rows));
-  if (g(2) != kNone) d[0] = b.add(d[0], b.mul(b.mul(b.sub(x(0), y(1)), g(2)), 2.0 / rows));
+  const ir::Shape& shape = type(x(0)).shape;
+  if (g(1) != kNone) d[0] = b.add(d[0], masked(b.broadcast_to(per_row(g(1), count, rows), shape), count));
+  if (g(2) != kNone) d[0] = b.add(d[0], masked(per_row(b.mul(b.mul(b.sub(x(0), y(1)), g(2)), 2.0), count, rows), count));
+  d.push_back(kNone);  // the row count
   return d;
 }
 
@@ -181,23 +198,39 @@ std::vector<ValueId> Rule::apply() const {
       ValueId p = b.unary(Op::Exp, y());
       return {b.sub(g(), b.mul(p, row_sum(g())))};
     }
-    case Op::SoftmaxXent: {  // (softmax(x) - t) g / N
+    case Op::SoftmaxXent: {  // (softmax(x) - t) g / N; masked: mask_rows((softmax(x) - t) (g / n), n)
       // One statement per node-making call: the order of a call's arguments is the
       // compiler's (GCC and Clang differ), and the node order must not be.
       double rows = static_cast<double>(type(x()).shape[0]);
-      ValueId scale = b.mul(g(), 1.0 / rows);
+      ValueId scale = per_row(g(), row_count(2), rows);
       ValueId t = target();
       ValueId p = b.unary(Op::Softmax, x());
-      return {b.mul(b.sub(p, t), scale), kNone};
+      ValueId d = b.mul(b.sub(p, t), scale);
+      return {masked(d, row_count(2)), kNone, kNone};
     }
-    case Op::Nll: {  // -t g / N
+    case Op::Nll: {  // -t g / N; masked: mask_rows(t (-g / n), n)
       double rows = static_cast<double>(type(x()).shape[0]);
-      return {b.mul(target(), b.mul(g(), -1.0 / rows)), kNone};
+      if (row_count(2) == kNone) {
+        ValueId t = target();
+        return {b.mul(t, b.mul(g(), -1.0 / rows)), kNone};
+      }
+      ValueId scale = per_row(b.neg(g()), row_count(2), rows);
+      return {masked(b.mul(target(), scale), row_count(2)), kNone, kNone};
     }
     case Op::Mse: {  // d(mean (a - b)^2) = 2 (a - b) g / numel, and its negation for b
-      ValueId d = b.mul(b.sub(x(0), x(1)), b.mul(g(), 2.0 / static_cast<double>(type(x(0)).numel())));
-      return {d, b.neg(d)};
+      // masked: numel = n * (row length), and the rows r >= n are masked.
+      const ir::Type& t = type(x(0));
+      if (row_count(2) == kNone) {
+        ValueId diff = b.sub(x(0), x(1));
+        ValueId d = b.mul(diff, b.mul(g(), 2.0 / static_cast<double>(t.numel())));
+        return {d, b.neg(d)};
+      }
+      double rows = t.shape.rank() == 0 ? 1.0 : static_cast<double>(t.shape[0]);
+      ValueId scale = per_row(b.mul(g(), 2.0 * rows / static_cast<double>(t.numel())), row_count(2), rows);
+      ValueId d = masked(b.mul(b.sub(x(0), x(1)), scale), row_count(2));
+      return {d, b.neg(d), kNone};
     }
+    case Op::MaskRows: return {masked(g(), x(1)), kNone};  // g with the same rows masked
     case Op::BatchNormTrain: return bn_train_rule();
     case Op::BatchNormEval: return bn_eval_rule();
     case Op::Dropout: return {b.emit1(Op::Dropout, {g(), x(1), x(2)}, n.attrs), kNone, kNone};  // the same mask
@@ -212,6 +245,7 @@ std::vector<ValueId> Rule::apply() const {
 
 std::vector<ValueId> vjp(VjpArgs& a) {
   std::vector<ValueId> d = Rule{a, a.b, a.node}.apply();
+  d.resize(a.node.operands.size(), kNone);  // a rule may name an absent row-count operand (kNone)
   for (size_t i = 0; i < d.size(); ++i) {
     if (d[i] == kNone || !a.need[i]) continue;
     if (a.b.type(d[i]) != a.b.type(a.node.operands[i]))

@@ -99,7 +99,9 @@ AotBundle write_aot_bundle(const RunConfig& c, int64_t features, int64_t classes
   check_name(bundle.name);
   probe_model(c, src, features, classes, c.batch);
   ModelParts parts = build_model(c, src, features, classes);
-  ir::Module m = trace(*parts.net, *parts.loss, *parts.optimizer, TraceSpec{src.name, c.batch, features, classes, false});
+  TraceSpec spec{src.name, c.batch, features, classes, false};
+  spec.masked_rows = true;  // one step serves 1..batch rows (docs/ir.md, "Partial batches")
+  ir::Module m = trace(*parts.net, *parts.loss, *parts.optimizer, spec);
   passes::run_pipeline(m, c.pipeline);
   bundle.library = aot_compile(m, AotOptions{bundle.name, o.target, true});
   std::error_code ec;

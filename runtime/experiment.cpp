@@ -98,6 +98,7 @@ std::unique_ptr<Program> make_program(const RunConfig& config, int64_t in_featur
     opts.ranks = world_ranks();
   }
   opts.sync_batchnorm = config.sync_batchnorm;
+  opts.masked_rows = config.mask_rows;
   probe_model(config, src, opts.in_features, opts.num_classes, opts.batch);
   auto program = std::make_unique<Program>(build_model(config, src, opts.in_features, opts.num_classes), opts);
   program->init_state(config.seed);

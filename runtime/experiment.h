@@ -54,6 +54,9 @@ struct RunConfig {
   // the global batch there (--sync-batchnorm, the default) or each rank's rows.
   bool data_parallel = false;
   bool sync_batchnorm = true;
+  // A batch of fewer rows (the last of an epoch, evaluation's last) runs the full
+  // batch's masked step (docs/ir.md, "Partial batches"; --no-mask-rows: its own).
+  bool mask_rows = true;
 };
 
 struct PreparedData {

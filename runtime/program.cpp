@@ -1,6 +1,7 @@
 // Program: tracing, compiling and running per batch size; see program.h.
 #include "runtime/program.h"
 
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -56,8 +57,14 @@ Program::Program(ModelParts parts, ProgramOptions options)
   eval_exe(get(eval_key(options_.batch)));
 }
 
+// Masked, a batch of at most options_.batch rows runs that size's specialisation.
+Program::Key Program::eval_key(int64_t batch) const {
+  if (masked() && batch <= options_.batch) return {options_.batch, options_.batch};
+  return {batch, batch};
+}
+
 Program::Key Program::train_key(int64_t batch) const {
-  if (options_.ranks == 1) return {batch, batch};
+  if (options_.ranks == 1) return eval_key(batch);
   if (batch < options_.ranks)
     fail("a batch of {} rows cannot be shared by {} ranks: every rank needs a row (a smaller -np, a larger "
          "--batch-size, or --drop-last if only the last batch of an epoch is that small)", batch, options_.ranks);
@@ -73,12 +80,13 @@ namespace {
 // warns, so that a sweep over batch sizes (the seed's included 1) still runs.
 // Read off the traced module (the passes fuse batch_norm_train away); shown only
 // when train_step is compiled, since an evaluation batch of one row is harmless.
-std::vector<std::string> one_row_batch_norms(const ir::Module& m) {
+// `rows`: the rows a masked step runs (0: the traced batch's).
+std::vector<std::string> one_row_batch_norms(const ir::Module& m, int64_t rows = 0) {
   std::vector<std::string> found;
   const ir::Function* f = m.find_func("train_step");
   if (f == nullptr) return found;
   for (const ir::Node* n : f->nodes_of(ir::Op::BatchNormTrain))
-    if (f->type(n->operands[0]).shape[0] == 1)
+    if ((rows ? rows : f->type(n->operands[0]).shape[0]) == 1)
       found.push_back(fmt::format(
           "{}: batch normalisation in training mode over a batch of 1 row outputs its bias whatever the input, and "
           "passes no gradient back: use batches of 2 rows or more (or --drop-last if only the last batch has 1 row)",
@@ -91,6 +99,7 @@ std::vector<std::string> one_row_batch_norms(const ir::Module& m) {
 namespace {
 ir::Module trace_key(ModelParts& parts, const ProgramOptions& o, int64_t rows, int64_t global) {
   TraceSpec spec{o.name, rows, o.in_features, o.num_classes, false, {}};
+  spec.masked_rows = o.masked_rows && o.ranks == 1;
   if (rows != global)
     spec.sharding = Sharding{o.ranks, rows, global, shard_of(global, o.rank, o.ranks).offset, o.sync_batchnorm};
   return trace(*parts.net, *parts.loss, *parts.optimizer, spec);
@@ -109,6 +118,7 @@ Program::Specialisation& Program::get(Key key) {
   Specialisation s;
   s.module = trace_key(parts_, options_, batch, global);
   s.train_warnings = one_row_batch_norms(s.module);
+  if (masked()) s.one_row_warnings = one_row_batch_norms(s.module, 1);
   check_sizes(s.module, options_.name);  // before the memory planner computes with them
   passes::PipelineOptions pipeline = options_.pipeline;
   if (!pipeline.dump_dir.empty())  // one per specialisation
@@ -122,6 +132,11 @@ Program::Specialisation& Program::get(Key key) {
   TensorView x{ir::Type{ir::DType::F32, {batch, options_.in_features}}, nullptr};
   TensorView y{ir::Type{ir::DType::I32, {batch}}, nullptr};
   s.train_in = s.eval_in = {x, y};
+  if (masked()) {
+    s.n_rows = Buffer(ir::Type{ir::DType::I32, {}});
+    s.padded_x = Buffer(x.type), s.padded_y = Buffer(y.type);
+    s.train_in.push_back(s.n_rows.view()), s.eval_in.push_back(s.n_rows.view());
+  }
   s.train_out = {s.loss.view(), s.correct.view()};
   s.eval_out = {s.loss.view(), s.correct.view(), s.logits.view()};
   return cache_.emplace(key, std::move(s)).first->second;
@@ -144,8 +159,20 @@ Executable& Program::eval_exe(Specialisation& s) {
   return *s.eval;
 }
 
+// Once per program: a masked step run over one row (the specialisation's own
+// warnings cover a step traced for one row).
+void Program::warn_one_row(Specialisation& s, int64_t rows) {
+  if (!masked() || rows != 1 || warned_one_row_) return;
+  warned_one_row_ = true;
+  for (const std::string& w : s.one_row_warnings) {
+    if (options_.warn) options_.warn(w);
+    else fmt::print(stderr, "minigrad: warning: {}\n", w);
+  }
+}
+
 void Program::compile(int64_t batch, bool train, bool eval) {
   if (batch < 1) fail("batch size must be >= 1, got {}", batch);
+  if (train) warn_one_row(get(train_key(batch)), batch);
   if (train) train_exe(get(train_key(batch)));
   if (eval) eval_exe(get(eval_key(batch)));
 }
@@ -207,6 +234,9 @@ Program::Result Program::train(const ir::Type& xt, void* x, const ir::Type& yt, 
     int64_t offset = shard_of(global, options_.rank, options_.ranks).offset;
     s.train_in[0].data = static_cast<float*>(x) + offset * options_.in_features;
     s.train_in[1].data = static_cast<int32_t*>(y) + offset;
+  } else if (masked()) {
+    warn_one_row(s, global);
+    bind_rows(s, s.train_in, xt, x, yt, y, "train_step");
   } else {
     s.train_in[0].type = xt, s.train_in[0].data = x;
     s.train_in[1].type = yt, s.train_in[1].data = y;
@@ -217,14 +247,44 @@ Program::Result Program::train(const ir::Type& xt, void* x, const ir::Type& yt, 
 }
 
 Program::Result Program::eval(const ir::Type& xt, void* x, const ir::Type& yt, void* y, const TensorView* logits) {
-  Specialisation& s = get(eval_key(batch_of(xt)));
-  s.eval_in[0].type = xt, s.eval_in[0].data = x;
-  s.eval_in[1].type = yt, s.eval_in[1].data = y;
+  int64_t rows = batch_of(xt);
+  Specialisation& s = get(eval_key(rows));
+  bool padded = masked() && rows < s.logits.type().shape[0];
+  if (masked()) {
+    bind_rows(s, s.eval_in, xt, x, yt, y, "eval");
+  } else {
+    s.eval_in[0].type = xt, s.eval_in[0].data = x;
+    s.eval_in[1].type = yt, s.eval_in[1].data = y;
+  }
+  if (padded && logits && logits->type != ir::Type{ir::DType::F32, {rows, options_.num_classes}})
+    fail("eval: logits must be f32 [{}, {}], got {}", rows, options_.num_classes, ir::to_string(logits->type));
   TensorView& out = s.eval_out[2];
-  out.type = logits ? logits->type : s.logits.type();
-  out.data = logits ? logits->data : s.logits.data();
+  out.type = logits && !padded ? logits->type : s.logits.type();
+  out.data = logits && !padded ? logits->data : s.logits.data();
   eval_exe(s).run_checked(s.eval_in, s.eval_out);
+  if (padded && logits)  // the first `rows` rows of the specialisation's logits
+    std::memcpy(logits->data, s.logits.data(), size_t(rows * options_.num_classes) * sizeof(float));
   return {static_cast<double>(s.loss.as<float>()[0]), static_cast<int64_t>(s.correct.as<int32_t>()[0])};
+}
+
+// Masked: a batch of the specialisation's size is read where it is; a smaller one
+// is checked and copied into the padded buffers (the rows after it are never
+// read: mask_rows zeroes them), and n_rows says how many rows count.
+void Program::bind_rows(Specialisation& s, std::vector<TensorView>& in, const ir::Type& xt, void* x,
+                        const ir::Type& yt, void* y, const char* what) {
+  int64_t rows = batch_of(xt), batch = s.padded_x.type().shape[0];
+  s.n_rows.as<int32_t>()[0] = static_cast<int32_t>(rows);
+  if (rows == batch) {
+    in[0].type = xt, in[0].data = x;
+    in[1].type = yt, in[1].data = y;
+    return;
+  }
+  if (xt != ir::Type{ir::DType::F32, {rows, options_.in_features}} || yt != ir::Type{ir::DType::I32, {rows}})
+    fail("{}: a batch must be f32 [B, {}] and i32 [B], got {} and {}", what, options_.in_features, ir::to_string(xt),
+         ir::to_string(yt));
+  std::memcpy(s.padded_x.data(), x, size_t(rows * options_.in_features) * sizeof(float));
+  std::memcpy(s.padded_y.data(), y, size_t(rows) * sizeof(int32_t));
+  in[0] = s.padded_x.view(), in[1] = s.padded_y.view();
 }
 
 }  // namespace minigrad::runtime

@@ -43,6 +43,11 @@ struct ProgramOptions {
   // shard (shard_of), its gradients summed over the ranks inside the step.
   int rank = 0, ranks = 1;
   bool sync_batchnorm = true;    // batch norm over the global batch (frontend/layers.h)
+  // Partial batches (docs/ir.md): one process traces masked steps, and a batch of
+  // at most `batch` rows runs the specialisation for `batch` with n_rows = its rows
+  // (copied into the specialisation's own buffers), so the last partial batch of an
+  // epoch compiles nothing more. Off, or with ranks > 1: one specialisation per size.
+  bool masked_rows = true;
   // Where warnings about a traced model go (one line each, without a prefix);
   // unset: "minigrad: warning: <line>" on stderr.
   std::function<void(const std::string&)> warn;
@@ -117,17 +122,26 @@ class Program {
     ir::Module module;
     std::unique_ptr<Executable> train, eval;
     std::vector<std::string> train_warnings;  // about the traced train_step, shown when it is compiled
+    std::vector<std::string> one_row_warnings;  // masked: shown if it runs a batch of one row
     int64_t train_runs = 0;
     Buffer loss, correct, logits;  // outputs, allocated once: a step allocates nothing
     // The views passed to the executables, made once; a step sets their data (and
     // copies a type into one of the same rank, which reuses its storage).
     std::vector<TensorView> train_in, train_out, eval_in, eval_out;
+    // Masked: the row count input, and the batch a call of fewer rows is copied into.
+    Buffer n_rows, padded_x, padded_y;
   };
   // A specialisation is traced for `rows` rows of a global batch of `global` rows:
   // (B, B) for one process and for eval, (shard rows, B) for a data-parallel train_step.
   using Key = std::pair<int64_t, int64_t>;
   Key train_key(int64_t batch) const;
-  static Key eval_key(int64_t batch) { return {batch, batch}; }
+  Key eval_key(int64_t batch) const;
+  bool masked() const { return options_.masked_rows && options_.ranks == 1; }
+  // Points inputs `in` at batch (x, y) of `rows` rows, through the padded buffers
+  // when the specialisation has more rows, and sets n_rows.
+  void bind_rows(Specialisation& s, std::vector<TensorView>& in, const ir::Type& xt, void* x, const ir::Type& yt,
+                 void* y, const char* what);
+  void warn_one_row(Specialisation& s, int64_t rows);
   Specialisation& get(Key key);
   Executable& train_exe(Specialisation& s);
   Executable& eval_exe(Specialisation& s);
@@ -139,6 +153,7 @@ class Program {
   std::unique_ptr<Backend> backend_;
   StateStore state_;
   std::map<Key, Specialisation> cache_;
+  bool warned_one_row_ = false;
 };
 
 }  // namespace minigrad::runtime

@@ -38,7 +38,7 @@ struct DumpFlags {
   std::string stage = "traced", format = "text", output, function, plan_chart;
   int64_t features = 128, classes = 10;
   int ranks = 1, rank = 0;
-  bool no_locs = false, collapse_fused = false, no_sync_batchnorm = false;
+  bool no_locs = false, collapse_fused = false, no_sync_batchnorm = false, no_mask_rows = false;
 };
 
 // The stages past the pass pipeline, which the JIT backend produces.
@@ -55,6 +55,7 @@ ir::Module build(const DumpFlags& f) {
   runtime::probe_model(c, src, features, classes, c.batch);
   runtime::ModelParts parts = runtime::build_model(c, src, features, classes);
   TraceSpec spec{src.name, c.batch, features, classes, false, {}};
+  spec.masked_rows = !f.no_mask_rows && f.ranks <= 1;  // as train's steps (runtime/program.h)
   if (f.ranks > 1) {  // rank `rank`'s train_step of a data-parallel run (runtime/program.h's shard_of)
     if (f.rank >= f.ranks) fail("--rank {}: ranks are 0 to {}", f.rank, f.ranks - 1);
     if (c.batch < f.ranks) fail("--ranks {}: a batch of {} rows cannot be shared by {} ranks", f.ranks, c.batch, f.ranks);
@@ -168,6 +169,8 @@ void add_dump_ir_command(CLI::App& app) {
       ->check(kInt)->check(kPositive);
   cmd->add_option("--rank", f->rank, "with --ranks: which rank (default 0)")->check(kInt)->check(CLI::NonNegativeNumber);
   cmd->add_flag("--no-sync-batchnorm", f->no_sync_batchnorm, "with --ranks: batch norm over each rank's rows");
+  cmd->add_flag("--no-mask-rows", f->no_mask_rows,
+                "trace for exactly --batch-size rows, without the n_rows input (docs/ir.md, \"Partial batches\")");
   cmd->add_option("-o,--output", f->output, "write to this file instead of standard output");
   cmd->callback([f] {
     single_process("dump-ir");

@@ -31,7 +31,7 @@ struct TrainFlags {
   std::string save, init, resume, metrics, plot;
   int save_every = 0;
   bool quiet = false, json = false, profile = false, check_numerics = false;
-  bool distributed = false, sync_batchnorm = true;
+  bool distributed = false, sync_batchnorm = true, mask_rows = true;
 };
 
 runtime::RunConfig resolve_config(const TrainFlags& f, const CLI::App* cmd) {
@@ -143,6 +143,7 @@ void run_train(const TrainFlags& f, const CLI::App* cmd) {
   c.profile = f.profile;
   c.data_parallel = runtime::world_ranks() > 1;
   c.sync_batchnorm = f.sync_batchnorm;
+  c.mask_rows = f.mask_rows;
   runtime::Session s = runtime::start_session(c, {f.init, f.resume});
   if (c.data_parallel) check_same_data(s);
   bool quiet = f.quiet || f.json || !root;
@@ -191,6 +192,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--sync-batchnorm,!--no-sync-batchnorm", f->sync_batchnorm,
                 "data-parallel runs: batch norm over the global batch (the default; the same model as one process) "
                 "or, with --no-sync-batchnorm, over each rank's rows");
+  cmd->add_flag("--mask-rows,!--no-mask-rows", f->mask_rows,
+                "a partial batch (the last of an epoch) runs the full batch's compiled step with its row count (the "
+                "default; docs/ir.md \"Partial batches\"), or, with --no-mask-rows, a step compiled for its size");
   cmd->add_flag("--quiet", f->quiet, "print only the summary");
   cmd->add_flag("--json", f->json, "print only a JSON summary (settings and results) on standard output");
   add_target_flags(cmd, f->target);

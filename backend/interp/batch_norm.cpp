@@ -7,6 +7,9 @@
 //          dgamma = sum_n dy xhat, dbeta = sum_n dy,
 //          dx = inv / N (N dxhat - sum_n dxhat - xhat sum_n dxhat xhat),
 //   the VJP of train's y through xhat, mean and var (mean and var are the batch's).
+// With a row count n (train's 4th operand, grad's 6th; docs/ir.md "Partial
+// batches") N = n: the sums run over rows r < n, and train writes y = 0 and grad
+// dx = 0 in rows r >= n (so y depends on the first n rows only, and dx is its VJP).
 #include <cmath>
 
 #include "backend/interp/kernel.h"
@@ -37,6 +40,8 @@ void batch_norm_train(const Call& c) {
     using T = decltype(t);
     const T *gamma = c.in(1).as<T>(), *beta = c.in(2).as<T>();
     T *y = c.out(0).as<T>(), *mean_out = c.out(1).as<T>(), *var_out = c.out(2).as<T>();
+    int64_t all = rows;
+    rows = valid_rows(c, 3, all);
     for (int64_t f = 0; f < features; ++f) {
       Column<T> x{c.in(0).as<T>(), features, f};
       double mean = 0, var = 0;
@@ -46,6 +51,7 @@ void batch_norm_train(const Call& c) {
       var /= double(rows);
       double inv = 1 / std::sqrt(var + eps);
       for (int64_t n = 0; n < rows; ++n) y[n * features + f] = static_cast<T>((x[n] - mean) * inv * gamma[f] + beta[f]);
+      for (int64_t n = rows; n < all; ++n) y[n * features + f] = T(0);
       mean_out[f] = static_cast<T>(mean);
       var_out[f] = static_cast<T>(var);
     }
@@ -74,6 +80,8 @@ void batch_norm_grad(const Call& c) {
     using T = decltype(t);
     const T *gamma = c.in(2).as<T>(), *mean = c.in(3).as<T>(), *var = c.in(4).as<T>();
     T *dx = c.out(0).as<T>(), *dgamma = c.out(1).as<T>(), *dbeta = c.out(2).as<T>();
+    int64_t all = rows;
+    rows = valid_rows(c, 5, all);
     double big_n = double(rows);
     for (int64_t f = 0; f < features; ++f) {
       Column<T> dy{c.in(0).as<T>(), features, f}, x{c.in(1).as<T>(), features, f};
@@ -90,6 +98,7 @@ void batch_norm_grad(const Call& c) {
         double dxhat = dy[n] * gamma[f];
         dx[n * features + f] = static_cast<T>(inv / big_n * (big_n * dxhat - sum_dxhat - xhat(n) * sum_dxhat_xhat));
       }
+      for (int64_t n = rows; n < all; ++n) dx[n * features + f] = T(0);
       dgamma[f] = static_cast<T>(sum_dy_xhat);
       dbeta[f] = static_cast<T>(sum_dy);
     }

@@ -87,6 +87,7 @@ void execute(const ir::Node& node, const Binding& binding, Frame& frame) {
     case Op::Transpose: return transpose(c);
     case Op::Slice: return slice(c);
     case Op::Pad: return pad(c);
+    case Op::MaskRows: return mask_rows(c);
 
     case Op::Matmul: return matmul(c);
     case Op::Softmax: return softmax(c);

@@ -43,6 +43,16 @@ struct Call {
   const ir::Attrs& attrs() const { return node.attrs; }
 };
 
+// The rows that count of a node with an optional row-count operand at `index`
+// (docs/ir.md, "Partial batches"): the operand's value, checked to be in [1, rows],
+// or all `rows` when the node has no such operand.
+inline int64_t valid_rows(const Call& c, size_t index, int64_t rows) {
+  if (c.node.operands.size() <= index) return rows;
+  int64_t n = c.in(index).as<int32_t>()[0];
+  if (n < 1 || n > rows) fail_at(c.node, "row count {} is outside [1, {}]", n, rows);
+  return n;
+}
+
 // The accumulator type of sums over elements of type T.
 template <typename T>
 using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
@@ -126,6 +136,7 @@ void broadcast_to(const Call& c);
 void transpose(const Call& c);
 void slice(const Call& c);
 void pad(const Call& c);
+void mask_rows(const Call& c);
 
 // matmul.cpp
 void matmul(const Call& c);

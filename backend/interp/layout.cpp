@@ -4,7 +4,8 @@
 // [outer, extent, inner] (outer = product of the extents before the axis, inner =
 // product of those after), slice{start, end} keeps rows [start, end) of the middle
 // axis and pad{before, after} writes the input's rows at [before, before + extent)
-// of a zero-filled result.
+// of a zero-filled result. mask_rows copies the first n_rows rows (axis 0) and
+// zero-fills the rest without reading them (docs/ir.md, "Partial batches").
 #include <algorithm>
 #include <cstring>
 
@@ -79,6 +80,14 @@ void pad(const Call& c) {
   for (int64_t o = 0; o < s.outer; ++o)
     for (int64_t r = 0; r < extent; ++r)
       std::memcpy(y + size_t(o * padded + before + r) * row, x + size_t(o * extent + r) * row, row);
+}
+
+void mask_rows(const Call& c) {
+  int64_t rows = c.in(0).type().shape[0];
+  int64_t n = valid_rows(c, 1, rows);
+  size_t row = c.out().bytes() / size_t(rows);
+  std::memcpy(c.out().data(), c.in(0).data(), size_t(n) * row);
+  std::memset(static_cast<std::byte*>(c.out().data()) + size_t(n) * row, 0, size_t(rows - n) * row);
 }
 
 }  // namespace minigrad::interp

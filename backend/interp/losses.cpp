@@ -34,7 +34,8 @@ double smoothed_nll(const T* x, int64_t classes, int64_t label, double ls, doubl
 
 // The mean over rows of smoothed_nll, with shift = the row's log-sum-exp if asked.
 void class_loss(const Call& c, bool from_logits) {
-  int64_t rows = c.in(0).type().shape[0], classes = c.in(0).type().shape[1];
+  int64_t classes = c.in(0).type().shape[1];
+  int64_t rows = valid_rows(c, 2, c.in(0).type().shape[0]);
   double ls = c.attrs().f("label_smoothing");
   with_float(c.node, c.out().type().dtype, [&](auto t) {
     using T = decltype(t);
@@ -68,12 +69,14 @@ void mse(const Call& c) {
   with_float(c.node, c.out().type().dtype, [&](auto t) {
     using T = decltype(t);
     const T *a = c.in(0).as<T>(), *b = c.in(1).as<T>();
+    int64_t rows = c.in(0).type().shape.rank() == 0 ? 1 : c.in(0).type().shape[0];
+    int64_t count = c.in(0).numel() / rows * valid_rows(c, 2, rows);  // the elements of the rows that count
     double sum = 0;
-    for (int64_t i = 0; i < c.in(0).numel(); ++i) {
+    for (int64_t i = 0; i < count; ++i) {
       double d = static_cast<double>(a[i]) - static_cast<double>(b[i]);
       sum += d * d;
     }
-    c.out().as<T>()[0] = static_cast<T>(sum / static_cast<double>(c.in(0).numel()));
+    c.out().as<T>()[0] = static_cast<T>(sum / static_cast<double>(count));
   });
 }
 
@@ -99,7 +102,8 @@ void argmax(const Call& c) {
 }
 
 void correct(const Call& c) {
-  int64_t rows = c.in(0).type().shape[0], classes = c.in(0).type().shape[1];
+  int64_t classes = c.in(0).type().shape[1];
+  int64_t rows = valid_rows(c, 2, c.in(0).type().shape[0]);
   with_dtype(c.in(0).type().dtype, [&](auto t) {
     using T = decltype(t);
     int32_t count = 0;

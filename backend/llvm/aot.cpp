@@ -7,6 +7,8 @@
 // address tables and a zeroed RunContext, and hold NAME_init.
 #include "backend/llvm/aot.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Linker/Linker.h>
@@ -39,7 +41,31 @@ struct Compiled {
   std::vector<std::string> state_names;
   int64_t arena_bytes = 0;
   std::string entry;
+  bool masked = false;  // takes n_rows (docs/ir.md, "Partial batches")
 };
+
+// Where the wrappers keep what they pass the entries, past both entries' arenas:
+// n_rows (i32), predict's labels and metrics, and the logits of a partial batch.
+struct Extra {
+  int64_t rows_at = 0, labels_at = 0, metrics_at = 0, logits_at = 0, end = 0;
+};
+
+// A masked function reads the caller's x and labels, which hold only n_rows rows,
+// through mask_rows alone (which reads rows r < n_rows): anything else reading
+// them would read past the caller's rows, so it is refused here.
+void check_masked_inputs(const ir::Function& f) {
+  std::vector<ir::ValueId> inputs;
+  for (const ir::Node* n : f.nodes_of(ir::Op::Input))
+    if (n->attrs.s("name") != "n_rows") inputs.push_back(n->result());
+  for (size_t i = 0; i < f.size(); ++i) {
+    const ir::Node& n = f.node(i);
+    if (n.op == ir::Op::MaskRows) continue;
+    for (ir::ValueId v : n.operands)
+      if (std::find(inputs.begin(), inputs.end(), v) != inputs.end())
+        fail("compile: @{}: {} at {} reads a batch input directly; a library's step reads the caller's rows only "
+             "through mask_rows", f.name(), ir::op_name(n.op), ir::to_string(n.locs));
+  }
+}
 
 void check_llvm(llvm::Error err, const char* what) {
   if (err) fail("LLVM: {}: {}", what, llvm::toString(std::move(err)));
@@ -51,8 +77,15 @@ std::string site_text(const jit::ErrorSite& s) {
     case jit::Check::Label: what = fmt::format("label error[2] in row error[1] is outside [0, {})", s.classes); break;
     case jit::Check::IntDivByZero: what = "integer division of error[1] by zero"; break;
     case jit::Check::CastToI32: what = "the double whose bits are error[2] does not fit in i32"; break;
+    case jit::Check::RowCount: what = fmt::format("row count error[1] is outside [1, {}]", s.classes); break;
   }
   return fmt::format("{} at {}: {}", ir::op_name(s.op), ir::to_string(s.locs), what);
+}
+
+bool signature_has_rows(const ir::Function& f) {
+  for (const ir::Node* n : f.nodes_of(ir::Op::Input))
+    if (n->attrs.s("name") == "n_rows") return true;
+  return false;
 }
 
 // One function, generated and optimised as the JIT does, its entry renamed.
@@ -72,6 +105,8 @@ Compiled compile_function(const ir::Module& m, const std::string& fn, const std:
   c.module = std::move(g.module);
   c.state_names = g.state_names;
   c.arena_bytes = g.arena_bytes;
+  c.masked = signature_has_rows(*f);
+  if (c.masked) check_masked_inputs(*f);
   return c;
 }
 
@@ -82,8 +117,11 @@ class Wrappers {
       : e_(w, info), lib_(lib), prefix_(prefix) {}
 
   // i32 NAME_<fn>(ptr state, ptr arena, <args>): checks n_rows and alignment, fills
-  // the tables, calls the entry; a failed check copies the error record out.
-  void step(const Compiled& c, const std::string& name, bool train, bool predict, int64_t labels_at) {
+  // the tables, calls the entry; a failed check copies the error record out. A
+  // masked entry takes 1 <= n_rows <= BATCH and reads the caller's x and labels
+  // where they are (only their n_rows rows: check_masked_inputs); its logits go to
+  // the arena and their first n_rows rows to the caller when n_rows < BATCH.
+  void step(const Compiled& c, const std::string& name, bool train, bool predict, const Extra& extra) {
     auto& b = e_.b();
     std::vector<llvm::Type*> args{e_.ptr(), e_.ptr(), e_.ptr()};  // state, arena, x
     if (!predict) args.push_back(e_.ptr());                       // labels
@@ -96,24 +134,31 @@ class Wrappers {
     b.SetInsertPoint(llvm::BasicBlock::Create(e_.ctx(), "entry", fn));
     unsigned a = 0;
     Value *state = fn->getArg(a++), *arena = fn->getArg(a++), *x = fn->getArg(a++);
-    Value* labels = predict ? b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), arena, uint64_t(labels_at)) : fn->getArg(a++);
+    auto at = [&](int64_t offset) { return b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), arena, uint64_t(offset)); };
+    Value* labels = predict ? at(extra.labels_at) : fn->getArg(a++);
     Value* rows = fn->getArg(a++);
-    Value* metrics = predict ? b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), arena, uint64_t(labels_at + align64(4 * lib_.batch)))
-                             : fn->getArg(a++);
+    Value* metrics = predict ? at(extra.metrics_at) : fn->getArg(a++);
     Value* logits = train ? nullptr : fn->getArg(a++);
-    return_if(b.CreateICmpNE(rows, e_.idx(lib_.batch)), kErrRows);
+    if (c.masked) return_if(b.CreateICmpUGE(b.CreateSub(rows, e_.idx(1)), e_.idx(lib_.batch)), kErrRows);
+    else return_if(b.CreateICmpNE(rows, e_.idx(lib_.batch)), kErrRows);
     Value* addresses = b.CreateOr(b.CreatePtrToInt(state, e_.i64()), b.CreatePtrToInt(arena, e_.i64()));
     return_if(b.CreateICmpNE(b.CreateAnd(addresses, e_.idx(63)), e_.idx(0)), kErrAlign);
     if (predict) e_.fill(ir::DType::I32, labels, lib_.batch, b.getInt32(0));
+    Values ins{x, labels};
+    Value* partial = b.CreateICmpNE(rows, e_.idx(lib_.batch));
+    if (c.masked) {
+      b.CreateStore(b.CreateTrunc(rows, e_.i32()), at(extra.rows_at));
+      ins.push_back(at(extra.rows_at));
+    }
     Values outs{metrics, b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), metrics, kMetricsCorrect)};
-    if (!train) outs.push_back(logits);
+    if (!train) outs.push_back(c.masked ? b.CreateSelect(partial, at(extra.logits_at), logits) : logits);
     Value* context = table(Values(sizeof(jit::RunContext) / 8, nullptr));
     e_.fill(ir::DType::I32, context, int64_t(sizeof(jit::RunContext) / 4), b.getInt32(0));
     Values st;
     for (const std::string& s : c.state_names) st.push_back(b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), state, uint64_t(offset_of(s))));
     auto* entry_ty = llvm::FunctionType::get(e_.i32(), {e_.ptr(), e_.ptr(), e_.ptr(), e_.ptr(), e_.ptr()}, false);
     llvm::FunctionCallee entry = e_.module().getOrInsertFunction(c.entry, entry_ty);
-    Value* status = b.CreateCall(entry, {table({x, labels}), table(outs), table(st), arena, context});
+    Value* status = b.CreateCall(entry, {table(ins), table(outs), table(st), arena, context});
     auto* failed = llvm::BasicBlock::Create(e_.ctx(), "failed", fn);
     auto* ok = llvm::BasicBlock::Create(e_.ctx(), "ok", fn);
     b.CreateCondBr(b.CreateICmpNE(status, b.getInt32(0)), failed, ok);
@@ -124,6 +169,16 @@ class Wrappers {
                       b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), metrics, kMetricsError + 8 * i));
     b.CreateRet(b.getInt32(kErrCheck));
     b.SetInsertPoint(ok);
+    if (!train && c.masked) {  // a partial batch's logits: its rows of the arena's
+      auto* copy = llvm::BasicBlock::Create(e_.ctx(), "copy", fn);
+      auto* done = llvm::BasicBlock::Create(e_.ctx(), "done", fn);
+      b.CreateCondBr(partial, copy, done);
+      b.SetInsertPoint(copy);
+      b.CreateMemCpy(logits, llvm::MaybeAlign(4), at(extra.logits_at), llvm::MaybeAlign(64),
+                     b.CreateMul(rows, e_.idx(4 * lib_.classes)));
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+    }
     b.CreateRet(b.getInt32(0));
   }
 
@@ -243,8 +298,12 @@ void data_shape(const ir::Module& m, AotLibrary& lib) {
   const ir::Function* eval = m.find_func("eval");
   if (train == nullptr || eval == nullptr) fail("compile: module {} needs @train_step and @eval", m.name);
   Signature ts = signature_of(*train), es = signature_of(*eval);
-  if (ts.inputs.size() != 2 || ts.outputs.size() != 2 || es.inputs.size() != 2 || es.outputs.size() != 3)
-    fail("compile: @train_step must take (x, labels) to (loss, correct) and @eval (x, labels) to (loss, correct, logits)");
+  auto inputs_ok = [](const Signature& s) {
+    return s.inputs.size() == 2 || (s.inputs.size() == 3 && s.inputs[2].first == "n_rows");
+  };
+  if (!inputs_ok(ts) || ts.outputs.size() != 2 || !inputs_ok(es) || es.outputs.size() != 3)
+    fail("compile: @train_step must take (x, labels[, n_rows]) to (loss, correct) and @eval (x, labels[, n_rows]) to "
+         "(loss, correct, logits)");
   const ir::Type& x = ts.inputs[0].second;
   lib.batch = x.shape[0], lib.features = x.shape[1], lib.classes = es.outputs[2].second.shape[1];
 }
@@ -275,16 +334,19 @@ AotLibrary aot_compile(const ir::Module& m, const AotOptions& o) {
   llvm::LLVMContext ctx;
   Compiled train = compile_function(m, "train_step", o.name, t, ctx, lib);
   Compiled eval = compile_function(m, "eval", o.name, t, ctx, lib);
-  // predict's labels and metrics live past eval's arena.
-  int64_t labels_at = align64(eval.arena_bytes);
-  lib.arena_bytes = align64(std::max(train.arena_bytes, labels_at + align64(4 * lib.batch) + int64_t(kMetricsBytes)));
+  Extra extra;  // past both entries' arenas
+  extra.rows_at = align64(std::max(train.arena_bytes, eval.arena_bytes));
+  extra.labels_at = extra.rows_at + 64;
+  extra.metrics_at = extra.labels_at + align64(4 * lib.batch);
+  extra.logits_at = extra.metrics_at + align64(int64_t(kMetricsBytes));
+  lib.arena_bytes = extra.logits_at + align64(4 * lib.batch * lib.classes);
   auto w = std::make_unique<llvm::Module>(o.name, ctx);
   w->setTargetTriple(t.info.triple);
   w->setDataLayout(t.info.data_layout);
   Wrappers wrappers(*w, t.info, lib, o.name);
-  wrappers.step(train, "train_step", true, false, 0);
-  wrappers.step(eval, "eval", false, false, 0);
-  wrappers.step(eval, "predict", false, true, labels_at);
+  wrappers.step(train, "train_step", true, false, extra);
+  wrappers.step(eval, "eval", false, false, extra);
+  wrappers.step(eval, "predict", false, true, extra);
   wrappers.init();
   std::string problems;
   llvm::raw_string_ostream os(problems);

@@ -16,6 +16,9 @@
 // read three [N, F] arrays, so that a group's columns of them stay in L1 from
 // the first pass to the second. Each feature's arithmetic, in row order, is the
 // same whatever the grouping (and so whatever the threads' slices).
+// Masked (n_rows given, docs/ir.md "Partial batches"): N = n_rows at run time;
+// the sums walk rows n < n_rows; in rows n >= n_rows train's y is 0 (what a fused
+// activation makes of 0 in bn_act) and grad's dx is 0, and no x or dy is read there.
 #include "backend/llvm/batch_norm.h"
 
 #include <functional>
@@ -68,16 +71,24 @@ void feature_groups(Emitter& e, DType d, int64_t features, Value* begin, Value* 
     e.if_then(b.CreateICmpSGT(end, e.idx(full)), [&] { f(Values{e.idx(full * w)}, unsigned(features % w)); });
 }
 
-// Sums over rows n of terms(n) for a block of features, `count` sums at once.
-Values column_sums(Emitter& e, DType d, int64_t rows, unsigned lanes, size_t count,
+// Sums over rows n < rows (n < n_rows when masked) of terms(n) for a block of
+// features, `count` sums at once.
+Values column_sums(Emitter& e, DType d, int64_t rows, Value* n_rows, unsigned lanes, size_t count,
                    const std::function<Values(Value*)>& terms) {
   Values init(count, e.constant(d, 0.0, lanes));
-  return e.loop_carry(0, rows, 1, init, [&](Value* n, const Values& acc) {
+  auto step = [&](Value* n, const Values& acc) {
     Values t = terms(n);
     Values next;
     for (size_t i = 0; i < count; ++i) next.push_back(e.b().CreateFAdd(acc[i], t[i]));
     return next;
-  });
+  };
+  return n_rows ? e.loop_carry(e.idx(0), n_rows, 1, init, step) : e.loop_carry(0, rows, 1, init, step);
+}
+
+// N as a vector of the element type: the constant, or n_rows converted at run time.
+Value* row_count(Emitter& e, DType d, int64_t rows, Value* n_rows, unsigned lanes) {
+  if (!n_rows) return e.constant(d, double(rows), lanes);
+  return e.splat(e.b().CreateSIToFP(n_rows, e.scalar(d)), lanes);
 }
 
 }  // namespace
@@ -88,14 +99,14 @@ void emit_bn_train(Emitter& e, const BnTrain& bn) {
   auto at = [&](Value* n, Value* f0) { return b.CreateAdd(b.CreateMul(n, e.idx(bn.features)), f0); };
   feature_groups(e, d, bn.features, bn.begin, bn.end, kTrainGroup, [&](const Values& f0s, unsigned lanes) {
     size_t g = f0s.size();
-    Value* rows = e.constant(d, double(bn.rows), lanes);
-    Values mean = column_sums(e, d, bn.rows, lanes, g, [&](Value* n) {
+    Value* rows = row_count(e, d, bn.rows, bn.n_rows, lanes);
+    Values mean = column_sums(e, d, bn.rows, bn.n_rows, lanes, g, [&](Value* n) {
       Values t;
       for (Value* f0 : f0s) t.push_back(e.load(d, lanes, bn.x, at(n, f0)));
       return t;
     });
     for (Value*& m : mean) m = b.CreateFDiv(m, rows);
-    Values var = column_sums(e, d, bn.rows, lanes, g, [&](Value* n) {
+    Values var = column_sums(e, d, bn.rows, bn.n_rows, lanes, g, [&](Value* n) {
       Values t;
       for (size_t i = 0; i < g; ++i) {
         Value* dev = b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0s[i])), mean[i]);
@@ -109,13 +120,22 @@ void emit_bn_train(Emitter& e, const BnTrain& bn) {
       scale.push_back(b.CreateFMul(inverse_std(e, d, bn.eps, var[i], lanes), e.load(d, lanes, bn.gamma, f0s[i])));
       beta.push_back(e.load(d, lanes, bn.beta, f0s[i]));
     }
-    e.loop(0, bn.rows, 1, [&](Value* n) {
-      for (size_t i = 0; i < g; ++i) {
-        Value* y = e.fma(b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0s[i])), mean[i]), scale[i], beta[i]);
-        if (bn.store_y) bn.store_y(y, n, f0s[i]);
-        else e.store(d, y, bn.y, at(n, f0s[i]));
-      }
-    });
+    auto put = [&](Value* y, Value* n, size_t i) {
+      if (bn.store_y) bn.store_y(y, n, f0s[i]);
+      else e.store(d, y, bn.y, at(n, f0s[i]));
+    };
+    auto y_row = [&](Value* n) {
+      for (size_t i = 0; i < g; ++i)
+        put(e.fma(b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0s[i])), mean[i]), scale[i], beta[i]), n, i);
+    };
+    if (!bn.n_rows) {
+      e.loop(0, bn.rows, 1, y_row);
+    } else {
+      e.loop(e.idx(0), bn.n_rows, 1, y_row);
+      e.loop(bn.n_rows, e.idx(bn.rows), 1, [&](Value* n) {
+        for (size_t i = 0; i < g; ++i) put(e.constant(d, 0.0, lanes), n, i);
+      });
+    }
     for (size_t i = 0; i < g; ++i) {
       e.store(d, mean[i], bn.mean, f0s[i]);
       e.store(d, var[i], bn.var, f0s[i]);
@@ -138,7 +158,7 @@ void emit_bn_grad(Emitter& e, const BnGrad& bn) {
       return b.CreateFMul(b.CreateFSub(e.load(d, lanes, bn.x, at(n, f0s[i])), mean[i]), inv[i]);
     };
     // sums[2i] = sum_n dy, sums[2i + 1] = sum_n dy xhat, for block i.
-    Values sums = column_sums(e, d, bn.rows, lanes, 2 * g, [&](Value* n) {
+    Values sums = column_sums(e, d, bn.rows, bn.n_rows, lanes, 2 * g, [&](Value* n) {
       Values t;
       for (size_t i = 0; i < g; ++i) {
         Value* dy = bn.dy(n, f0s[i], lanes);
@@ -147,16 +167,24 @@ void emit_bn_grad(Emitter& e, const BnGrad& bn) {
       }
       return t;
     });
-    Value* rows = e.constant(d, double(bn.rows), lanes);
+    Value* rows = row_count(e, d, bn.rows, bn.n_rows, lanes);
     Values a;
     for (size_t i = 0; i < g; ++i) a.push_back(b.CreateFDiv(b.CreateFMul(e.load(d, lanes, bn.gamma, f0s[i]), inv[i]), rows));
-    e.loop(0, bn.rows, 1, [&](Value* n) {
+    auto dx_row = [&](Value* n) {
       for (size_t i = 0; i < g; ++i) {
         Value* t = b.CreateFSub(b.CreateFMul(rows, bn.dy(n, f0s[i], lanes)), sums[2 * i]);
         t = b.CreateFSub(t, b.CreateFMul(xhat(n, i), sums[2 * i + 1]));
         e.store(d, b.CreateFMul(a[i], t), bn.dx, at(n, f0s[i]));
       }
-    });
+    };
+    if (!bn.n_rows) {
+      e.loop(0, bn.rows, 1, dx_row);
+    } else {
+      e.loop(e.idx(0), bn.n_rows, 1, dx_row);
+      e.loop(bn.n_rows, e.idx(bn.rows), 1, [&](Value* n) {
+        for (size_t i = 0; i < g; ++i) e.store(d, e.constant(d, 0.0, lanes), bn.dx, at(n, f0s[i]));
+      });
+    }
     for (size_t i = 0; i < g; ++i) {
       e.store(d, sums[2 * i + 1], bn.dgamma, f0s[i]);
       e.store(d, sums[2 * i], bn.dbeta, f0s[i]);
@@ -170,6 +198,7 @@ void emit_batch_norm_train(Kernel& k) {
   bn.x = k.in[0].ptr, bn.gamma = k.in[1].ptr, bn.beta = k.in[2].ptr;
   bn.y = k.out[0].ptr, bn.mean = k.out[1].ptr, bn.var = k.out[2].ptr;
   bn.begin = k.begin, bn.end = k.end;
+  bn.n_rows = checked_row_count(k, row_count_ptr(k, 3), bn.rows);
   k.units = bn_blocks(k.e, bn.dtype, bn.features);
   emit_bn_train(k.e, bn);
 }
@@ -185,6 +214,7 @@ void emit_batch_norm_grad(Kernel& k) {
   bn.x = k.in[1].ptr, bn.gamma = k.in[2].ptr, bn.mean = k.in[3].ptr, bn.var = k.in[4].ptr;
   bn.dx = k.out[0].ptr, bn.dgamma = k.out[1].ptr, bn.dbeta = k.out[2].ptr;
   bn.begin = k.begin, bn.end = k.end;
+  bn.n_rows = checked_row_count(k, row_count_ptr(k, 5), bn.rows);
   k.units = bn_blocks(k.e, bn.dtype, bn.features);
   emit_bn_grad(k.e, bn);
 }

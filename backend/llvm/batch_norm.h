@@ -23,6 +23,7 @@ struct BnTrain {
   // Stores what y becomes at row n, features [f0, f0 + lanes) (null: y itself, to `y`).
   std::function<void(llvm::Value* y, llvm::Value* n, llvm::Value* f0)> store_y;
   llvm::Value *begin = nullptr, *end = nullptr;  // feature blocks [begin, end) only, if given
+  llvm::Value* n_rows = nullptr;  // masked: the rows the statistics are over (i64, checked); null: all
 };
 void emit_bn_train(Emitter& e, const BnTrain& bn);
 
@@ -34,6 +35,7 @@ struct BnGrad {
   llvm::Value *x = nullptr, *gamma = nullptr, *mean = nullptr, *var = nullptr;  // inputs
   llvm::Value *dx = nullptr, *dgamma = nullptr, *dbeta = nullptr;            // outputs
   llvm::Value *begin = nullptr, *end = nullptr;  // feature blocks [begin, end) only, if given
+  llvm::Value* n_rows = nullptr;  // masked: sums over rows < n_rows, dx = 0 below (i64, checked); null: all
 };
 
 // The feature blocks of the batch-norm kernels: slices that threads may take.

@@ -59,6 +59,7 @@ void emit_bn_act(Kernel& k) {
   t.x = operand_of(k, body, bn.operands[0]).ptr;
   t.gamma = operand_of(k, body, bn.operands[1]).ptr;
   t.beta = operand_of(k, body, bn.operands[2]).ptr;
+  if (bn.operands.size() > 3) t.n_rows = checked_row_count(k, operand_of(k, body, bn.operands[3]).ptr, t.rows);
   std::vector<ir::ValueId> roots;
   std::vector<Value*> root_ptrs;
   BodyShape s = shape_of(body);
@@ -93,6 +94,7 @@ void emit_bn_act_grad(Kernel& k) {
   g.gamma = operand_of(k, body, bn.operands[2]).ptr;
   g.mean = operand_of(k, body, bn.operands[3]).ptr;
   g.var = operand_of(k, body, bn.operands[4]).ptr;
+  if (bn.operands.size() > 5) g.n_rows = checked_row_count(k, operand_of(k, body, bn.operands[5]).ptr, g.rows);
   BodyShape s = shape_of(body);
   for (size_t j = 0; j < s.outputs.size(); ++j) {
     ir::ValueId v = s.outputs[j]->operands[0];

@@ -248,7 +248,7 @@ Value* BodyAtPoint::apply(const ir::Node& n, const Values& a, unsigned lanes, Va
     case Op::Dropout: return apply_dropout(n, a, lanes, index);
     case Op::Input: case Op::LoadState: case Op::Constant: case Op::StoreState: case Op::Output: case Op::Grad:
     case Op::ReduceSum: case Op::ReduceMean: case Op::ReduceMax: case Op::Reshape: case Op::BroadcastTo:
-    case Op::Transpose: case Op::Slice: case Op::Pad: case Op::Matmul: case Op::Softmax: case Op::LogSoftmax:
+    case Op::Transpose: case Op::Slice: case Op::Pad: case Op::MaskRows: case Op::Matmul: case Op::Softmax: case Op::LogSoftmax:
     case Op::SoftmaxXent: case Op::Nll: case Op::Mse: case Op::OneHot: case Op::Argmax: case Op::Correct:
     case Op::Fused: case Op::BatchNormTrain: case Op::BatchNormGrad: case Op::BatchNormEval: case Op::AllReduce: break;
   }

@@ -27,14 +27,14 @@ struct Operand {
 };
 
 // The kind of check that failed, for the error message.
-enum class Check { Label, IntDivByZero, CastToI32 };
+enum class Check { Label, IntDivByZero, CastToI32, RowCount };
 
 // A place where generated code checks its input: the node, and how to word it.
 struct ErrorSite {
   ir::Op op;
   ir::Locs locs;
   Check check;
-  int64_t classes = 0;  // Label: the number of classes
+  int64_t classes = 0;  // Label: the number of classes; RowCount: the rows of the batch
 };
 
 // The error sites of a whole compiled function, shared by its kernels.
@@ -74,6 +74,15 @@ struct Kernel {
   void fail_if(llvm::Value* bad, int64_t site, llvm::Value* a, llvm::Value* b);
 };
 
+// The row count of a masked node (docs/ir.md, "Partial batches") at `ptr` (i32[]),
+// as i64, checked to be in [1, rows] (an error naming the node otherwise); null
+// when `ptr` is null (the node is not masked).
+llvm::Value* checked_row_count(Kernel& k, llvm::Value* ptr, int64_t rows);
+// The row-count operand's pointer of a node whose row count is operand `index`, or null.
+inline llvm::Value* row_count_ptr(const Kernel& k, size_t index) {
+  return k.node.operands.size() > index ? k.in[index].ptr : nullptr;
+}
+
 // ---- the families (one .cpp each)
 // elementwise.cpp: every kElementwise op (broadcasting, dropout) and broadcast_to.
 void emit_elementwise(Kernel& k);
@@ -91,6 +100,7 @@ void emit_reshape(Kernel& k);
 void emit_transpose(Kernel& k);
 void emit_slice(Kernel& k);
 void emit_pad(Kernel& k);
+void emit_mask_rows(Kernel& k);
 // gemm/gemm.cpp
 void emit_matmul(Kernel& k);
 int64_t matmul_scratch_bytes(const ir::Type& a, const ir::Type& b, bool transpose_a, bool transpose_b,

@@ -82,6 +82,18 @@ void emit_slice(Kernel& k) {
   copy_rows(k, s.outer, end - start, s.inner, extent, start, end - start, 0);
 }
 
+// mask_rows: rows r < n copied, the others zero-filled without being read.
+void emit_mask_rows(Kernel& k) {
+  Emitter& e = k.e;
+  auto& b = e.b();
+  ir::DType d = k.out[0].type.dtype;
+  int64_t rows = k.shape(0)[0], row = k.out[0].type.numel() / rows;
+  Value* n = checked_row_count(k, k.in[1].ptr, rows);
+  Value* kept = b.CreateMul(n, e.idx(row));
+  e.loop(e.idx(0), kept, 1, [&](Value* i) { e.store(d, e.load(d, 1, k.in[0].ptr, i), k.out[0].ptr, i); });
+  e.loop(kept, e.idx(rows * row), 1, [&](Value* i) { e.store(d, e.constant(d, 0.0), k.out[0].ptr, i); });
+}
+
 void emit_pad(Kernel& k) {
   const ir::Attrs& a = k.node.attrs;
   AxisSplit s = split_at(k.shape(0), a.i("axis"));

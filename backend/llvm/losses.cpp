@@ -7,7 +7,10 @@
 // time (rowwise.h), with every label checked first, in row order.
 // mse = mean of (a - b)^2, accumulated in f64 vectors. argmax takes the first
 // index of the row max (a NaN counts as the max); correct counts rows whose argmax
-// is the label.
+// is the label. Masked (a row count n as the last operand, docs/ir.md "Partial
+// batches"): the row loop runs over rows r < n only (so only their labels are
+// checked), the mean divides by n (mse: by n times the row length), and the
+// by-columns form is not used.
 #include "backend/llvm/losses.h"
 
 #include "backend/llvm/rowwise.h"
@@ -94,6 +97,23 @@ void correct_by_columns(Kernel& k, int64_t site) {
   e.store(DType::I32, e.reduce_add(count[0]), k.out[0].ptr, e.idx(0));
 }
 
+// mse over the first n rows, one element at a time: sum (a - b)^2 in double / (n row).
+void masked_mse(Kernel& k) {
+  Emitter& e = k.e;
+  auto& b = e.b();
+  DType d = k.dtype(0);
+  int64_t rows = k.shape(0).rank() == 0 ? 1 : k.shape(0)[0], row = k.in[0].type.numel() / rows;
+  Value* count = b.CreateMul(checked_row_count(k, k.in[2].ptr, rows), e.idx(row));
+  Value* zero = llvm::ConstantFP::get(b.getDoubleTy(), 0.0);
+  Values acc = e.loop_carry(e.idx(0), count, 1, {zero}, [&](Value* i, const Values& a) {
+    Value* diff = b.CreateFSub(e.load(d, 1, k.in[0].ptr, i), e.load(d, 1, k.in[1].ptr, i));
+    Value* wide = b.CreateFPCast(diff, b.getDoubleTy());
+    return Values{b.CreateFAdd(a[0], b.CreateFMul(wide, wide))};
+  });
+  Value* mean = b.CreateFDiv(acc[0], b.CreateSIToFP(count, b.getDoubleTy()));
+  e.store(d, b.CreateFPCast(mean, e.scalar(d)), k.out[0].ptr, e.idx(0));
+}
+
 }  // namespace
 
 void check_labels(Kernel& k, Value* labels, int64_t rows, int64_t classes, int64_t site) {
@@ -156,16 +176,19 @@ void emit_class_loss(Kernel& k, bool from_logits) {
   int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
   double ls = k.node.attrs.f("label_smoothing");
   int64_t site = k.sites->add(k.node, Check::Label, classes);
-  if (by_columns(e, d, classes)) return class_loss_by_columns(k, from_logits, ls, site);
+  Value* n = checked_row_count(k, row_count_ptr(k, 2), rows);
+  if (!n && by_columns(e, d, classes)) return class_loss_by_columns(k, from_logits, ls, site);
   Value* x = k.in[0].ptr;
   Value* zero = llvm::ConstantFP::get(b.getDoubleTy(), 0.0);
-  Values total = e.loop_carry(0, rows, 1, {zero}, [&](Value* r, const Values& t) {
+  auto row = [&](Value* r, const Values& t) {
     Value* label = checked_label(k, k.in[1].ptr, r, classes, site);
     Value* base = b.CreateMul(r, e.idx(classes));
     Value* shift = from_logits ? row_log_sum_exp(e, d, x, base, classes) : e.constant(d, 0.0);
     return Values{row_class_loss(e, d, x, base, classes, label, shift, ls, t[0])};
-  });
-  Value* mean = b.CreateFDiv(total[0], llvm::ConstantFP::get(b.getDoubleTy(), double(rows)));
+  };
+  Values total = n ? e.loop_carry(e.idx(0), n, 1, {zero}, row) : e.loop_carry(0, rows, 1, {zero}, row);
+  Value* count = n ? b.CreateSIToFP(n, b.getDoubleTy()) : llvm::ConstantFP::get(b.getDoubleTy(), double(rows));
+  Value* mean = b.CreateFDiv(total[0], count);
   e.store(d, b.CreateFPCast(mean, e.scalar(d)), k.out[0].ptr, e.idx(0));
 }
 
@@ -176,6 +199,7 @@ void emit_mse(Kernel& k) {
   unsigned w = e.width(d);
   int64_t n = k.in[0].type.numel();
   auto* acc_type = e.type(DType::F64, w);
+  if (row_count_ptr(k, 2)) return masked_mse(k);
   Values acc = e.vector_loop_carry(n, w, {llvm::ConstantFP::get(acc_type, 0.0)}, [&](Value* i, unsigned lanes, const Values& a) {
     Value* diff = b.CreateFSub(e.load(d, lanes, k.in[0].ptr, i), e.load(d, lanes, k.in[1].ptr, i));
     Value* wide = b.CreateFPCast(diff, e.type(DType::F64, lanes));
@@ -214,11 +238,13 @@ void emit_correct(Kernel& k) {
   auto& b = e.b();
   int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
   int64_t site = k.sites->add(k.node, Check::Label, classes);
-  if (by_columns(e, k.dtype(0), classes)) return correct_by_columns(k, site);
-  Values count = e.loop_carry(0, rows, 1, {b.getInt32(0)}, [&](Value* r, const Values& c) {
+  Value* n = checked_row_count(k, row_count_ptr(k, 2), rows);
+  if (!n && by_columns(e, k.dtype(0), classes)) return correct_by_columns(k, site);
+  auto row = [&](Value* r, const Values& c) {
     Value* label = checked_label(k, k.in[1].ptr, r, classes, site);
     return Values{b.CreateAdd(c[0], row_hit(e, k.dtype(0), k.in[0].ptr, b.CreateMul(r, e.idx(classes)), classes, label))};
-  });
+  };
+  Values count = n ? e.loop_carry(e.idx(0), n, 1, {b.getInt32(0)}, row) : e.loop_carry(0, rows, 1, {b.getInt32(0)}, row);
   e.store(DType::I32, count[0], k.out[0].ptr, e.idx(0));
 }
 

@@ -15,6 +15,11 @@ bool single_loop(const ir::Node& n) { return n.op == Op::Fused && plan_fused(n) 
 
 bool node_can_fail(const ir::Function& f, const ir::Node& n) {
   if (n.op == Op::SoftmaxXent || n.op == Op::Nll || n.op == Op::OneHot || n.op == Op::Correct) return true;
+  // A masked node checks its row count (docs/ir.md, "Partial batches").
+  if (n.op == Op::MaskRows) return true;
+  if (n.op == Op::Mse) return n.operands.size() == 3;
+  if (n.op == Op::BatchNormTrain) return n.operands.size() == 4;
+  if (n.op == Op::BatchNormGrad) return n.operands.size() == 6;
   if (n.op == Op::Div) return f.type(n.result()).dtype == ir::DType::I32;
   if (n.op == Op::Cast) return f.type(n.result()).dtype == ir::DType::I32 && f.type(n.operands[0]).dtype != ir::DType::I32;
   if (n.op == Op::Fused)
@@ -113,6 +118,7 @@ void emit_kernel_body(Kernel& k) {
     case Op::Transpose: return emit_transpose(k);
     case Op::Slice: return emit_slice(k);
     case Op::Pad: return emit_pad(k);
+    case Op::MaskRows: return emit_mask_rows(k);
     case Op::Matmul: return emit_matmul(k);
     case Op::Softmax: return emit_softmax(k, false);
     case Op::LogSoftmax: return emit_softmax(k, true);

@@ -7,8 +7,8 @@
        gunzip -c data/mnist10k/$f.npy.gz > digits/$f.npy; done
      ./train digits out/seed_mlp.prep 3 0 model.safetensors
 
-   Rows are taken in order (minigradc train --no-shuffle), whole batches only; the
-   checkpoint equals minigradc's tensor for tensor, bit for bit (tests/e2e/aot.sh). */
+   Rows are taken in order (minigradc train --no-shuffle), every batch, the last
+   partial one included (n_rows < SEED_MLP_BATCH runs the same step); the checkpoint equals minigradc's tensor for tensor, bit for bit (tests/e2e/aot.sh). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,25 +145,25 @@ int main(int argc, char** argv) {
   void* state = aligned_alloc(SEED_MLP_ALIGN, SEED_MLP_STATE_BYTES);
   void* arena = aligned_alloc(SEED_MLP_ALIGN, SEED_MLP_ARENA_BYTES);
   float* logits = malloc(sizeof(float) * SEED_MLP_BATCH * SEED_MLP_CLASSES);
-  float* padded = calloc(SEED_MLP_BATCH * SEED_MLP_FEATURES, sizeof(float));
   if (!state || !arena || seed_mlp_init(state, strtoull(argv[4], NULL, 10)) != SEED_MLP_OK) die("init", "failed");
   int epochs = atoi(argv[3]);
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     double loss = 0;
-    int64_t correct = 0, batches = n / SEED_MLP_BATCH; /* whole batches, in order */
-    for (int64_t b = 0; b < batches; ++b) {
+    int64_t correct = 0, batches = 0;
+    /* Every batch, in order; the last may have fewer rows, and the same step serves it. */
+    for (int64_t start = 0; start < n; start += SEED_MLP_BATCH, ++batches) {
+      int64_t rows = n - start < SEED_MLP_BATCH ? n - start : SEED_MLP_BATCH;
       seed_mlp_metrics m;
-      int32_t rc = seed_mlp_train_step(state, arena, x + b * SEED_MLP_BATCH * SEED_MLP_FEATURES,
-                                       labels + b * SEED_MLP_BATCH, SEED_MLP_BATCH, &m);
+      int32_t rc = seed_mlp_train_step(state, arena, x + start * SEED_MLP_FEATURES, labels + start, rows, &m);
       if (rc != SEED_MLP_OK) die("train_step", rc == SEED_MLP_ERR_CHECK ? "a check failed" : "bad arguments");
       loss += m.loss, correct += m.correct;
     }
-    /* Test accuracy: predict in batches; the last partial batch padded with zero rows. */
+    /* Test accuracy: predict in batches, the last one partial. */
     int64_t right = 0;
     for (int64_t start = 0; start < tn; start += SEED_MLP_BATCH) {
       int64_t rows = tn - start < SEED_MLP_BATCH ? tn - start : SEED_MLP_BATCH;
-      memcpy(padded, test_x + start * SEED_MLP_FEATURES, sizeof(float) * rows * SEED_MLP_FEATURES);
-      if (seed_mlp_predict(state, arena, padded, SEED_MLP_BATCH, logits) != SEED_MLP_OK) die("predict", "failed");
+      if (seed_mlp_predict(state, arena, test_x + start * SEED_MLP_FEATURES, rows, logits) != SEED_MLP_OK)
+        die("predict", "failed");
       for (int64_t r = 0; r < rows; ++r) {
         int best = 0;
         for (int c = 1; c < SEED_MLP_CLASSES; ++c)
@@ -172,10 +172,10 @@ int main(int argc, char** argv) {
       }
     }
     printf("epoch %d: train loss %.4f accuracy %.4f, test accuracy %.4f\n", epoch, loss / batches,
-           (double)correct / (double)(batches * SEED_MLP_BATCH), (double)right / (double)tn);
+           (double)correct / (double)n, (double)right / (double)tn);
   }
   save(argv[5], state);
   free(raw), free(labels8), free(test_raw), free(test_labels8), free(x), free(test_x), free(labels);
-  free(state), free(arena), free(logits), free(padded);
+  free(state), free(arena), free(logits);
   return 0;
 }

@@ -1,7 +1,9 @@
 // The naive reference; see naive_reference.h. Every op is computed the slow,
 // obvious way: elementwise ops visit each result multi-index and read each operand
 // at its broadcast index, reductions gather the elements of each result into a
-// group, softmax is exp(x) / sum exp(x) without the max shift.
+// group, softmax is exp(x) / sum exp(x) without the max shift. A masked node (a
+// row count n as its last operand, docs/ir.md "Partial batches") is its unmasked
+// op over the first n rows of its row operands, its row results padded with zeros.
 #include "tests/backend/naive_reference.h"
 
 #include <algorithm>
@@ -252,7 +254,50 @@ std::vector<Tensor> fused(const ir::Node& n, const std::vector<Tensor>& in) {
   return out;
 }
 
+// The first `n` rows of x.
+Tensor first_rows(const Tensor& x, int64_t n) {
+  Dims d = x.shape.dims;
+  size_t row = x.v.size() / size_t(d[0]);
+  d[0] = n;
+  return Tensor{Shape(d), Args(x.v.begin(), x.v.begin() + std::ptrdiff_t(size_t(n) * row))};
+}
+
+// The operands a masked node reads by rows (the others, such as gamma, are whole),
+// and its operand count without the row count; 0 for a node that is not masked.
+size_t unmasked_operands(const ir::Node& n, std::vector<size_t>* by_rows) {
+  size_t size = n.operands.size();
+  if (n.op == Op::MaskRows) return *by_rows = {0}, 1;
+  if (n.op == Op::SoftmaxXent || n.op == Op::Nll || n.op == Op::Mse || n.op == Op::Correct)
+    return *by_rows = {0, 1}, size == 3 ? 2 : 0;
+  if (n.op == Op::BatchNormTrain) return *by_rows = {0}, size == 4 ? 3 : 0;
+  if (n.op == Op::BatchNormGrad) return *by_rows = {0, 1}, size == 6 ? 5 : 0;
+  return 0;
+}
+
+std::vector<Tensor> compute_op(const ir::Node& n, const std::vector<ir::Type>& results, const std::vector<Tensor>& in);
+
+std::vector<Tensor> masked(const ir::Node& n, size_t count, const std::vector<size_t>& by_rows,
+                           const std::vector<ir::Type>& results, const std::vector<Tensor>& in) {
+  auto rows = int64_t(in[count].v[0]);
+  std::vector<Tensor> args(in.begin(), in.begin() + std::ptrdiff_t(count));
+  for (size_t i : by_rows) args[i] = first_rows(args[i], rows);
+  std::vector<ir::Type> types = results;
+  for (ir::Type& t : types)
+    if (t.shape.rank() > 0 && t.shape[0] == in[0].shape[0]) t.shape.dims[0] = rows;
+  std::vector<Tensor> out = n.op == Op::MaskRows ? std::vector<Tensor>{args[0]} : compute_op(n, types, args);
+  for (size_t r = 0; r < out.size(); ++r)
+    if (results[r].shape != out[r].shape) out[r].v.resize(size_t(results[r].numel()), 0.0), out[r].shape = results[r].shape;
+  return out;
+}
+
 std::vector<Tensor> compute(const ir::Node& n, const std::vector<ir::Type>& results, const std::vector<Tensor>& in) {
+  std::vector<size_t> by_rows;
+  if (size_t count = unmasked_operands(n, &by_rows)) return masked(n, count, by_rows, results, in);
+  return compute_op(n, results, in);
+}
+
+// The op of n over all its rows.
+std::vector<Tensor> compute_op(const ir::Node& n, const std::vector<ir::Type>& results, const std::vector<Tensor>& in) {
   const Shape& out = results.empty() ? Shape{} : results[0].shape;
   auto map = [&](const std::function<double(const Args&)>& f) { return std::vector<Tensor>{elementwise(out, in, f)}; };
   auto red = [&](const std::function<double(const Args&)>& f) { return std::vector<Tensor>{reduce(n, in[0], out, f)}; };
@@ -303,6 +348,7 @@ std::vector<Tensor> compute(const ir::Node& n, const std::vector<ir::Type>& resu
         return r >= 0 && r < in[0].shape[int(n.attrs.i("axis"))];
       });
 
+    case Op::MaskRows: fail("mask_rows is computed by masked()");
     case Op::Matmul: return {matmul(n, in[0], in[1], out)};
     case Op::Softmax: return row(softmax);
     case Op::LogSoftmax: return row(log_softmax);

@@ -19,6 +19,8 @@ using ir::Type;
 
 OperandSpec f(Shape s, Gen g = Gen::Normal) { return {Type{DType::F32, std::move(s)}, g}; }
 OperandSpec labels(int64_t n, int64_t classes) { return {Type{DType::I32, Shape{n}}, Gen::Labels, classes, false}; }
+// The row count of a masked op (docs/ir.md, "Partial batches") over `rows` rows.
+OperandSpec row_count(int64_t rows) { return {Type{DType::I32, Shape{}}, Gen::RowCount, rows, false}; }
 OperandSpec i32_scalar() { return {Type{DType::I32, Shape{}}, Gen::SmallInt, 0, false}; }
 OperandSpec constant_f(Shape s, Gen g) { return {Type{DType::F32, std::move(s)}, g, 0, false}; }
 
@@ -117,6 +119,7 @@ std::vector<OpSample> samples_for(Op op) {
     case Op::Transpose: return {unary(op)};
     case Op::Slice:
       return {{"rows", op, {f({5, 3})}, {{"axis", int64_t{0}}, {"start", int64_t{1}}, {"end", int64_t{4}}}}};
+    case Op::MaskRows: return {{"", op, {f({5, 3}), row_count(5)}, {}}};
     case Op::Pad:
       return {{"cols", op, {f({3, 2})}, {{"axis", int64_t{1}}, {"before", int64_t{1}}, {"after", int64_t{2}}}}};
     case Op::Matmul: return matmuls();
@@ -125,14 +128,20 @@ std::vector<OpSample> samples_for(Op op) {
     case Op::SoftmaxXent:
     case Op::Nll:
       return {{"", op, {f({4, 5}), labels(4, 5)}, {}},
-              {"smoothed", op, {f({4, 5}), labels(4, 5)}, {{"label_smoothing", 0.3}}}};
-    case Op::Mse: return {{"", op, {f({3, 4}), f({3, 4})}, {}}};
+              {"smoothed", op, {f({4, 5}), labels(4, 5)}, {{"label_smoothing", 0.3}}},
+              {"masked", op, {f({4, 5}), labels(4, 5), row_count(4)}, {{"label_smoothing", 0.3}}}};
+    case Op::Mse:
+      return {{"", op, {f({3, 4}), f({3, 4})}, {}}, {"masked", op, {f({3, 4}), f({3, 4}), row_count(3)}, {}}};
     case Op::OneHot: return {{"", op, {labels(4, 5)}, {{"classes", int64_t{5}}}}};
     case Op::Argmax: return {{"", op, {constant_f({4, 5}, Gen::Normal)}, {}}};
-    case Op::Correct: return {{"", op, {constant_f({6, 3}, Gen::Normal), labels(6, 3)}, {}}};
-    case Op::BatchNormTrain: return {{"", op, {f({6, 4}), f({4}), f({4})}, {}}};
+    case Op::Correct:
+      return {{"", op, {constant_f({6, 3}, Gen::Normal), labels(6, 3)}, {}},
+              {"masked", op, {constant_f({6, 3}, Gen::Normal), labels(6, 3), row_count(6)}, {}}};
+    case Op::BatchNormTrain:
+      return {{"", op, {f({6, 4}), f({4}), f({4})}, {}}, {"masked", op, {f({6, 4}), f({4}), f({4}), row_count(6)}, {}}};
     case Op::BatchNormGrad:
-      return {{"", op, {f({6, 4}), f({6, 4}), f({4}), f({4}), f({4}, Gen::Positive)}, {}}};
+      return {{"", op, {f({6, 4}), f({6, 4}), f({4}), f({4}), f({4}, Gen::Positive)}, {}},
+              {"masked", op, {f({6, 4}), f({6, 4}), f({4}), f({4}), f({4}, Gen::Positive), row_count(6)}, {}}};
     case Op::BatchNormEval:
       return {{"", op, {f({6, 4}), f({4}), f({4}), f({4}), f({4}, Gen::Positive)}, {{"eps", 1e-3}}}};
     case Op::Fused: return {fused_sample()};
@@ -185,6 +194,7 @@ std::vector<Buffer> sample_inputs(const OpSample& s, uint32_t seed) {
         case Gen::Mask01: v = static_cast<double>(rng() % 2); break;
         case Gen::Labels: v = static_cast<double>(rng() % static_cast<uint32_t>(spec.classes)); break;
         case Gen::SmallInt: v = static_cast<double>(rng() % 1000); break;
+        case Gen::RowCount: v = static_cast<double>(1 + rng() % static_cast<uint32_t>(spec.classes)); break;
         case Gen::Ties: v = static_cast<double>(i % 3) - 1; break;
       }
       switch (spec.type.dtype) {

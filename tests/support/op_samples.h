@@ -22,6 +22,7 @@ enum class Gen {
   Mask01,        // 0 or 1
   Labels,        // i32 in [0, classes)
   SmallInt,      // i32 in [0, 1000)
+  RowCount,      // an i32 row count in [1, classes] (classes: the rows)
   Ties,          // -1, 0 or 1 by the flat index (i mod 3 - 1): a {3,4} operand against a {4} one
                  // is equal in row 0, less or greater in rows 1 and 2, for every seed
 };

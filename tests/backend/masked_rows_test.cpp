@@ -1,0 +1,179 @@
+// Partial batches (docs/ir.md, "Partial batches"): a model traced with masked rows
+// for B rows and run with n_rows = n < B must do what a model traced for exactly n
+// rows does. The padding rows hold NaN in x and an out-of-range label, so any read
+// of them that reached a result would show (as NaN, or as a label error). For the
+// seed's model, a batch-norm model and a dropout model, on the interpreter and the
+// JIT, three train steps and an evaluation of each agree: losses and parameters to
+// float tolerance (the matmul over the batch sums B terms, n of them nonzero, in
+// the GEMM's order for B, so the bits may differ), counts exactly. SGD with
+// momentum keeps the comparison well conditioned (Adam's m / sqrt(v) turns the
+// rounding noise of a gradient that is zero in exact arithmetic, such as a bias
+// before batch norm, into steps of order lr; see jit_model_test.cpp).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "frontend/dsl.h"
+#include "frontend/tracer.h"
+#include "passes/pipeline.h"
+#include "runtime/init_state.h"
+#include "runtime/program.h"
+
+namespace minigrad::testing {
+namespace {
+
+constexpr int64_t kFeatures = 24, kClasses = 5, kBatch = 16;
+
+struct Model {
+  std::string name;
+  bool batchnorm = false;
+  double dropout = 0;
+};
+
+ir::Module traced(const Model& m, int64_t batch, bool masked) {
+  nn::Sequential net;
+  net.add(nn::Linear(kFeatures, 32));
+  if (m.batchnorm) net.add(nn::BatchNorm1d(32));
+  net.add(nn::activation("leaky_relu"));
+  if (m.dropout > 0) net.add(nn::Dropout(m.dropout));
+  net.add(nn::Linear(32, kClasses));
+  nn::CrossEntropyLoss loss(0.1);
+  optim::SGD opt(0.05, 0, 0.9);
+  TraceSpec spec{m.name, batch, kFeatures, kClasses, false, {}};
+  spec.masked_rows = masked;
+  ir::Module mod = trace(net, loss, opt, spec);
+  passes::run_pipeline(mod);
+  return mod;
+}
+
+// One compiled model and its state.
+struct Compiled {
+  ir::Module module;
+  StateStore state;
+  std::unique_ptr<Executable> train, eval;
+  Compiled(const Model& m, int64_t batch, bool masked, Backend& backend) : module(traced(m, batch, masked)), state(module) {
+    runtime::init_state(module, state, 3);
+    train = backend.compile(module, "train_step", state);
+    eval = backend.compile(module, "eval", state);
+  }
+};
+
+struct Batch {
+  Buffer x, y;
+};
+
+// `rows` rows of data, then padding up to `padded` rows: NaN features and label -7.
+Batch batch(int64_t rows, int64_t padded, int seed) {
+  std::mt19937 rng(static_cast<unsigned>(seed));
+  std::normal_distribution<float> normal(0, 1);
+  Batch b{Buffer(ir::Type{ir::DType::F32, {padded, kFeatures}}), Buffer(ir::Type{ir::DType::I32, {padded}})};
+  for (int64_t r = 0; r < padded; ++r) {
+    int32_t label = int32_t(rng() % kClasses);
+    b.y.as<int32_t>()[r] = r < rows ? label : -7;
+    for (int64_t f = 0; f < kFeatures; ++f)
+      b.x.as<float>()[r * kFeatures + f] =
+          r < rows ? normal(rng) + (f % kClasses == label ? 1.0f : 0.0f) : std::numeric_limits<float>::quiet_NaN();
+  }
+  return b;
+}
+
+struct Outputs {
+  float loss = 0;
+  int32_t correct = 0;
+  Buffer logits;
+};
+
+// Runs `exe` on b (plus n_rows when the function takes it).
+Outputs run(Executable& exe, const Batch& b, int64_t n_rows, bool logits) {
+  Buffer n(ir::Type{ir::DType::I32, {}}), loss(ir::Type{ir::DType::F32, {}}), correct(ir::Type{ir::DType::I32, {}});
+  n.as<int32_t>()[0] = static_cast<int32_t>(n_rows);
+  std::vector<TensorView> in{b.x.view(), b.y.view()};
+  if (exe.signature().inputs.size() == 3) in.push_back(n.view());
+  Outputs o;
+  std::vector<TensorView> out{loss.view(), correct.view()};
+  if (logits) {
+    o.logits = Buffer(ir::Type{ir::DType::F32, {b.x.type().shape[0], kClasses}});
+    out.push_back(o.logits.view());
+  }
+  exe.run_checked(in, out);
+  o.loss = loss.as<float>()[0], o.correct = correct.as<int32_t>()[0];
+  return o;
+}
+
+double element(const Buffer& b, int64_t i) {
+  switch (b.type().dtype) {
+    case ir::DType::F32: return b.as<float>()[i];
+    case ir::DType::F64: return b.as<double>()[i];
+    case ir::DType::I32: return b.as<int32_t>()[i];
+  }
+  return 0;
+}
+
+// Every state buffer agrees: max |a - b| <= 1e-5 (1 + max |b|); counters exactly.
+void expect_same_state(const StateStore& masked, const StateStore& exact, const std::string& where) {
+  for (const auto& [name, buf] : exact.all()) {
+    const Buffer& m = masked.get(name);
+    double worst = 0, scale = 1;
+    for (int64_t i = 0; i < buf->numel(); ++i) {
+      EXPECT_FALSE(std::isnan(element(m, i))) << where << ": " << name << "[" << i << "] is NaN";
+      worst = std::max(worst, std::abs(element(m, i) - element(*buf, i)));
+      scale = std::max(scale, 1 + std::abs(element(*buf, i)));
+    }
+    EXPECT_LE(worst, (buf->type().dtype == ir::DType::I32 ? 0 : 1e-5) * scale) << where << ": state " << name;
+  }
+}
+
+void check(const Model& m, const std::string& backend_name) {
+  runtime::ProgramOptions o;
+  o.backend = backend_name;
+  std::unique_ptr<Backend> backend = runtime::make_backend(o);
+  for (int64_t n : {int64_t{1}, int64_t{7}, kBatch - 1, kBatch}) {
+    std::string where = fmt::format("{} on {}, {} of {} rows", m.name, backend_name, n, kBatch);
+    Compiled masked(m, kBatch, true, *backend), exact(m, n, false, *backend);
+    for (int step = 0; step < 3; ++step) {
+      Batch padded = batch(n, kBatch, step), plain = batch(n, n, step);
+      Outputs a = run(*masked.train, padded, n, false), b = run(*exact.train, plain, n, false);
+      EXPECT_NEAR(a.loss, b.loss, 1e-5 * (1 + std::abs(b.loss))) << where << ", step " << step;
+      EXPECT_EQ(a.correct, b.correct) << where << ", step " << step;
+      expect_same_state(masked.state, exact.state, where + fmt::format(", step {}", step));
+    }
+    Batch padded = batch(n, kBatch, 9), plain = batch(n, n, 9);
+    Outputs a = run(*masked.eval, padded, n, true), b = run(*exact.eval, plain, n, true);
+    EXPECT_NEAR(a.loss, b.loss, 1e-5 * (1 + std::abs(b.loss))) << where << ", eval";
+    EXPECT_EQ(a.correct, b.correct) << where << ", eval";
+    for (int64_t i = 0; i < n * kClasses; ++i)
+      EXPECT_NEAR(a.logits.as<float>()[i], b.logits.as<float>()[i], 1e-5) << where << ", eval logit " << i;
+  }
+}
+
+const Model kSeed{"seed", false, 0}, kBatchNorm{"bn", true, 0}, kDropout{"dropout", true, 0.3};
+
+TEST(MaskedRows, SeedModelInterp) { check(kSeed, "interp"); }
+TEST(MaskedRows, SeedModelJit) { check(kSeed, "jit"); }
+TEST(MaskedRows, BatchNormInterp) { check(kBatchNorm, "interp"); }
+TEST(MaskedRows, BatchNormJit) { check(kBatchNorm, "jit"); }
+TEST(MaskedRows, DropoutInterp) { check(kDropout, "interp"); }
+TEST(MaskedRows, DropoutJit) { check(kDropout, "jit"); }
+
+// A row count outside [1, B] is an error naming the node, on both backends.
+TEST(MaskedRows, RowCountOutOfRangeIsAnError) {
+  for (const char* name : {"interp", "jit"}) {
+    runtime::ProgramOptions o;
+    o.backend = name;
+    std::unique_ptr<Backend> backend = runtime::make_backend(o);
+    Compiled masked(kSeed, kBatch, true, *backend);
+    Batch b = batch(kBatch, kBatch, 0);
+    for (int64_t n : {int64_t{0}, kBatch + 1})
+      try {
+        run(*masked.train, b, n, false);
+        ADD_FAILURE() << name << ": n_rows = " << n << " was accepted";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("row count"), std::string::npos) << e.what();
+      }
+  }
+}
+
+}  // namespace
+}  // namespace minigrad::testing
