@@ -35,6 +35,19 @@ set(MINIGRAD_FILECHECK /usr/lib/llvm-19/bin/FileCheck CACHE FILEPATH "FileCheck 
 set(MINIGRAD_E2E_FILECHECK /usr/lib/llvm-19/bin/FileCheck CACHE FILEPATH "FileCheck of the build machine")
 set(MINIGRAD_LIT /usr/lib/llvm-19/build/utils/lit/lit.py CACHE FILEPATH "lit of the build machine")
 
+# Open MPI from the sysroot (libopenmpi-dev:arm64). FindMPI would otherwise ask the
+# build machine's mpicxx or pkg-config, which name the x86-64 headers and libmpi; so
+# no wrapper, pkg-config looks only in the sysroot (which has no `mpi-cxx` module:
+# Debian makes that name with update-alternatives, which unpacking does not run), and
+# the arm64 header folder and library are named outright.
+set(ENV{PKG_CONFIG_LIBDIR} "${MINIGRAD_AARCH64_SYSROOT}/usr/lib/aarch64-linux-gnu/pkgconfig:${MINIGRAD_AARCH64_SYSROOT}/usr/share/pkgconfig")
+set(ENV{PKG_CONFIG_SYSROOT_DIR} "${MINIGRAD_AARCH64_SYSROOT}")
+set(MPI_SKIP_COMPILER_WRAPPER ON)
+set(_minigrad_ompi "${MINIGRAD_AARCH64_SYSROOT}/usr/lib/aarch64-linux-gnu/openmpi")
+set(MPI_CXX_ADDITIONAL_INCLUDE_DIRS "${_minigrad_ompi}/include" CACHE STRING "Open MPI's headers (arm64)")
+set(MPI_CXX_LIB_NAMES mpi CACHE STRING "the MPI libraries to link")
+set(MPI_mpi_LIBRARY "${_minigrad_ompi}/lib/libmpi.so" CACHE FILEPATH "Open MPI's libmpi (arm64)")
+
 # The shared libraries libLLVM needs are found by the linker in the sysroot.
 set(_minigrad_rpath_link
     "-Wl,-rpath-link,${MINIGRAD_AARCH64_SYSROOT}/usr/lib/aarch64-linux-gnu:${MINIGRAD_AARCH64_SYSROOT}/lib/aarch64-linux-gnu")

@@ -61,9 +61,20 @@ std::string model_compiler() {
   return MINIGRAD_CXX;
 }
 
+// A shared object whose calls into minigrad (the DSL) are resolved when it is loaded,
+// from the program that loads it: ELF allows that by default; on macOS the linker
+// must be told (-undefined dynamic_lookup), and the file is a .dylib.
+#if defined(__APPLE__)
+constexpr const char* kSharedFlags = "-dynamiclib -undefined dynamic_lookup";
+constexpr const char* kSharedSuffix = "dylib";
+#else
+constexpr const char* kSharedFlags = "-shared";
+constexpr const char* kSharedSuffix = "so";
+#endif
+
 std::string compile_command(const std::string& file, const std::string& out) {
-  return fmt::format("{} -std=c++20 -O1 -fPIC -shared {} -I{} -o {} {} 2>&1", model_compiler(), MINIGRAD_MODEL_FLAGS,
-                     MINIGRAD_SOURCE_DIR, out, file);
+  return fmt::format("{} -std=c++20 -O1 -fPIC {} {} -I{} -o {} {} 2>&1", model_compiler(), kSharedFlags,
+                     MINIGRAD_MODEL_FLAGS, MINIGRAD_SOURCE_DIR, out, file);
 }
 
 // Runs `cmd`; returns its exit status and everything it printed.
@@ -81,7 +92,7 @@ std::string compile(const std::string& file, bool* compiled_now) {
                          std::to_string(headers_hash());
   fs::path dir = fs::path(cache_dir()) / "models";
   fs::create_directories(dir);
-  fs::path so = dir / fmt::format("{}-{:016x}.so", fs::path(file).stem().string(), fnv1a(key_text));
+  fs::path so = dir / fmt::format("{}-{:016x}.{}", fs::path(file).stem().string(), fnv1a(key_text), kSharedSuffix);
   *compiled_now = !fs::exists(so);
   if (!*compiled_now) return so.string();
   fmt::print(stderr, "compiling model file {}\n", file);

@@ -11,6 +11,10 @@
 #include <set>
 #include <thread>
 
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+
 #include <fmt/format.h>
 
 #include "ir/error.h"
@@ -80,7 +84,13 @@ void warm_models(const SweepPlan& plan) {
   }
 }
 
+// The CPU's name for the report: macOS's sysctl, Linux's /proc/cpuinfo.
 std::string cpu_name() {
+#if defined(__APPLE__)
+  char name[256] = {};
+  size_t size = sizeof(name) - 1;
+  if (sysctlbyname("machdep.cpu.brand_string", name, &size, nullptr, 0) == 0 && name[0] != 0) return name;
+#endif
   std::ifstream in("/proc/cpuinfo");
   for (std::string line; std::getline(in, line);)
     if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) return line.substr(line.find(':') + 2);

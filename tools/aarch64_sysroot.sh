@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Makes the AArch64 sysroot of the cross build (tools/test_aarch64.sh): the arm64
 # packages of Debian 12 that minigrad builds and runs against (LLVM 19, GoogleTest,
-# fmt, zlib, toml++, the header-only libraries, and the C/C++ runtime with the shared
-# libraries they need), downloaded with `apt-get download` and unpacked with
+# fmt, zlib, toml++, Open MPI, the header-only libraries, and the C/C++ runtime with
+# the shared libraries they need), downloaded with `apt-get download` and unpacked with
 # `dpkg-deb -x` into one folder. Nothing is installed for arm64 (llvm-19-dev:arm64
 # cannot sit beside the native llvm-19-dev), so the x86 packages stay as they are.
 #   tools/aarch64_sysroot.sh DIR     makes DIR (again, from scratch) unless DIR/.complete
@@ -17,7 +17,13 @@ dir="${1:?usage: tools/aarch64_sysroot.sh SYSROOT_DIR}"
 packages=(libc6 libc6-dev linux-libc-dev libcrypt1 libgcc-s1 libstdc++6
   libllvm19 llvm-19-dev llvm-19 llvm-19-linker-tools libedit2 libbsd0 libmd0 libtinfo6 libncurses6 libncursesw6 libncurses-dev
   libffi8 libffi-dev libxml2 libxml2-dev libicu72 liblzma5 libz3-4 libz3-dev libzstd1 libgomp1
-  zlib1g zlib1g-dev libgtest-dev libgmock-dev libfmt9 libfmt-dev libtomlplusplus3 libtomlplusplus-dev)
+  zlib1g zlib1g-dev libgtest-dev libgmock-dev libfmt9 libfmt-dev libtomlplusplus3 libtomlplusplus-dev
+  libopenmpi-dev libopenmpi3 libevent-core-2.1-7 libevent-pthreads-2.1-7 libhwloc15 libudev1 libpmix2
+  libfabric1 libatomic1 libibverbs1 ibverbs-providers libnl-3-200 libnl-route-3-200 librdmacm1 libucx0 libnuma1)
+# Open MPI (runtime/distributed links libmpi): its headers and libmpi.so are in
+# usr/lib/aarch64-linux-gnu/openmpi/ (cmake/aarch64-linux-gnu.cmake names them to
+# FindMPI); the rest is what libmpi and the libraries beside it need to load. Its MCA
+# plugins and mpirun are not used: nothing under qemu starts MPI (README, "AArch64").
 # Header-only libraries: architecture `all`, so named without :arm64.
 arch_all=(libcli11-dev nlohmann-json3-dev libeigen3-dev)
 stamp="${packages[*]} ${arch_all[*]}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test (what CI runs: .ci/run). With no argument: --all.
-#   tools/test.sh --all        the normal suite, the sanitized suite, each fuzz target for 60 s
+#   tools/test.sh --all        the normal suite, the sanitized suite, each fuzz target for 60 s,
+#                              then the AArch64 subset under qemu (tools/test_aarch64.sh --ci)
 #   tools/test.sh --plain      the normal suite only (build/; the quick loop): sets up and builds
 #                              (tools/setup.sh) and runs the whole CTest suite, the fuzz
 #                              targets' corpora included, replayed once
@@ -41,7 +42,7 @@ sanitized() {
 }
 
 case "$mode" in
-  --all) plain; sanitized; tools/fuzz.sh 60 ;;
+  --all) plain; sanitized; tools/fuzz.sh 60; tools/test_aarch64.sh --ci ;;
   --plain) plain ;;
   --sanitize) sanitized ;;
   --fuzz) tools/setup.sh --no-build; tools/fuzz.sh "${2:-60}" ;;

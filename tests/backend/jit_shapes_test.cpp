@@ -7,6 +7,7 @@
 // cases. Dropout masks must be identical, bit for bit.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "ir/builder.h"
@@ -84,6 +85,50 @@ std::vector<Buffer> shapes_inputs(const ir::Module& m, Extents e) {
   return in;
 }
 
+// Where each matmul output is: the last four outputs (o24..o27), with the inner
+// extent K of each.
+constexpr size_t kFirstMatmul = 24;
+int64_t matmul_inner(size_t i, Extents e) { return i == kFirstMatmul + 2 ? e.rows : e.cols; }
+
+// The bound on a matmul element's rounding error (Higham, "Accuracy and Stability of
+// Numerical Algorithms", 2nd ed., eq. 3.5): a dot product of K terms computed in f32
+// in any order of additions, with or without fused multiply-adds, differs from the
+// exact sum by at most gamma_K * sum_k |a_ik| |b_kj|, gamma_n = n u / (1 - n u),
+// u = 2^-24 (FLT_EPSILON / 2). The interpreter sums in double (error gamma_K of
+// double's u, about 2^-29 of f32's) and rounds once to f32 (u |exact| <= u * sum):
+// so |jit - interp| <= gamma_{K+2} * sum_k |a_ik| |b_kj|. The error depends on that
+// sum, not on the element: where the products cancel, the element is small and the
+// rounding is not, so a bound relative to the element cannot hold (with K = 257 the
+// typical error is about sqrt(K) u |partial sums|, 1e-5 here).
+double gamma(int64_t n) {
+  double u = std::ldexp(1.0, -24), nu = double(n) * u;
+  return nu / (1 - nu);
+}
+
+// Empty if every element of `got` is within gamma_{K+2} * abs_sums[i] of `ref`.
+std::string matmul_disagreement(const Buffer& got, const Buffer& ref, const Buffer& abs_sums, int64_t k) {
+  for (int64_t i = 0; i < ref.numel(); ++i) {
+    double a = got.as<float>()[i], b = ref.as<float>()[i], bound = gamma(k + 2) * abs_sums.as<float>()[i];
+    if (!(std::abs(a - b) <= bound))
+      return fmt::format("[{}]: jit {} interp {}: |difference| {:.3g} above gamma_{} * sum |a||b| = {:.3g}", i, a, b,
+                         std::abs(a - b), k + 2, bound);
+  }
+  return "";
+}
+
+// The inputs with every f32 element replaced by its magnitude: the interpreter's
+// matmuls of these are the sums sum_k |a_ik| |b_kj| (in double, rounded to f32).
+std::vector<Buffer> magnitudes(const std::vector<Buffer>& in) {
+  std::vector<Buffer> out;
+  for (const Buffer& b : in) {
+    Buffer m = b;
+    if (b.type().dtype == DType::F32)
+      for (float& v : m.span<float>()) v = std::abs(v);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 class JitShapes : public ::testing::TestWithParam<Extents> {};
 
 TEST_P(JitShapes, AgreeWithInterpreter) {
@@ -91,14 +136,20 @@ TEST_P(JitShapes, AgreeWithInterpreter) {
   int64_t k = e.rows * e.cols > 4000 ? 7 : 65;
   ir::Module m = shapes_module(e, k);
   std::vector<Buffer> in = shapes_inputs(m, e);
-  StateStore s1(m), s2(m);
+  StateStore s1(m), s2(m), s3(m);
   std::vector<Buffer> ref = run_with(interp_backend(), m, s1, in);
   std::vector<Buffer> got = run_with(jit_backend(), m, s2, in);
+  std::vector<Buffer> abs_sums = run_with(interp_backend(), m, s3, magnitudes(in));
   std::string what = fmt::format("[{}, {}] k {}", e.rows, e.cols, k);
-  // Sums over up to 257 terms in f32 (the interpreter sums in double).
-  expect_agree(got, ref, Tolerance{2e-5, 1e-5}, what);
+  ASSERT_EQ(got.size(), kFirstMatmul + 4) << what;
+  // The other ops: sums over up to 257 terms in f32 (the interpreter sums in double).
+  std::vector<Buffer> got_rest, ref_rest;
+  for (size_t i = 0; i < kFirstMatmul; ++i) got_rest.push_back(std::move(got[i])), ref_rest.push_back(std::move(ref[i]));
+  expect_agree(got_rest, ref_rest, Tolerance{2e-5, 1e-5}, what);
+  for (size_t i = kFirstMatmul; i < got.size(); ++i)
+    EXPECT_EQ(matmul_disagreement(got[i], ref[i], abs_sums[i], matmul_inner(i, e)), "") << what << " output " << i;
   // The dropout output (o22): the same mask and the same scaled values, bit for bit.
-  EXPECT_EQ(disagreement(got[22], ref[22], Tolerance{0, 0}), "") << what << " dropout";
+  EXPECT_EQ(disagreement(got_rest[22], ref_rest[22], Tolerance{0, 0}), "") << what << " dropout";
 }
 
 std::vector<Extents> all_extents() {
