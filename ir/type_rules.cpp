@@ -126,6 +126,20 @@ std::vector<Type> type_grad(const TypeRuleArgs& a) {
 
 std::vector<Type> type_same(const TypeRuleArgs& a) { return {operand(a, 0)}; }
 
+// all_reduce_start / all_reduce_wait: one result per operand, of its type; the
+// operands (a bucket) share one dtype, as one message carries them.
+std::vector<Type> type_same_all(const TypeRuleArgs& a) {
+  if (a.operands.empty()) fail("takes at least one operand (a bucket of values to sum)");
+  std::vector<Type> out;
+  for (size_t i = 0; i < a.operands.size(); ++i) {
+    if (operand(a, i).dtype != operand(a, 0).dtype)
+      fail("operand {} is {}, but operand 0 is {}: a bucket has one dtype", i, to_string(operand(a, i)),
+           to_string(operand(a, 0)));
+    out.push_back(operand(a, i));
+  }
+  return out;
+}
+
 std::vector<Type> type_same_float(const TypeRuleArgs& a) {
   need_float(a, 0, "the operand");
   return {operand(a, 0)};

@@ -35,6 +35,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b);
 std::vector<Type> type_sink(const TypeRuleArgs&);
 std::vector<Type> type_grad(const TypeRuleArgs&);
 std::vector<Type> type_same(const TypeRuleArgs&);
+std::vector<Type> type_same_all(const TypeRuleArgs&);
 std::vector<Type> type_same_float(const TypeRuleArgs&);
 std::vector<Type> type_cast(const TypeRuleArgs&);
 std::vector<Type> type_broadcast(const TypeRuleArgs&);

@@ -37,6 +37,9 @@ const std::vector<PipelineEntry>& default_pipeline() {
        Stage::Optimized},
       {"fuse-elementwise", "the remaining elementwise chains, last, so it only takes what nothing better took",
        Stage::Optimized},
+      {"overlap-all-reduce", "the gradient sums started as the backward produces them and waited for where the "
+                             "update reads them; on the final graph, after fusion, so nothing moves them again",
+       Stage::Optimized},
       {"plan-memory", "liveness-based buffer reuse over the final graph", Stage::Planned},
   };
   return kPipeline;

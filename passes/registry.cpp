@@ -17,6 +17,7 @@
 #include "passes/fuse_optimizer.h"
 #include "passes/fuse_softmax_xent.h"
 #include "passes/lower_batch_norm_eval.h"
+#include "passes/overlap_all_reduce.h"
 #include "passes/plan_memory.h"
 
 namespace minigrad::passes {
@@ -48,6 +49,8 @@ const std::vector<PassInfo>& all_passes() {
       {"fuse-optimizer", "each parameter's update -> one fused elementwise loop", false, make<FuseOptimizer>},
       {"fuse-matmul-epilogue", "matmul + bias/activation -> fused matmul", false, make<FuseMatmulEpilogue>},
       {"fuse-elementwise", "elementwise chains -> fused elementwise loops", false, make<FuseElementwise>},
+      {"overlap-all-reduce", "a data-parallel step's gradient all_reduces -> bucketed start/wait pairs, each started "
+                             "after its gradients", false, make<OverlapAllReduce>},
       {"plan-memory", "liveness-based buffer plan, checked and shown", false, make<PlanMemory>},
   };
   return kPasses;

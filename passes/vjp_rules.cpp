@@ -135,6 +135,8 @@ std::vector<ValueId> Rule::apply() const {
     case Op::Grad:
     case Op::Fused:
     case Op::BatchNormGrad:
+    case Op::AllReduceStart:  // written after autodiff (overlap-all-reduce)
+    case Op::AllReduceWait:
       fail("{}: autodiff: {} has no VJP rule, but the loss depends on it", ir::to_string(n.locs), n.info().name);
     case Op::Neg: return {b.neg(g())};                                              // dx = -g
     case Op::Abs: {                                                                 // g sign(x)

@@ -45,6 +45,12 @@ StepProfile train_profile(const Program& program, int64_t batch) {
   return step_profile(zero, after, steps, batch);
 }
 
+double communication_ns(const StepProfile& p) {
+  double ns = 0;
+  for (const ProfileRow& r : p.rows) ns += r.site.starts_with("all_reduce") ? r.ns : 0;
+  return ns;
+}
+
 namespace {
 
 std::string gemm_text(const ProfileRow& r) {
@@ -69,6 +75,11 @@ std::string format_profile(const StepProfile& p) {
   out += fmt::format("  {:10.3f}  {:5.1f}%  {:>7}  {:<18}  total: {} call sites, {:.1f}% of the time in GEMMs\n",
                      p.sites_ns / 1e3, p.sites_ns > 0 ? 100.0 : 0.0, "", "", p.rows.size(),
                      p.sites_ns > 0 ? 100 * gemm_ns / p.sites_ns : 0.0);
+  double comm_ns = communication_ns(p);
+  if (comm_ns > 0)
+    out += fmt::format("  {:10.3f}  {:5.1f}%  {:>7}  {:<18}  communication: the all_reduce, all_reduce_start and "
+                       "all_reduce_wait call sites (time in MPI calls and waiting for the other ranks)\n",
+                       comm_ns / 1e3, 100 * comm_ns / p.sites_ns, "", "");
   return out;
 }
 
@@ -81,6 +92,7 @@ nlohmann::json to_json(const StepProfile& p) {
   }
   nlohmann::json j{{"batch", p.batch}, {"steps", p.steps}, {"sites_ns", p.sites_ns}, {"rows", rows}};
   if (p.wall_ns > 0) j["wall_ns"] = p.wall_ns;
+  j["communication_ns"] = communication_ns(p);
   return j;
 }
 

@@ -51,6 +51,9 @@ StepProfile train_profile(const Program& program, int64_t batch);
 
 // The table: a header (what was measured, and that the build is a profiling one),
 // one row per site by share (time, share, GFLOP/s and M x N x K for GEMMs), a total.
+// Nanoseconds per step at the call sites of the collectives (all_reduce,
+// all_reduce_start, all_reduce_wait): the step's communication.
+double communication_ns(const StepProfile& p);
 std::string format_profile(const StepProfile& p);
 nlohmann::json to_json(const StepProfile& p);
 

@@ -130,8 +130,11 @@ void print_summary(const TrainFlags& f, const runtime::Session& s) {
   if (!f.save.empty()) fmt::print("saved: {} (resume state: {})\n", f.save, runtime::training_state_path(f.save).string());
   if (prof) fmt::print("{}", runtime::format_profile(*prof));
   if (const Collectives* w = runtime::World::current(); w && c_ranks(s) > 1 && sum.train_seconds > 0)
-    fmt::print("communication: {:.3f} s in {} all_reduce calls on rank 0, {:.1f}% of the training time\n", w->seconds,
-               w->calls, 100 * w->seconds / sum.train_seconds);
+    fmt::print("communication: {:.3f} s in {} all_reduce calls on rank 0, {:.1f}% of the training time (blocking "
+               "all_reduce {:.3f} s; overlapped: all_reduce_start {:.3f} s, all_reduce_wait {:.3f} s, {} progress "
+               "calls between kernels {:.3f} s)\n",
+               w->seconds, w->calls, 100 * w->seconds / sum.train_seconds, w->blocking_seconds, w->start_seconds,
+               w->wait_seconds, w->progress_calls, w->progress_seconds);
 }
 
 // Every rank runs this; only rank 0 (root) prints and writes files. The ranks

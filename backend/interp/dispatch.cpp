@@ -105,6 +105,8 @@ void execute(const ir::Node& node, const Binding& binding, Frame& frame) {
     case Op::BatchNormEval: return batch_norm_eval(c);
     case Op::Dropout: return dropout(c);
     case Op::AllReduce: return all_reduce(c);
+    case Op::AllReduceStart: return all_reduce_start(c);
+    case Op::AllReduceWait: return all_reduce_wait(c);
     case Op::Fused: return run_fused(node, frame);
   }
   fail_at(node, "is not an op the interpreter knows");  // not reached: the switch is complete

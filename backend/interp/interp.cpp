@@ -45,6 +45,7 @@ class InterpExecutable final : public Executable {
     for (ir::ValueId v = 0; v < fn_.num_values(); ++v) frame.values.emplace_back(fn_.type(v));
     for (size_t i = 0; i < fn_.size(); ++i) {
       interp::execute(fn_.node(i), bindings_[i], frame);
+      run_collective_progress();  // a bucket's sum in flight advances between kernels
       if (check_finite_) check_finite(i, frame);
     }
     for (auto [state, value] : frame.stores) std::memcpy(state->data(), value->data(), value->bytes());

@@ -163,5 +163,7 @@ void dropout(const Call& c);
 
 // collective.cpp
 void all_reduce(const Call& c);
+void all_reduce_start(const Call& c);
+void all_reduce_wait(const Call& c);
 
 }  // namespace minigrad::interp

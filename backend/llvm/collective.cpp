@@ -22,4 +22,37 @@ void emit_all_reduce(Kernel& k) {
                    b.getInt64(static_cast<uint64_t>(k.in[0].type.numel()))});
 }
 
+extern "C" void mg_all_reduce_start(int64_t bucket, int32_t dtype, int64_t k, const void* const* in, void* const* out,
+                                    const int64_t* counts) {
+  run_all_reduce_start(bucket, static_cast<ir::DType>(dtype), k, in, out, counts);
+}
+
+extern "C" void mg_all_reduce_wait(int64_t bucket, int32_t dtype, int64_t k, const void* const* in, void* const* out,
+                                   const int64_t* counts) {
+  run_all_reduce_wait(bucket, static_cast<ir::DType>(dtype), k, in, out, counts);
+}
+
+extern "C" void mg_collective_progress() { run_collective_progress(); }
+
+void emit_all_reduce_half(Kernel& k, const char* symbol) {
+  auto& b = k.e.b();
+  uint64_t parts = k.in.size();
+  auto* ptrs_type = llvm::ArrayType::get(k.e.ptr(), parts);
+  auto* counts_type = llvm::ArrayType::get(k.e.i64(), parts);
+  llvm::Value* ins = b.CreateAlloca(ptrs_type, nullptr, "ins");
+  llvm::Value* outs = b.CreateAlloca(ptrs_type, nullptr, "outs");
+  llvm::Value* counts = b.CreateAlloca(counts_type, nullptr, "counts");
+  for (uint64_t i = 0; i < parts; ++i) {
+    b.CreateStore(k.in[i].ptr, b.CreateConstInBoundsGEP2_64(ptrs_type, ins, 0, i));
+    b.CreateStore(k.out[i].ptr, b.CreateConstInBoundsGEP2_64(ptrs_type, outs, 0, i));
+    b.CreateStore(b.getInt64(static_cast<uint64_t>(k.in[i].type.numel())),
+                  b.CreateConstInBoundsGEP2_64(counts_type, counts, 0, i));
+  }
+  llvm::FunctionCallee f = k.e.module().getOrInsertFunction(
+      symbol, llvm::FunctionType::get(b.getVoidTy(), {k.e.i64(), k.e.i32(), k.e.i64(), k.e.ptr(), k.e.ptr(), k.e.ptr()},
+                                      false));
+  b.CreateCall(f, {b.getInt64(static_cast<uint64_t>(k.node.attrs.i("bucket"))), b.getInt32(static_cast<uint32_t>(k.dtype(0))),
+                   b.getInt64(parts), ins, outs, counts});
+}
+
 }  // namespace minigrad::jit

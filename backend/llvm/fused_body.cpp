@@ -250,7 +250,8 @@ Value* BodyAtPoint::apply(const ir::Node& n, const Values& a, unsigned lanes, Va
     case Op::ReduceSum: case Op::ReduceMean: case Op::ReduceMax: case Op::Reshape: case Op::BroadcastTo:
     case Op::Transpose: case Op::Slice: case Op::Pad: case Op::MaskRows: case Op::Matmul: case Op::Softmax: case Op::LogSoftmax:
     case Op::SoftmaxXent: case Op::Nll: case Op::Mse: case Op::OneHot: case Op::Argmax: case Op::Correct:
-    case Op::Fused: case Op::BatchNormTrain: case Op::BatchNormGrad: case Op::BatchNormEval: case Op::AllReduce: break;
+    case Op::Fused: case Op::BatchNormTrain: case Op::BatchNormGrad: case Op::BatchNormEval: case Op::AllReduce:
+    case Op::AllReduceStart: case Op::AllReduceWait: break;
   }
   fail("{} at {}: not an elementwise op; a fused elementwise body may hold only elementwise ops and constants",
        ir::op_name(n.op), ir::to_string(n.locs));

@@ -119,6 +119,9 @@ llvm::orc::SymbolMap JitSession::host_symbols() {
   add(kClockSymbol, reinterpret_cast<void*>(&mg_clock_ns));
   add(kParallelSymbol, reinterpret_cast<void*>(&mg_parallel_for));
   add(kAllReduceSymbol, reinterpret_cast<void*>(&mg_all_reduce));
+  add(kAllReduceStartSymbol, reinterpret_cast<void*>(&mg_all_reduce_start));
+  add(kAllReduceWaitSymbol, reinterpret_cast<void*>(&mg_all_reduce_wait));
+  add(kCollectiveProgressSymbol, reinterpret_cast<void*>(&mg_collective_progress));
   return map;
 }
 

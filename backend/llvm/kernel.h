@@ -115,6 +115,8 @@ void emit_argmax(Kernel& k);
 void emit_correct(Kernel& k);
 // collective.cpp: all_reduce, a call into the host.
 void emit_all_reduce(Kernel& k);
+// all_reduce_start / all_reduce_wait: a call to `symbol` (run_context.h) with the bucket's addresses.
+void emit_all_reduce_half(Kernel& k, const char* symbol);
 // batch_norm.cpp
 void emit_batch_norm_train(Kernel& k);
 void emit_batch_norm_eval(Kernel& k);

@@ -1,5 +1,6 @@
 // What the code generator needs to know of each node's kernel; see node_kernels.h.
 #include "backend/llvm/node_kernels.h"
+#include "backend/llvm/run_context.h"
 
 #include <algorithm>
 
@@ -132,6 +133,8 @@ void emit_kernel_body(Kernel& k) {
     case Op::BatchNormEval: return emit_batch_norm_eval(k);
     case Op::BatchNormGrad: return emit_batch_norm_grad(k);
     case Op::AllReduce: return emit_all_reduce(k);
+    case Op::AllReduceStart: return emit_all_reduce_half(k, kAllReduceStartSymbol);
+    case Op::AllReduceWait: return emit_all_reduce_half(k, kAllReduceWaitSymbol);
   }
   fail("{} at {}: is not a kernel", ir::op_name(k.node.op), ir::to_string(k.node.locs));
 }

@@ -30,9 +30,20 @@ inline constexpr const char* kClockSymbol = "mg_clock_ns";  // int64_t(): steady
 inline constexpr const char* kParallelSymbol = "mg_parallel_for";
 // void(i32 dtype, const void* in, void* out, i64 n): an all_reduce (collective.cpp)
 inline constexpr const char* kAllReduceSymbol = "mg_all_reduce";
+// void(i64 bucket, i32 dtype, i64 k, ptr in[k], ptr out[k], ptr i64 counts[k]): the
+// halves all_reduce_start and all_reduce_wait (collective.cpp)
+inline constexpr const char* kAllReduceStartSymbol = "mg_all_reduce_start";
+inline constexpr const char* kAllReduceWaitSymbol = "mg_all_reduce_wait";
+// void(): lets the sums in flight advance, called between kernels while one is
+inline constexpr const char* kCollectiveProgressSymbol = "mg_collective_progress";
 
 extern "C" int64_t mg_clock_ns();
 extern "C" void mg_all_reduce(int32_t dtype, const void* in, void* out, int64_t n);
+extern "C" void mg_all_reduce_start(int64_t bucket, int32_t dtype, int64_t k, const void* const* in, void* const* out,
+                                    const int64_t* counts);
+extern "C" void mg_all_reduce_wait(int64_t bucket, int32_t dtype, int64_t k, const void* const* in, void* const* out,
+                                   const int64_t* counts);
+extern "C" void mg_collective_progress();
 extern "C" void mg_parallel_for(void* pool, void (*task)(void*, int64_t, int64_t, int64_t), void* arg, int64_t tasks);
 
 }  // namespace minigrad::jit

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -25,24 +26,50 @@ MPI_Datatype mpi_type(ir::DType d) {
   return MPI_DATATYPE_NULL;
 }
 
-// out[i] = sum over ranks r of all[r * n + i], added in rank order.
+// out[i] = sum over ranks r of all[r * stride + i], added in rank order.
 template <typename T>
-void ordered_sum(const T* all, T* out, int64_t n, int ranks) {
+void ordered_sum(const T* all, T* out, int64_t n, int ranks, int64_t stride) {
   for (int64_t i = 0; i < n; ++i) {
     T s = all[i];
-    for (int r = 1; r < ranks; ++r) s = static_cast<T>(s + all[static_cast<int64_t>(r) * n + i]);
+    for (int r = 1; r < ranks; ++r) s = static_cast<T>(s + all[static_cast<int64_t>(r) * stride + i]);
     out[i] = s;
   }
 }
 
 // i32 sums wrap modulo 2^32 as every i32 op of the IR does.
-void ordered_sum_i32(const int32_t* all, int32_t* out, int64_t n, int ranks) {
+void ordered_sum_i32(const int32_t* all, int32_t* out, int64_t n, int ranks, int64_t stride) {
   for (int64_t i = 0; i < n; ++i) {
     uint32_t s = static_cast<uint32_t>(all[i]);
-    for (int r = 1; r < ranks; ++r) s += static_cast<uint32_t>(all[static_cast<int64_t>(r) * n + i]);
+    for (int r = 1; r < ranks; ++r) s += static_cast<uint32_t>(all[static_cast<int64_t>(r) * stride + i]);
     out[i] = static_cast<int32_t>(s);
   }
 }
+
+// out[0, n) = the rank-order sum of elements [first, first + n) of the gathered
+// messages all[r * stride, (r + 1) * stride), r = 0..ranks-1.
+void sum_gathered(ir::DType dtype, const char* all, void* out, int64_t first, int64_t n, int ranks, int64_t stride) {
+  switch (dtype) {
+    case ir::DType::F32:
+      return ordered_sum(reinterpret_cast<const float*>(all) + first, static_cast<float*>(out), n, ranks, stride);
+    case ir::DType::F64:
+      return ordered_sum(reinterpret_cast<const double*>(all) + first, static_cast<double*>(out), n, ranks, stride);
+    case ir::DType::I32:
+      return ordered_sum_i32(reinterpret_cast<const int32_t*>(all) + first, static_cast<int32_t*>(out), n, ranks,
+                             stride);
+  }
+}
+
+// A bucket's sum in flight (all_reduce_start .. all_reduce_wait): its message, the
+// gathered messages of every rank, and the MPI request. Kept between steps, so
+// that the buffers are allocated once.
+struct Pending {
+  MPI_Request request = MPI_REQUEST_NULL;
+  ir::DType dtype = ir::DType::F32;
+  std::vector<char> send, recv;
+  int64_t n = 0;  // elements of the message
+  bool active = false;
+};
+std::map<int64_t, Pending> g_pending;
 
 void check_mpi(int code, const char* what) {
   if (code == MPI_SUCCESS) return;
@@ -98,12 +125,54 @@ void World::all_reduce_sum(ir::DType dtype, void* data, int64_t n) {
   check_mpi(MPI_Allgather(data, static_cast<int>(n), mpi_type(dtype), all.data(), static_cast<int>(n), mpi_type(dtype),
                           MPI_COMM_WORLD),
             "MPI_Allgather");
-  switch (dtype) {
-    case ir::DType::F32: return ordered_sum(reinterpret_cast<const float*>(all.data()), static_cast<float*>(data), n, size_);
-    case ir::DType::F64:
-      return ordered_sum(reinterpret_cast<const double*>(all.data()), static_cast<double*>(data), n, size_);
-    case ir::DType::I32:
-      return ordered_sum_i32(reinterpret_cast<const int32_t*>(all.data()), static_cast<int32_t*>(data), n, size_);
+  sum_gathered(dtype, all.data(), data, 0, n, size_, n);
+}
+
+void World::start_sum(int64_t id, ir::DType dtype, const std::vector<Part>& parts) {
+  Pending& p = g_pending[id];
+  if (p.active) fail("all_reduce_start of bucket {}: the bucket's previous sum is still in flight", id);
+  size_t elem = ir::dtype_size(dtype);
+  p.dtype = dtype, p.n = 0;
+  for (const Part& part : parts) p.n += part.n;
+  if (p.n > INT32_MAX / size_) fail("all_reduce_start of {} elements over {} ranks: too large for one MPI call", p.n, size_);
+  p.send.resize(static_cast<size_t>(p.n) * elem);
+  p.recv.resize(p.send.size() * static_cast<size_t>(size_));
+  size_t at = 0;
+  for (const Part& part : parts) {
+    std::memcpy(p.send.data() + at, part.data, static_cast<size_t>(part.n) * elem);
+    at += static_cast<size_t>(part.n) * elem;
+  }
+  check_mpi(MPI_Iallgather(p.send.data(), static_cast<int>(p.n), mpi_type(dtype), p.recv.data(), static_cast<int>(p.n),
+                           mpi_type(dtype), MPI_COMM_WORLD, &p.request),
+            "MPI_Iallgather");
+  p.active = true;
+  ++in_flight_;
+}
+
+// Sum j of the wait is the rank-order sum of part j of every rank's message, as
+// all_reduce_sum adds: the same bits.
+void World::wait_sum(int64_t id, const std::vector<Part>& outs) {
+  auto it = g_pending.find(id);
+  if (it == g_pending.end() || !it->second.active) fail("all_reduce_wait of bucket {}: no sum of it is in flight", id);
+  Pending& p = it->second;
+  check_mpi(MPI_Wait(&p.request, MPI_STATUS_IGNORE), "MPI_Wait");
+  p.active = false;
+  --in_flight_;
+  int64_t first = 0;
+  for (const Part& out : outs) {
+    sum_gathered(p.dtype, p.recv.data(), out.data, first, out.n, size_, p.n);
+    first += out.n;
+  }
+  if (first != p.n) fail("all_reduce_wait of bucket {}: {} elements, but its start sent {}", id, first, p.n);
+}
+
+// One MPI_Test drives Open MPI's progress engine for every request in flight.
+void World::progress() {
+  for (auto& [id, p] : g_pending) {
+    if (!p.active || p.request == MPI_REQUEST_NULL) continue;
+    int done = 0;
+    check_mpi(MPI_Test(&p.request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (!done) return;
   }
 }
 

@@ -40,6 +40,11 @@ class World final : public Collectives {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void all_reduce_sum(ir::DType dtype, void* data, int64_t n) override;
+  // Nonblocking: MPI_Iallgather of the bucket, then the same rank-order sum at the wait.
+  void start_sum(int64_t id, ir::DType dtype, const std::vector<Part>& parts) override;
+  void wait_sum(int64_t id, const std::vector<Part>& outs) override;
+  void progress() override;
+  bool in_flight() const override { return in_flight_ > 0; }
 
   // Every rank's string, in rank order, on every rank.
   std::vector<std::string> all_gather(const std::string& mine);
@@ -67,6 +72,7 @@ class World final : public Collectives {
   void* window_ = nullptr;  // MPI_Win of the counter
   int64_t* counter_ = nullptr;
   bool finished_ = false;
+  int in_flight_ = 0;  // started sums not yet waited for
 };
 
 // The rank of this process and the number of ranks (0 and 1 without a world).

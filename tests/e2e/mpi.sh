@@ -38,6 +38,19 @@ S1="${SEED/--epochs 2/--epochs 1}"
 grep -q "communication: " <<<"$($MPIRUN -np 2 "$MINIGRADC" ${S1/--quiet/} 2>&1)" ||
   { echo "FAIL: no communication line"; failures=$((failures + 1)); }
 
+# Overlapped gradient sums (overlap-all-reduce: bucketed all_reduce_start/wait,
+# on a model whose gradients pass its 1 MiB threshold) give the bits of the
+# blocking all_reduces, and the planned step shows the starts and waits.
+WIDE="train mlp --data $D --pca 32 --batch-size 70 --epochs 1 --quiet --set depth=2 --set width=1024"
+expect_ok $MPIRUN -np 2 "$MINIGRADC" $WIDE --save "$TMP/overlap.safetensors"
+expect_ok $MPIRUN -np 2 "$MINIGRADC" $WIDE --disable-pass overlap-all-reduce --save "$TMP/blocking.safetensors"
+check "overlapped and blocking gradient sums are identical" $ST same "$TMP/overlap.safetensors" "$TMP/blocking.safetensors"
+"$MINIGRADC" dump-ir mlp --ranks 2 --set depth=2 --set width=1024 --features 32 --stage planned --no-locs >"$TMP/wide.ir"
+check "dump-ir shows the starts" grep -q "all_reduce_start(.*{ranks=2, bucket=0}" "$TMP/wide.ir"
+check "dump-ir shows the waits" grep -q "all_reduce_wait(.*{ranks=2, bucket=0}" "$TMP/wide.ir"
+grep -q "all_reduce_wait" <<<"$($MPIRUN -np 2 "$MINIGRADC" ${WIDE/--quiet/--profile} 2>&1)" ||
+  { echo "FAIL: --profile shows no all_reduce_wait row"; failures=$((failures + 1)); }
+
 # --resume with another number of ranks: 1 epoch over 2 ranks, then on over 4.
 expect_ok $MPIRUN -np 2 "$MINIGRADC" ${DROP/--epochs 2/--epochs 1} --save "$TMP/part.safetensors"
 expect_ok $MPIRUN -np 4 "$MINIGRADC" train --data "$D" --resume "$TMP/part.safetensors" --epochs 2 --quiet \

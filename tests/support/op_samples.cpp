@@ -150,6 +150,9 @@ std::vector<OpSample> samples_for(Op op) {
               {"offset", op, {f({5, 7}), i32_scalar(), i32_scalar()}, {{"p", 0.3}, {"offset", int64_t{70}}}}};
     case Op::AllReduce:  // one process: the sum over one rank is the operand
       return {{"", op, {f({3, 4})}, {{"ranks", int64_t{1}}}}};
+    case Op::AllReduceStart:  // one process: the values, then their sums (the values)
+    case Op::AllReduceWait:
+      return {{"", op, {f({3, 4}), f({5})}, {{"ranks", int64_t{1}}, {"bucket", int64_t{0}}}}};
   }
   return {};
 }
