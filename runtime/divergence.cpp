@@ -93,7 +93,24 @@ void report_divergence(Program& program, const StateStore& before, const Buffer&
   std::vector<TensorView> views;
   for (const auto& [name, type] : exe->signature().outputs) out.emplace_back(type);
   for (Buffer& b : out) views.push_back(b.view());
-  TensorView in[] = {x.view(), y.view()};
+  // A masked step (docs/ir.md, "Partial batches") is traced for its full batch and
+  // takes the rows in use as a third input: the batch goes in its leading rows, the
+  // padding rows are zeros (mask_rows never lets them through).
+  const Signature& sig = exe->signature();
+  std::vector<Buffer> bound{x, y};
+  if (sig.inputs.size() == 3) {
+    for (size_t i = 0; i < 2; ++i) {
+      Buffer padded(sig.inputs[i].second);
+      std::memset(padded.data(), 0, padded.bytes());
+      std::memcpy(padded.data(), bound[i].data(), std::min(padded.bytes(), bound[i].bytes()));
+      bound[i] = std::move(padded);
+    }
+    Buffer n(sig.inputs[2].second);
+    n.as<int32_t>()[0] = static_cast<int32_t>(batch);
+    bound.push_back(std::move(n));
+  }
+  std::vector<TensorView> in;
+  for (Buffer& b : bound) in.push_back(b.view());
   try {
     exe->run_checked(in, views);
   } catch (const NonFiniteValue& e) {
