@@ -45,9 +45,15 @@ TEST(ThreadPool, EveryTaskRunsExactlyOncePerRun) {
 
 std::atomic<int> worker_tasks{0};
 
-// Slow on a worker (5 ms), instant on the caller.
+// Slow on a worker (5 ms), faster on the caller (2 ms): two tasks alone take 4 ms,
+// split 5 ms. The caller's task is not instant, so that a worker woken for a split
+// run takes the other task even where waking takes long (under qemu the caller once
+// ran both instant tasks before the worker woke, and the split run was the faster).
 void slow_on_workers(void*, int64_t, int64_t, int64_t thread) {
-  if (thread == 0) return;
+  if (thread == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return;
+  }
   worker_tasks.fetch_add(1);
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
