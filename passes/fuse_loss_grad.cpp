@@ -50,12 +50,13 @@ class LossGradFuser {
     members.insert(members.end(), target.begin() + 1, target.end());
     members.push_back(uses(p)[0]);
     scale(sub.result(), members);
+    ValueId count = mask(f_.node(members.back()).result(), members);
     std::vector<ValueId> outputs{f_.node(members.back()).result()};
     Partition trial = part_;
     for (size_t m : members)
       if (!trial.merge(s, m)) return decline(sm, "the fused node would depend on itself");
     std::vector<size_t> body;  // the loss and the count first: they use only the node's inputs
-    for (size_t h : row_heads(sm.operands[0], labels))
+    for (size_t h : row_heads(sm.operands[0], labels, count))
       if (trial.merge(s, h)) body.push_back(h), outputs.push_back(f_.node(h).result());
       else notes_.push_back(describe(f_, f_.node(h)) + " stays out: the fused node would depend on itself");
     part_ = trial;
@@ -65,13 +66,17 @@ class LossGradFuser {
 
   // softmax_xent(x, labels) and correct(x, labels), at most one of each: the loss
   // and the count of correct rows of the same logits and labels, which need the row
-  // maxima and sums of exponentials the gradient computes (in that order).
-  std::vector<size_t> row_heads(ValueId x, ValueId labels) const {
+  // maxima and sums of exponentials the gradient computes (in that order). With a
+  // masked gradient (count != -1), the masked heads over the same rows:
+  // softmax_xent(x, labels, count) and correct(x, labels, count).
+  std::vector<size_t> row_heads(ValueId x, ValueId labels, ValueId count) const {
+    std::vector<ValueId> operands{x, labels};
+    if (count >= 0) operands.push_back(count);
     std::vector<size_t> heads;
     for (Op op : {Op::SoftmaxXent, Op::Correct})
       for (size_t u : uses(x)) {
         const ir::Node& n = f_.node(u);
-        if (n.op == op && n.operands == std::vector<ValueId>{x, labels}) {
+        if (n.op == op && n.operands == operands) {
           heads.push_back(u);
           break;
         }
@@ -110,6 +115,16 @@ class LossGradFuser {
     ValueId s = m.operands[0] == d ? m.operands[1] : m.operands[0];
     if (f_.type(s).shape.rank() != 0 || s == d) return;
     members.push_back(uses(d)[0]);
+  }
+
+  // mask_rows(d, n), if that is d's only use (a partial batch's gradient, docs/ir.md
+  // "Partial batches"): it joins the group and n is returned; else -1.
+  ValueId mask(ValueId d, std::vector<size_t>& members) const {
+    if (uses(d).size() != 1) return -1;
+    const ir::Node& m = f_.node(uses(d)[0]);
+    if (m.op != Op::MaskRows || m.operands[0] != d) return -1;
+    members.push_back(uses(d)[0]);
+    return m.operands[1];
   }
 
   ir::Function& f_;

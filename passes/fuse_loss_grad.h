@@ -8,7 +8,10 @@
 // that multiplication too. The softmax_xent and correct nodes of the same logits
 // and labels (the step's loss and count of correct rows), if any, join the node as
 // its second and third results, so the rows' maxima and sums of exponentials are
-// computed once for all three.
+// computed once for all three. A masked gradient (docs/ir.md, "Partial batches"),
+// mask_rows(that product, n), joins too, and then so do the masked heads
+// softmax_xent(x, labels, n) and correct(x, labels, n): the kernel computes rows
+// r < n and writes zeros below.
 // It applies after autodiff and the simplifications (which fold g/N into one
 // constant), before elementwise fusion would split the pattern. It does not fire
 // on a softmax used elsewhere, a target with other uses, or the backward of

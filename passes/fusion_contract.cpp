@@ -158,22 +158,29 @@ class Contract {
   void loss_grad() {
     size_t no = n_.results.size();
     if (n_.operands.size() < 2 || no < 1 || no > 3) bad("loss_grad takes the logits, the labels and gives 1 to 3 results");
-    bool softmax = false, one_hot = false, xent = false, correct = false;
+    bool softmax = false, one_hot = false, xent = false, correct = false, mask = false;
     ir::Shape s = b_.type(b_.node(b_.size() - no).operands[0]).shape;
-    std::vector<ir::ValueId> logits_labels{b_.node(0).result(), b_.node(1).result()};
+    std::vector<ir::ValueId> heads{b_.node(0).result(), b_.node(1).result()};  // and the row count if masked
+    const ir::Node& last = *b_.value(b_.node(b_.size() - no).operands[0]).def;
+    if (last.op == Op::MaskRows) {
+      if (b_.value(last.operands[1]).def->op != Op::Input) bad("the mask's row count is not an input");
+      heads.push_back(last.operands[1]);
+    }
     for (size_t i = n_.operands.size(); i + no < b_.size(); ++i) {
       const ir::Node& c = b_.node(i);
       if (c.op == Op::Softmax && c.operands[0] == b_.node(0).result() && !softmax) softmax = true;
       else if (c.op == Op::OneHot && c.operands[0] == b_.node(1).result() && !one_hot) one_hot = true;
-      else if (c.op == Op::SoftmaxXent && c.operands == logits_labels && !xent) xent = true;
-      else if (c.op == Op::Correct && c.operands == logits_labels && !correct) correct = true;
+      else if (c.op == Op::SoftmaxXent && c.operands == heads && !xent) xent = true;
+      else if (c.op == Op::Correct && c.operands == heads && !correct) correct = true;
+      else if (&c == &last && c.op == Op::MaskRows && !mask) mask = true;
       else if (c.op != Op::Constant && (!is_elementwise(c) || b_.type(c.result()).shape != s))
         bad("{} is not elementwise over {}", describe(b_, c), ir::to_string(s));
     }
     if (!softmax || !one_hot) bad("the body lacks softmax(in0) or one_hot(in1)");
     for (size_t k = 1; k < no; ++k) {
       const ir::Node* d = b_.value(b_.node(b_.size() - no + k).operands[0]).def;
-      if (d->op != Op::SoftmaxXent && d->op != Op::Correct) bad("output {} is not softmax_xent or correct of in0, in1", k);
+      if (d->op != Op::SoftmaxXent && d->op != Op::Correct)
+        bad("output {} is not softmax_xent or correct of in0, in1 (and the mask's row count)", k);
     }
     if (int(xent) + int(correct) != int(no) - 1) bad("softmax_xent and correct are outputs 1 and 2 or absent");
     for (size_t i = 2; i < n_.operands.size(); ++i)

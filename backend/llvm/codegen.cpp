@@ -43,6 +43,7 @@ struct Frame {
   Value *values = nullptr, *scratch = nullptr, *err = nullptr;
   Value* profile = nullptr;  // top level, profiling: the counters
   std::map<ir::ValueId, Value*> ptrs;
+  std::set<ir::ValueId> checked;  // row counts the entry checked (node_can_fail)
 };
 
 // A generated kernel and, if it takes a range, the number of slices of its work.
@@ -56,6 +57,7 @@ class Lowering {
   Lowering(Emitter& e, Generated& g, const CodegenOptions& o) : e_(e), g_(g), options_(o) {}
 
   void lower(Frame& fr) {
+    if (fr.top) check_row_counts(fr);
     for (auto [state, offset] : fr.homes.snapshots) {
       Value* at = e_.b().CreateConstInBoundsGEP1_64(e_.b().getInt8Ty(), fr.values, uint64_t(offset));
       const std::string& name = fr.homes.states[state];
@@ -78,6 +80,20 @@ class Lowering {
       if (n.op == Op::StoreState && n.attrs.s("name") == name) return fr.f->type(n.operands[0]);
     }
     fail("no state named '{}' in @{}", name, fr.f->name());
+  }
+
+  // The row counts of masked nodes that are inputs of the function (docs/ir.md,
+  // "Partial batches"), checked once here, before any kernel runs or any state is
+  // written: 1 <= n <= the fewest rows of a node that takes it, the error naming
+  // that node. The kernels then need no check of their own, so they may be split
+  // over threads.
+  void check_row_counts(Frame& fr) {
+    for (const EntryRowCount& c : entry_row_counts(*fr.f)) {
+      Kernel k{e_, *c.node, {}, {}, fr.scratch, fr.err, &g_.sites};
+      k.can_fail = true;
+      checked_row_count(k, ptr_of(fr, c.value), c.rows);
+      fr.checked.insert(c.value);
+    }
   }
 
   Value* table_entry(Value* table, size_t i) {
@@ -224,7 +240,7 @@ class Lowering {
 
   void call_kernel(Frame& fr, const ir::Node& n) {
     const ir::Function& f = *fr.f;
-    bool fails = node_can_fail(f, n);
+    bool fails = node_can_fail(f, n, fr.checked);
     std::vector<ir::ValueId> args(n.results);
     args.insert(args.end(), n.operands.begin(), n.operands.end());
     Values actual;
@@ -295,6 +311,7 @@ class Lowering {
     llvm::Function* fn = e_.kernel(name, params, fails, ranged);
     set_param_attrs(fr, n, fn, args);
     Kernel k{e_, n, {}, {}, fn->getArg(unsigned(args.size())), fn->getArg(unsigned(args.size() + 1)), &g_.sites};
+    k.can_fail = fails;
     if (ranged) k.begin = fn->getArg(params), k.end = fn->getArg(params + 1), k.threads = options_.threads;
     for (size_t j = 0; j < args.size(); ++j) {
       Operand o{f.type(args[j]), fn->getArg(unsigned(j)), std::nullopt};
@@ -302,7 +319,7 @@ class Lowering {
       if (j >= n.results.size() && def->op == Op::Constant) o.constant = constant_value(*def, o.type.dtype);
       (j < n.results.size() ? k.out : k.in).push_back(o);
     }
-    if (n.op == Op::Fused) lower_fused(k, fails);
+    if (n.op == Op::Fused) lower_fused(k, fails, checked_in_body(n, fr.checked));
     else emit_kernel_body(k);
     if (!k.note.empty()) g_.notes.push_back(name + ": " + k.note);
     if (fails) e_.b().CreateRet(e_.b().getInt32(0));
@@ -350,12 +367,13 @@ class Lowering {
     }
   }
 
-  void lower_fused(Kernel& k, bool fails) {
+  void lower_fused(Kernel& k, bool fails, std::set<ir::ValueId> checked) {
     if (std::optional<ir::FusedKind> kind = plan_fused(k.node)) return fused_kernel(*kind).emit(k);
     Frame body;
     body.f = k.node.body.get();
     body.homes = assign_homes(*body.f, false, in_place_ok);
     body.returns_status = fails;
+    body.checked = std::move(checked);
     for (const Operand& o : k.in) body.inputs.push_back(o.ptr);
     for (const Operand& o : k.out) body.outputs.push_back(o.ptr);
     body.values = k.scratch;

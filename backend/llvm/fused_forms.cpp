@@ -121,28 +121,38 @@ bool bn_act_grad_form(const ir::Function& f) {
 
 // softmax(in0), one_hot(in1), elementwise nodes over their shape, and at most one
 // softmax_xent(in0, in1) and one correct(in0, in1) whose results are outputs.
+// Masked: one mask_rows(v, n) of an input n, whose result is the one [N, C]
+// output, and the heads take n as their third operand.
 bool loss_grad_form(const ir::Function& f) {
   BodyShape s = shape_of(f);
-  const ir::Node *sm = nullptr, *oh = nullptr, *xent = nullptr, *hits = nullptr;
+  const ir::Node *sm = nullptr, *oh = nullptr, *xent = nullptr, *hits = nullptr, *mask = nullptr;
   for (const ir::Node* n : s.special) {
     if (n->op == Op::Softmax && !sm) sm = n;
     else if (n->op == Op::OneHot && !oh) oh = n;
     else if (n->op == Op::SoftmaxXent && !xent) xent = n;
     else if (n->op == Op::Correct && !hits) hits = n;
+    else if (n->op == Op::MaskRows && !mask) mask = n;
     else return false;
   }
   if (!sm || !oh || !is_input(s, sm->operands[0]) || !is_input(s, oh->operands[0])) return false;
-  std::vector<ir::ValueId> logits_labels{sm->operands[0], oh->operands[0]};
+  std::vector<ir::ValueId> heads{sm->operands[0], oh->operands[0]};
+  if (mask) {
+    if (!is_input(s, mask->operands[1])) return false;
+    heads.push_back(mask->operands[1]);
+  }
   for (const ir::Node* h : {xent, hits})
-    if (h && h->operands != logits_labels) return false;
+    if (h && h->operands != heads) return false;
   const ir::Shape& shape = f.type(sm->result()).shape;
   if (shape.rank() != 2 || f.type(oh->result()).shape != shape) return false;
+  size_t grads = 0;
   for (const ir::Node* o : s.outputs) {
     ir::ValueId v = o->operands[0];
     bool head = (xent && v == xent->result()) || (hits && v == hits->result());
     if (!head && f.type(v).shape != shape) return false;
+    grads += !head;
+    if (mask && !head && v != mask->result()) return false;
   }
-  return true;
+  return !mask || grads == 1;
 }
 
 const ir::Node* find_special(const ir::Function& f, Op op) {

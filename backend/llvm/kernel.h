@@ -65,6 +65,7 @@ struct Kernel {
   llvm::Value *begin = nullptr, *end = nullptr;
   int64_t units = 0;
   int threads = 1;  // the threads a split kernel's units are shared by (1: not split)
+  bool can_fail = false;  // made with can_fail: returns a status (node_can_fail)
   std::string note{};  // how the kernel was lowered, for dumps (a GEMM's plan)
 
   ir::DType dtype(size_t operand) const { return in[operand].type.dtype; }
@@ -75,7 +76,8 @@ struct Kernel {
 };
 
 // The row count of a masked node (docs/ir.md, "Partial batches") at `ptr` (i32[]),
-// as i64, checked to be in [1, rows] (an error naming the node otherwise); null
+// as i64, checked to be in [1, rows] (an error naming the node otherwise) unless
+// the kernel cannot fail (the function's entry checked it: node_can_fail); null
 // when `ptr` is null (the node is not masked).
 llvm::Value* checked_row_count(Kernel& k, llvm::Value* ptr, int64_t rows);
 // The row-count operand's pointer of a node whose row count is operand `index`, or null.

@@ -27,11 +27,21 @@ LossGradOutputs loss_grad_outputs(const Kernel& k, const ir::Function& body, con
   BodyShape s = shape_of(body);
   for (size_t j = 0; j < s.outputs.size(); ++j) {
     ir::ValueId v = s.outputs[j]->operands[0];
+    const ir::Node& def = *body.value(v).def;
+    if (def.op == Op::MaskRows) v = def.operands[0];  // computed unmasked, then zeroed from row n on
     if (xent && v == xent->result()) o.loss = k.out[j].ptr;
     else if (hits && v == hits->result()) o.count = k.out[j].ptr;
     else o.roots.push_back(v), o.root_ptrs.push_back(k.out[j].ptr);
   }
   return o;
+}
+
+// i1 lanes: whether rows r0 .. r0 + width - 1 are below n.
+Value* rows_below(Emitter& e, Value* r0, Value* n, unsigned width) {
+  std::vector<uint64_t> iota(width);
+  for (unsigned i = 0; i < width; ++i) iota[i] = i;
+  Value* rows = e.b().CreateAdd(e.splat(r0, width), llvm::ConstantDataVector::get(e.ctx(), iota));
+  return e.b().CreateICmpSLT(rows, e.splat(n, width));
 }
 
 }  // namespace
@@ -44,6 +54,10 @@ LossGradOutputs loss_grad_outputs(const Kernel& k, const ir::Function& body, con
 // Short rows (rowwise.h) get m and 1 / s by columns first, into scratch, so the
 // row pass has no horizontal reduction left; the loss and the count are summed
 // in that first pass.
+// Masked (a mask_rows(grad, n) output, docs/ir.md "Partial batches"): every row is
+// computed (padding rows hold finite zeros), but the loss and the count take rows
+// r < n only, the loss's mean divides by n, and the gradient is 0 from row n on:
+// the values of mask_rows(grad, n), softmax_xent(x, labels, n), correct(x, labels, n).
 void emit_loss_grad(Kernel& k) {
   const ir::Function& body = *k.node.body;
   const ir::Node& sm = special_node(body, Op::Softmax);
@@ -62,6 +76,8 @@ void emit_loss_grad(Kernel& k) {
   point.prologue();
   Emitter& e = k.e;
   auto& b = e.b();
+  const ir::Node* mask = find_special(body, Op::MaskRows);
+  Value* n = mask ? checked_row_count(k, operand_of(k, body, mask->operands[1]).ptr, rows) : nullptr;
   check_labels(k, labels, rows, classes, site);  // all of them, in row order, before x is read at a label
   bool columns = by_columns(e, d, classes);
   Value* max_at = k.scratch;
@@ -80,9 +96,13 @@ void emit_loss_grad(Kernel& k) {
       Values next = t;
       if (!xent && !hits) return next;
       Value* y = block_labels(e, labels, r0, lanes);
-      if (xent)
-        next[0] = b.CreateFAdd(t[0], columns_class_loss(e, d, x, r0, classes, cols, y, b.CreateFAdd(m, vlog(e, sum)), ls));
-      if (hits) next[1] = b.CreateAdd(t[1], columns_hits(e, cols, y, w));
+      Value* valid = n ? rows_below(e, r0, n, w) : nullptr;
+      auto only_valid = [&](Value* v) { return valid ? b.CreateSelect(valid, v, llvm::Constant::getNullValue(v->getType())) : v; };
+      if (xent) {
+        Value* loss = columns_class_loss(e, d, x, r0, classes, cols, y, b.CreateFAdd(m, vlog(e, sum)), ls);
+        next[0] = b.CreateFAdd(t[0], only_valid(loss));
+      }
+      if (hits) next[1] = b.CreateAdd(t[1], only_valid(columns_hits(e, cols, y, w)));
       return next;
     });
     totals = {e.reduce_add(sums[0]), e.reduce_add(sums[1])};
@@ -100,7 +120,10 @@ void emit_loss_grad(Kernel& k) {
       inv = b.CreateFDiv(e.constant(d, 1.0), sum);
       if (xent) next[0] = row_class_loss(e, d, x, base, classes, label, b.CreateFAdd(m, vlog(e, sum)), ls, t[0]);
       if (hits) next[1] = b.CreateAdd(t[1], row_hit(e, d, x, base, classes, label));
+      if (n)
+        for (size_t i = 0; i < next.size(); ++i) next[i] = b.CreateSelect(b.CreateICmpSLT(r, n), next[i], t[i]);
     }
+    Value* keep = n ? b.CreateICmpSLT(r, n) : nullptr;  // the row is below n: its gradient is not masked
     e.vector_loop(classes, e.width(d), [&](Value* c, unsigned lanes) {
       Value* ex = vexp(e, b.CreateFSub(e.load(d, lanes, x, b.CreateAdd(base, c)), e.splat(m, lanes)));
       Value* p = b.CreateFMul(ex, e.splat(inv, lanes));
@@ -115,13 +138,16 @@ void emit_loss_grad(Kernel& k) {
       std::vector<bool> contiguous;
       Values off = point.offsets_2d(r, c, &contiguous);
       Values out = point.at(off, contiguous, lanes, {{sm.result(), p}, {oh.result(), onehot}});
-      for (size_t j = 0; j < out.size(); ++j)
-        e.store(body.type(outs.roots[j]).dtype, out[j], outs.root_ptrs[j], b.CreateAdd(base, c));
+      for (size_t j = 0; j < out.size(); ++j) {
+        Value* v = keep ? b.CreateSelect(keep, out[j], llvm::Constant::getNullValue(out[j]->getType())) : out[j];
+        e.store(body.type(outs.roots[j]).dtype, v, outs.root_ptrs[j], b.CreateAdd(base, c));
+      }
     });
     return next;
   });
   if (xent) {
-    Value* mean = b.CreateFDiv(totals[0], llvm::ConstantFP::get(b.getDoubleTy(), double(rows)));
+    Value* count = n ? b.CreateSIToFP(n, b.getDoubleTy()) : llvm::ConstantFP::get(b.getDoubleTy(), double(rows));
+    Value* mean = b.CreateFDiv(totals[0], count);
     e.store(d, b.CreateFPCast(mean, e.scalar(d)), outs.loss, e.idx(0));
   }
   if (hits) e.store(ir::DType::I32, totals[1], outs.count, e.idx(0));

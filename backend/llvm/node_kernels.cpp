@@ -3,6 +3,8 @@
 #include "backend/llvm/run_context.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 
 #include "backend/llvm/fused.h"
 #include "ir/error.h"
@@ -14,18 +16,71 @@ using ir::Op;
 // A fused node compiled as one elementwise loop.
 bool single_loop(const ir::Node& n) { return n.op == Op::Fused && plan_fused(n) == ir::FusedKind::Elementwise; }
 
-bool node_can_fail(const ir::Function& f, const ir::Node& n) {
+std::optional<size_t> row_count_operand(const ir::Node& n) {
+  size_t at = 0;  // where the row count is, if there is one
+  switch (n.op) {
+    case Op::MaskRows: return 1;
+    case Op::SoftmaxXent: case Op::Nll: case Op::Correct: case Op::Mse: at = 2; break;
+    case Op::BatchNormTrain: at = 3; break;
+    case Op::BatchNormGrad: at = 5; break;
+    default: return std::nullopt;
+  }
+  return n.operands.size() > at ? std::optional<size_t>(at) : std::nullopt;
+}
+
+std::set<ir::ValueId> checked_in_body(const ir::Node& n, const std::set<ir::ValueId>& checked) {
+  std::set<ir::ValueId> inside;
+  size_t input = 0;  // body input j is operand j of n
+  for (size_t i = 0; i < n.body->size(); ++i)
+    if (n.body->node(i).op == Op::Input && checked.count(n.operands[input++])) inside.insert(n.body->node(i).result());
+  return inside;
+}
+
+namespace {
+// Each masked node of f (and of its fused bodies, as the fused node) whose row
+// count is `of(count)`: the rows of its operand 0 (1 for a scalar).
+void masked_users(const ir::Function& f, const std::function<ir::ValueId(ir::ValueId)>& of, const ir::Node* outer,
+                  std::vector<EntryRowCount>& found) {
+  for (size_t i = 0; i < f.size(); ++i) {
+    const ir::Node& n = f.node(i);
+    if (std::optional<size_t> at = row_count_operand(n)) {
+      const ir::Shape& s = f.type(n.operands[0]).shape;
+      found.push_back({of(n.operands[*at]), s.rank() == 0 ? 1 : s[0], outer ? outer : &n});
+    }
+    if (n.op != Op::Fused) continue;
+    std::map<ir::ValueId, ir::ValueId> outside;  // body input -> n's operand
+    size_t input = 0;
+    for (size_t j = 0; j < n.body->size(); ++j)
+      if (n.body->node(j).op == Op::Input) outside[n.body->node(j).result()] = n.operands[input++];
+    masked_users(*n.body, [&](ir::ValueId v) { return outside.count(v) ? of(outside.at(v)) : ir::ValueId(-1); },
+                 outer ? outer : &n, found);
+  }
+}
+}  // namespace
+
+std::vector<EntryRowCount> entry_row_counts(const ir::Function& f) {
+  std::vector<EntryRowCount> users, counts;
+  masked_users(f, [](ir::ValueId v) { return v; }, nullptr, users);
+  for (const EntryRowCount& u : users) {
+    if (u.value < 0 || f.value(u.value).def->op != Op::Input) continue;  // computed in f: checked where used
+    auto same = std::find_if(counts.begin(), counts.end(), [&](const EntryRowCount& c) { return c.value == u.value; });
+    if (same == counts.end()) counts.push_back(u);
+    else if (u.rows < same->rows) *same = u;
+  }
+  return counts;
+}
+
+bool node_can_fail(const ir::Function& f, const ir::Node& n, const std::set<ir::ValueId>& checked) {
   if (n.op == Op::SoftmaxXent || n.op == Op::Nll || n.op == Op::OneHot || n.op == Op::Correct) return true;
-  // A masked node checks its row count (docs/ir.md, "Partial batches").
-  if (n.op == Op::MaskRows) return true;
-  if (n.op == Op::Mse) return n.operands.size() == 3;
-  if (n.op == Op::BatchNormTrain) return n.operands.size() == 4;
-  if (n.op == Op::BatchNormGrad) return n.operands.size() == 6;
+  // A masked node checks its row count (docs/ir.md, "Partial batches") unless the entry did.
+  if (std::optional<size_t> at = row_count_operand(n)) return !checked.count(n.operands[*at]);
   if (n.op == Op::Div) return f.type(n.result()).dtype == ir::DType::I32;
   if (n.op == Op::Cast) return f.type(n.result()).dtype == ir::DType::I32 && f.type(n.operands[0]).dtype != ir::DType::I32;
-  if (n.op == Op::Fused)
+  if (n.op == Op::Fused) {
+    std::set<ir::ValueId> inside = checked_in_body(n, checked);
     for (size_t i = 0; i < n.body->size(); ++i)
-      if (node_can_fail(*n.body, n.body->node(i))) return true;
+      if (node_can_fail(*n.body, n.body->node(i), inside)) return true;
+  }
   return false;
 }
 

@@ -7,6 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <set>
+#include <vector>
 
 #include "backend/llvm/homes.h"
 #include "backend/llvm/kernel.h"
@@ -18,8 +21,24 @@ inline int64_t aligned(int64_t bytes) { return (bytes + 63) / 64 * 64; }
 
 // A fused node compiled as one elementwise loop.
 bool single_loop(const ir::Node& n);
-// Whether the node's kernel checks its data (labels, i32 division, casts to i32).
-bool node_can_fail(const ir::Function& f, const ir::Node& n);
+// The operand that is a masked node's row count (docs/ir.md, "Partial batches"),
+// or nothing for a node that is not masked.
+std::optional<size_t> row_count_operand(const ir::Node& n);
+// The row counts the entry of top-level function f checks once, before any kernel
+// runs (codegen.cpp): inputs of f that masked nodes (in fused bodies too) take as
+// their row count, each with the fewest rows of those nodes and the first node
+// with that many rows (to name in the error).
+struct EntryRowCount {
+  ir::ValueId value;
+  int64_t rows;
+  const ir::Node* node;
+};
+std::vector<EntryRowCount> entry_row_counts(const ir::Function& f);
+// Whether the node's kernel checks its data (labels, i32 division, casts to i32,
+// a row count that is not in `checked`: those the function's entry checked).
+bool node_can_fail(const ir::Function& f, const ir::Node& n, const std::set<ir::ValueId>& checked = {});
+// `checked` (values of f) as the values of the fused node n's body.
+std::set<ir::ValueId> checked_in_body(const ir::Node& n, const std::set<ir::ValueId>& checked);
 // Whether n's kernel may write its results over operand `operand`.
 bool in_place_ok(const ir::Function& f, const ir::Node& n, size_t operand);
 
