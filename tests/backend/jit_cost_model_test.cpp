@@ -56,6 +56,32 @@ TEST(JitCostModel, BatchNormAndDropoutOfAWideLayerAreSplitTheSeedsAreNot) {
   EXPECT_LT(work_cycles(seed.f, *seed.bn_grad, kLanes), kParallelCycles);
 }
 
+// A masked node's row count (docs/ir.md, "Partial batches") that is an input of
+// the function is checked once, at the entry (codegen.cpp), against the fewest
+// rows of a node that takes it, naming that node; the masked nodes then cannot
+// fail, so the cost model alone decides whether they are split.
+TEST(JitCostModel, MaskedNodesCannotFailOnceTheEntryCheckedTheirRowCount) {
+  ir::Function f{"f"};
+  ir::Builder b(f);
+  ir::ValueId x = b.input("x", f32({256, 1024})), small = b.input("small", f32({100, 8}));
+  ir::ValueId gamma = b.input("gamma", f32({1024})), beta = b.input("beta", f32({1024}));
+  ir::ValueId n = b.input("n_rows", ir::Type{DType::I32, {}});
+  ir::ValueId masked = b.emit1(Op::MaskRows, {x, n});
+  std::vector<ir::ValueId> bn = b.emit(Op::BatchNormTrain, {masked, gamma, beta, n});
+  ir::ValueId few = b.emit1(Op::MaskRows, {small, n});
+  b.output("y", bn[0]);
+  b.output("s", few);
+  std::vector<EntryRowCount> counts = entry_row_counts(f);
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].value, n);
+  EXPECT_EQ(counts[0].rows, 100);
+  EXPECT_EQ(counts[0].node, f.value(few).def);
+  const ir::Node& bn_train = *f.value(bn[0]).def;
+  EXPECT_TRUE(node_can_fail(f, bn_train));
+  EXPECT_FALSE(node_can_fail(f, bn_train, {n}));
+  EXPECT_GE(work_cycles(f, bn_train, 16), kParallelCycles);
+}
+
 // The input gradient of a 10-class output layer through dropout: a product with
 // K = 10 (81,920 cycles of FMAs at 256 x 1024) whose epilogue hashes every
 // element; the two together are worth splitting.

@@ -236,7 +236,7 @@ std::string variant_name(const ::testing::TestParamInfo<Variant>& info) { return
 // bit, in training (batch 64, and 1000 with 1024 hidden units, where the GEMMs,
 // batch norm, dropout (0.1), the elementwise loops and the optimiser's are all
 // large enough to be split: jit_cost_model_test.cpp; the weights' optimiser updates run inside their gradients' GEMMs, in
-// place) and in evaluation of as many rows.
+// place), on a partial batch too, and in evaluation of as many rows.
 TEST(JitThreads, TwoThreadsGiveExactlyTheValuesOfOne) {
   for (auto [batch, width] : {std::pair<int64_t, int64_t>{64, 192}, {1000, 1024}}) {
     Variant v{"threads", 1, "leaky_relu", 0.1};
@@ -258,6 +258,12 @@ TEST(JitThreads, TwoThreadsGiveExactlyTheValuesOfOne) {
       const auto& [x, y] = data[size_t(s) % data.size()];
       EXPECT_EQ(one->train_step(x, y).loss, two->train_step(x, y).loss) << "batch " << batch << " step " << s;
     }
+    // A partial batch: the masked step (docs/ir.md "Partial batches"), whose masked
+    // kernels (batch norm, the loss) are split too, as the entry checked n_rows.
+    int64_t part = v.batch * 2 / 3;
+    TensorView px{ir::Type{ir::DType::F32, {part, v.features}}, data[1].first.data()};
+    TensorView py{ir::Type{ir::DType::I32, {part}}, data[1].second.data()};
+    EXPECT_EQ(one->train_step(px, py).loss, two->train_step(px, py).loss) << "batch " << batch << ", " << part << " rows";
     for (const auto& [name, buf] : one->state().all())
       EXPECT_EQ(disagreement(two->state().get(name), *buf, Tolerance{0, 0}), "") << "batch " << batch << " " << name;
     Buffer logits1(ir::Type{ir::DType::F32, {v.batch, v.classes}}), logits2 = logits1;

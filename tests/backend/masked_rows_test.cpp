@@ -161,14 +161,16 @@ TEST(MaskedRows, DropoutJit) { check(kDropout, "jit"); }
 TEST(MaskedRows, ManyClassesInterp) { check(kManyClasses, "interp"); }
 TEST(MaskedRows, ManyClassesJit) { check(kManyClasses, "jit"); }
 
-// A row count outside [1, B] is an error naming the node, on both backends.
-TEST(MaskedRows, RowCountOutOfRangeIsAnError) {
+// A row count outside [1, B] is an error naming the node, on both backends,
+// raised before the step writes any state (the JIT checks n_rows at its entry).
+TEST(MaskedRows, RowCountOutOfRangeIsAnErrorAndWritesNothing) {
   for (const char* name : {"interp", "jit"}) {
     runtime::ProgramOptions o;
     o.backend = name;
     std::unique_ptr<Backend> backend = runtime::make_backend(o);
-    Compiled masked(kSeed, kBatch, true, *backend);
-    Batch b = batch(kBatch, kBatch, kSeed.classes, 0);
+    Compiled masked(kBatchNorm, kBatch, true, *backend);
+    StateStore before = masked.state;
+    Batch b = batch(kBatch, kBatch, kBatchNorm.classes, 0);
     for (int64_t n : {int64_t{0}, kBatch + 1})
       try {
         run(*masked.train, b, n, false);
@@ -176,6 +178,7 @@ TEST(MaskedRows, RowCountOutOfRangeIsAnError) {
       } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("row count"), std::string::npos) << e.what();
       }
+    expect_same_state(masked.state, before, std::string(name) + ", after the refused steps");
   }
 }
 
