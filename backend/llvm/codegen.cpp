@@ -205,7 +205,36 @@ class Lowering {
       e_.copy(to, ptr_of(fr, n.operands[0]), int64_t(f.type(n.operands[0]).bytes()));
       return;
     }
+    if (n.op == Op::MaskRows && full_batch_reads_input(fr, n)) return;
     call_kernel(fr, n);
+  }
+
+  // mask_rows(x, n) of a full batch is x. When x is an input of the function, n
+  // a row count the entry checked and the result planned in the arena, the kernel
+  // runs only when n < B, and the result's readers read x where it is when n = B
+  // (a step at batch 1024 x 784 otherwise copies 3.2 MB, 8% of its time). Safe:
+  // only this node writes through the result's address (SSA; an in-place reader
+  // writes its own result's address, that slot of the arena), and the caller's x
+  // is neither freed nor reused while the step runs.
+  bool full_batch_reads_input(Frame& fr, const ir::Node& n) {
+    const ir::Function& f = *fr.f;
+    ir::ValueId x = n.operands[0], count = n.operands[1];
+    bool input = fr.homes.of[size_t(x)].kind == Home::Kind::Input;
+    if (!fr.top || !input || fr.homes.of[size_t(n.result())].kind != Home::Kind::Arena || !fr.checked.count(count))
+      return false;
+    auto& b = e_.b();
+    Value *from = ptr_of(fr, x), *to = ptr_of(fr, n.result());  // before the branch: they dominate every use
+    Value* rows = b.CreateSExt(e_.load(ir::DType::I32, 1, ptr_of(fr, count), e_.idx(0)), e_.i64());
+    Value* full = b.CreateICmpEQ(rows, e_.idx(f.type(x).shape[0]));
+    llvm::BasicBlock* copy = e_.block("mask_rows");
+    llvm::BasicBlock* after = e_.block("masked");
+    b.CreateCondBr(full, after, copy);
+    b.SetInsertPoint(copy);
+    call_kernel(fr, n);
+    b.CreateBr(after);
+    b.SetInsertPoint(after);
+    fr.ptrs[n.result()] = b.CreateSelect(full, from, to);
+    return true;
   }
 
   // Whether two addresses of one call may be the same buffer.
