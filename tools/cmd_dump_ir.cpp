@@ -91,11 +91,12 @@ std::string plans(const ir::Module& m, bool values) {
 // LLVM IR or assembly of --function, or of every function of the module.
 std::string backend_text(const ir::Module& m, const DumpFlags& f) {
   if (f.format != "text") fail("dump-ir: --stage {} has no --format {} (only text)", f.stage, f.format);
-  if (!f.function.empty()) return jit_dump(m, f.function, f.stage, f.target.spec());
+  int threads = f.run.config.threads;
+  if (!f.function.empty()) return jit_dump(m, f.function, f.stage, f.target.spec(), threads);
   std::string text;
   const char* comment = f.stage == "llvm" ? ";" : "#";
   for (const ir::Function& fn : m.funcs)
-    text += fmt::format("{} ===== @{} =====\n{}\n", comment, fn.name(), jit_dump(m, fn.name(), f.stage, f.target.spec()));
+    text += fmt::format("{} ===== @{} =====\n{}\n", comment, fn.name(), jit_dump(m, fn.name(), f.stage, f.target.spec(), threads));
   return text;
 }
 

@@ -208,14 +208,16 @@ const JitCompileStats* jit_stats(const Executable& exe) {
 }
 
 std::string jit_dump(const ir::Module& m, const std::string& func, const std::string& stage,
-                     const jit::TargetSpec& spec) {
+                     const jit::TargetSpec& spec, int threads) {
   const ir::Function* f = m.find_func(func);
   if (f == nullptr) fail("module {} has no function @{}", m.name, func);
   if (stage != "llvm" && stage != "asm") fail("unknown stage '{}' (llvm, asm)", stage);
   ir::verify(*f, &m);
   jit::Target target = jit::make_target(spec);
   llvm::LLVMContext ctx;
-  jit::Generated g = jit::generate(m, *f, target.info, ctx);
+  jit::CodegenOptions options;
+  options.threads = threads;
+  jit::Generated g = jit::generate(m, *f, target.info, ctx, options);
   if (auto err = jit::run_pipeline(*g.module, *target.machine)) fail("LLVM: optimising: {}", llvm::toString(std::move(err)));
   if (stage == "asm") {
     std::string comment = target.machine->getMCAsmInfo()->getCommentString().str();

@@ -60,8 +60,8 @@ std::vector<JitProfileEntry> jit_profile(const Executable& exe);
 // (backend/llvm/target_spec.h; the default is the host), as LLVM IR (stage "llvm")
 // or assembly (stage "asm"), led by a comment naming the target and the figures
 // its code was planned with. Any registered target may be dumped; only the host's
-// code is ever run.
+// code is ever run. `threads`: as a run with --threads, large kernels split.
 std::string jit_dump(const ir::Module& m, const std::string& func, const std::string& stage,
-                     const jit::TargetSpec& target = {});
+                     const jit::TargetSpec& target = {}, int threads = 1);
 
 }  // namespace minigrad

@@ -31,6 +31,17 @@ grep -q '===== @eval =====' <<<"$OUT" || { echo "FAIL: asm does not name its fun
 expect_ok "$MINIGRADC" dump-ir mlp --stage llvm --function eval --features 784 --batch-size 512 --set width=2048
 grep -q '^; k[0-9]*_fused.matmul@mlp.cpp:[0-9]*: blocked [0-9]*x[0-9]* kc=[0-9]* mc=[0-9]* nc=[0-9]*' <<<"$OUT" ||
   { echo "FAIL: no blocked plan for a 2048-wide layer at batch 512"; failures=$((failures + 1)); }
+# --threads 2: the large kernels are split (a task function each), the masked
+# batch norm of a 1024-wide layer at batch 256 too (n_rows is checked at the entry);
+# at one thread nothing is.
+wide="mlp --stage llvm --function train_step --features 784 --batch-size 256 --set depth=2 --set width=1024"
+expect_ok "$MINIGRADC" dump-ir $wide --threads 2
+grep -q '^define .*@"k[0-9]*_fused.bn_act@mlp.cpp:[0-9]*.task"(' <<<"$OUT" ||
+  { echo "FAIL: --threads 2: the masked bn_act is not split"; failures=$((failures + 1)); }
+grep -q '^define .*@"k[0-9]*_fused.matmul_update@mlp.cpp:[0-9]*.task"(' <<<"$OUT" ||
+  { echo "FAIL: --threads 2: the weight-gradient GEMM is not split"; failures=$((failures + 1)); }
+expect_ok "$MINIGRADC" dump-ir $wide
+if grep -q '\.task"(' <<<"$OUT"; then echo "FAIL: one thread: a kernel is split"; failures=$((failures + 1)); fi
 # A repeatable flag takes one value per occurrence: the model after --disable-pass=X
 # (or --disable-pass X) is the positional model, not a second pass name.
 for form in "--disable-pass=fuse-bn-leaky-relu seed_mlp" "--disable-pass fuse-bn-leaky-relu seed_mlp"; do
