@@ -45,17 +45,19 @@ TEST(ThreadPool, EveryTaskRunsExactlyOncePerRun) {
 
 std::atomic<int> worker_tasks{0};
 
-// Slow on a worker (5 ms), faster on the caller (2 ms): two tasks alone take 4 ms,
-// split 5 ms. The caller's task is not instant, so that a worker woken for a split
-// run takes the other task even where waking takes long (under qemu the caller once
-// ran both instant tasks before the worker woke, and the split run was the faster).
+// Slow on a worker (40 ms), faster on the caller (10 ms): two tasks alone take
+// 20 ms, split 40 ms. The caller's task is long enough that a worker woken for a
+// split run takes the other task even where waking takes long: under qemu the
+// caller once ran both instant tasks before the worker woke, and with 2 ms tasks
+// on two cores busy with other tests the split runs were sometimes as fast as the
+// alone ones, so that the comparison below failed now and then.
 void slow_on_workers(void*, int64_t, int64_t, int64_t thread) {
   if (thread == 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return;
   }
   worker_tasks.fetch_add(1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
 }
 
 TEST(ThreadPool, RunsOnTheCallerAloneWhatIsSlowerSplit) {
