@@ -28,11 +28,21 @@ std::optional<size_t> row_count_operand(const ir::Node& n) {
   return n.operands.size() > at ? std::optional<size_t>(at) : std::nullopt;
 }
 
+namespace {
+// The fused node n's operand behind each input value of its body (input j is operand j).
+std::map<ir::ValueId, ir::ValueId> outer_operands(const ir::Node& n) {
+  std::map<ir::ValueId, ir::ValueId> outside;
+  size_t input = 0;
+  for (size_t j = 0; j < n.body->size(); ++j)
+    if (n.body->node(j).op == Op::Input) outside[n.body->node(j).result()] = n.operands[input++];
+  return outside;
+}
+}  // namespace
+
 std::set<ir::ValueId> checked_in_body(const ir::Node& n, const std::set<ir::ValueId>& checked) {
   std::set<ir::ValueId> inside;
-  size_t input = 0;  // body input j is operand j of n
-  for (size_t i = 0; i < n.body->size(); ++i)
-    if (n.body->node(i).op == Op::Input && checked.count(n.operands[input++])) inside.insert(n.body->node(i).result());
+  for (auto [in_body, outer] : outer_operands(n))
+    if (checked.count(outer)) inside.insert(in_body);
   return inside;
 }
 
@@ -48,10 +58,7 @@ void masked_users(const ir::Function& f, const std::function<ir::ValueId(ir::Val
       found.push_back({of(n.operands[*at]), s.rank() == 0 ? 1 : s[0], outer ? outer : &n});
     }
     if (n.op != Op::Fused) continue;
-    std::map<ir::ValueId, ir::ValueId> outside;  // body input -> n's operand
-    size_t input = 0;
-    for (size_t j = 0; j < n.body->size(); ++j)
-      if (n.body->node(j).op == Op::Input) outside[n.body->node(j).result()] = n.operands[input++];
+    std::map<ir::ValueId, ir::ValueId> outside = outer_operands(n);
     masked_users(*n.body, [&](ir::ValueId v) { return outside.count(v) ? of(outside.at(v)) : ir::ValueId(-1); },
                  outer ? outer : &n, found);
   }
