@@ -52,11 +52,13 @@ std::vector<std::pair<std::string, const toml::node*>> in_file_order(const toml:
 }
 
 // A table of settings as JSON: run settings as they are, model parameters (unknown
-// keys, and the keys of a `set` table) gathered under "set".
-json settings(const std::vector<std::pair<std::string, json>>& entries) {
+// keys, and the keys of a `set` table) gathered under "set". A `set` that is not a
+// table is an Error here: the unknown keys beside it could not be gathered into it.
+json settings(const std::vector<std::pair<std::string, json>>& entries, const std::string& where) {
   json out = json::object();
   for (const auto& [k, v] : entries) {
-    if (k == "set" && v.is_object()) {
+    if (k == "set" && !v.is_object()) fail("{}: set = {}: expected a table of model parameters", where, v.dump());
+    if (k == "set") {
       for (const auto& [pk, pv] : v.items()) out["set"][pk] = pv;
     } else if (is_run_config_key(k)) {
       out[k] = v;
@@ -134,7 +136,7 @@ void expand(const Entry& e, const RunConfig& base, const std::filesystem::path& 
     for (size_t i = 0; i < pick.size(); ++i) values.emplace_back(e.choices[i].first, e.choices[i].second[pick[i]]);
     SweepRun run{e.group, e.label.empty() ? default_label(e, values) : fill_label(e.label, values, where), base};
     std::string run_where = fmt::format("{} ({})", where, run.label);
-    apply_json(run.config, settings(values), run_where);
+    apply_json(run.config, settings(values, run_where), run_where);
     if (std::any_of(values.begin(), values.end(), [](const auto& p) { return p.first == "data"; }))
       resolve_data(run.config, file);
     out.push_back(std::move(run));
@@ -182,7 +184,7 @@ SweepPlan read_sweep(const std::filesystem::path& file, const json& overrides) {
     if (!b->is_table()) fail("{}: base must be a table", where);
     std::vector<std::pair<std::string, json>> entries;
     for (const auto& [k, v] : in_file_order(*b->as_table())) entries.emplace_back(k, to_json_value(*v, where));
-    plan.base = settings(entries);
+    plan.base = settings(entries, where + ": [base]");
     apply_json(base, plan.base, where + ": [base]");
     resolve_data(base, file);
   }
@@ -201,7 +203,7 @@ SweepPlan read_sweep(const std::filesystem::path& file, const json& overrides) {
   if (plan.runs.empty()) fail("{}: no runs: add a [grid] or [[runs]]", where);
   std::vector<std::pair<std::string, json>> extra;
   for (const auto& [k, v] : overrides.items()) extra.emplace_back(k, v);
-  json extra_settings = settings(extra);
+  json extra_settings = settings(extra, "override");
   for (SweepRun& run : plan.runs) apply_json(run.config, extra_settings, "override");
   plan.base.merge_patch(extra_settings);
   return plan;

@@ -90,6 +90,9 @@ TEST(SweepFileErrors, NameTheFileAndEntry) {
   EXPECT_THAT(err("[[runs]]\nlabel = '{depth}'\nlr = 1\n"), HasSubstr("names {depth}, which this entry does not set"));
   EXPECT_THAT(err("[base]\nepochs = 0\n[grid]\nlr=[1]\n"), HasSubstr("[base]: epochs = 0: expected an integer > 0"));
   EXPECT_THAT(err("runs = 3\n"), HasSubstr("runs must be written [[runs]]"));
+  // A `set` that is not a table, before or after a model parameter it would gather.
+  EXPECT_THAT(err("[base]\nset = 5\ndepth = 2\n[grid]\nlr=[1]\n"), HasSubstr("[base]: set = 5: expected a table"));
+  EXPECT_THAT(err("[grid]\ndepth = 2\nset = [1, 2]\n"), HasSubstr("[grid] (set=1): set = 1: expected a table"));
 }
 
 TEST(Sweep, ThreeConfigurationsOneFailingReportedOthersFinish) {
