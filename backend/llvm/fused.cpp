@@ -43,10 +43,11 @@ void emit_matmul_kind(Kernel& k) {
       point.at(off, contiguous, 1, {{mm.result(), k.e.b().CreateExtractElement(sum, uint64_t(i))}});
     }
   };
-  epilogue.prefetch = [&](Value* row, Value* col) {
-    std::vector<bool> contiguous;
-    point.prefetch(point.offsets_2d(row, col, &contiguous));
-  };
+  if (point.prefetches())
+    epilogue.prefetch = [&](Value* row, Value* col) {
+      std::vector<bool> contiguous;
+      point.prefetch(point.offsets_2d(row, col, &contiguous));
+    };
   emit_gemm(k.e, plan, nullptr, k.in[0].ptr, k.in[1].ptr, k.scratch, epilogue, k.begin, k.end);
 }
 

@@ -148,13 +148,24 @@ Value* BodyAtPoint::own_index(Value* offset, bool contiguous, unsigned lanes) {
   return b.CreateAdd(v, llvm::ConstantDataVector::get(e_.ctx(), iota));
 }
 
+bool BodyAtPoint::prefetched(size_t i) const {
+  const ir::Node& n = body_.node(i);
+  if (!needed_[i] || n.op != Op::Input || given_.count(n.result())) return false;
+  return !k_.in[input_of_.at(&n)].constant && shapes_[access_of_.at(&n)] == iter_;
+}
+
+bool BodyAtPoint::prefetches() const {
+  for (size_t i = 0; i < body_.size(); ++i)
+    if (prefetched(i)) return true;
+  return false;
+}
+
 void BodyAtPoint::prefetch(const Values& offsets) {
   for (size_t i = 0; i < body_.size(); ++i) {
+    if (!prefetched(i)) continue;
     const ir::Node& n = body_.node(i);
-    if (!needed_[i] || n.op != Op::Input || given_.count(n.result())) continue;
     const Operand& o = k_.in[input_of_.at(&n)];
-    size_t a = access_of_.at(&n);
-    if (!o.constant && shapes_[a] == iter_) e_.prefetch(o.type.dtype, o.ptr, offsets[a]);
+    e_.prefetch(o.type.dtype, o.ptr, offsets[access_of_.at(&n)]);
   }
 }
 

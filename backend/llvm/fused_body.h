@@ -47,12 +47,16 @@ class BodyAtPoint {
   // shape (a matrix read once per point, such as an optimiser's weight and moments;
   // broadcast inputs are reused from cache anyway).
   void prefetch(const Values& offsets);
+  // Whether prefetch() asks for anything (no such input: no code at all).
+  bool prefetches() const;
 
   // Offsets of every access at point (row, col) of a rank-2 S (or rank 1: col only).
   Values offsets_2d(llvm::Value* row, llvm::Value* col, std::vector<bool>* contiguous) const;
 
  private:
   llvm::Value* apply(const ir::Node& n, const Values& a, unsigned lanes, llvm::Value* index);
+  // Body node i is an input that prefetch() asks for.
+  bool prefetched(size_t i) const;
   llvm::Value* int_div(const ir::Node& n, llvm::Value* x, llvm::Value* y);
   llvm::Value* apply_cast(const ir::Node& n, llvm::Value* x);
   llvm::Value* apply_cmp(const ir::Node& n, const Values& a, ir::DType d, unsigned lanes);

@@ -20,8 +20,8 @@ echo "tiled: $tiled"; echo "blocked: $blocked"; echo "auto, 2 threads: $auto2"
 [ -n "$auto2" ] && [ "$auto2" = "$blocked" ] || { echo "FAIL: 2 threads differ from 1"; failures=$((failures + 1)); }
 python3 -c 'import sys; a=float(sys.argv[1].split()[3]); sys.exit(0 if a > 0.85 else 1)' "$blocked" ||
   { echo "FAIL: test accuracy after one epoch is not above 85%: $blocked"; failures=$((failures + 1)); }
-# The blocked lowering asks for the optimiser state an epilogue will read (llvm.prefetch
-# before the tile's K loop); the tiled one, whose operands are in cache, does not.
+# The blocked lowering asks for the optimiser state an epilogue will read (llvm.prefetch,
+# spread over the tile's K loop); the tiled one, whose operands are in cache, does not.
 expect_ok "$MINIGRADC" dump-ir mlp --set depth=1 --set width=1024 --batch-size 256 --features 784 --classes 10 --stage llvm
 grep -q "call void @llvm.prefetch" <<< "$OUT" || { echo "FAIL: no prefetch in the blocked matmul_update"; failures=$((failures + 1)); }
 expect_ok "$MINIGRADC" dump-ir seed_mlp --stage llvm

@@ -30,10 +30,11 @@ namespace minigrad::jit {
 // become, given the accumulated sum (a vector of `lanes`); no store: C = the sum.
 // `prefetch` (optional) asks for the cache lines the store of (row, col) will read
 // (an optimiser's weight and moments): the blocked lowering calls it for each
-// vector of a tile before the tile's only K block, so the lines arrive while the
-// FMAs run instead of stalling the epilogue (it reads rows of a matrix far apart,
-// which the hardware prefetchers do not foresee). The tiled lowering does not:
-// its products' operands are in cache already.
+// vector of a tile during the tile's only K block, one vector every K / (tile's
+// vectors) steps, so the lines arrive while the FMAs run instead of stalling the
+// epilogue (it reads rows of a matrix far apart, which the hardware prefetchers
+// do not foresee). The tiled lowering does not: its products' operands are in
+// cache already.
 struct GemmEpilogue {
   std::function<void(llvm::Value* row, llvm::Value* col, llvm::Value* sum)> store;
   std::function<void(llvm::Value* row, llvm::Value* col)> prefetch;

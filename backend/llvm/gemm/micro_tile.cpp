@@ -8,9 +8,10 @@ namespace minigrad::jit {
 using llvm::Value;
 
 Values micro_tile(Emitter& e, int64_t rows, const std::vector<unsigned>& widths, Value* k0, Value* k1,
-                  const Values& init, const TileA& a, const TileB& b) {
+                  const Values& init, const TileA& a, const TileB& b, const TileStep& step) {
   size_t nv = widths.size();
   return e.loop_carry(k0, k1, 1, init, [&](Value* k, const Values& acc) {
+    if (step) step(k);
     Values bv;
     for (size_t v = 0; v < nv; ++v) bv.push_back(b(v, k));
     Values next(acc.size());

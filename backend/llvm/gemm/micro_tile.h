@@ -18,11 +18,13 @@ namespace minigrad::jit {
 // vector v of op(B)'s row k at the tile's columns (widths[v] lanes).
 using TileA = std::function<llvm::Value*(int64_t r, llvm::Value* k)>;
 using TileB = std::function<llvm::Value*(size_t v, llvm::Value* k)>;
+// Optional: more work emitted in the loop body at step k, beside the FMAs.
+using TileStep = std::function<void(llvm::Value* k)>;
 
 // The accumulators after the loop, in row-major order (index r * widths.size() + v),
 // starting from `init` (same order).
 Values micro_tile(Emitter& e, int64_t rows, const std::vector<unsigned>& widths, llvm::Value* k0, llvm::Value* k1,
-                  const Values& init, const TileA& a, const TileB& b);
+                  const Values& init, const TileA& a, const TileB& b, const TileStep& step = {});
 
 // Calls f(first, count) for the whole panels of `extent` (an i64 value) in steps
 // of `panel`, then f(whole, remainder) once when extent is not a multiple of
