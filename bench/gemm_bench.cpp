@@ -1,9 +1,11 @@
 // gemm_bench: GFLOP/s of the generated GEMM for any shape, lowering and thread
 // count, each matmul compiled on its own through the JIT:
-//   build/bench/gemm_bench 512 2048 2048 [--ta] [--tb] [--lowering auto|tiled|blocked] [--threads N]
+//   build/bench/gemm_bench 512 2048 2048 [--ta] [--tb] [--lowering auto|tiled|blocked] [--threads N] [--bias]
 // prints one line per shape: M x N x K, the transposes, the plan the JIT chose
 // (from its LLVM dump), and the median GFLOP/s of --repeats runs of about
-// --min-time seconds each. bench/run.sh uses it for the GEMM table.
+// --min-time seconds each. bench/run.sh uses it for the GEMM table. --bias adds a
+// bias to C through fuse-matmul-epilogue, as a model's linear layer has it: the
+// GEMM then has an epilogue, which changes its K blocking (plan.h).
 #include <time.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 
 #include "backend/llvm/jit_backend.h"
 #include "ir/builder.h"
+#include "passes/fuse_matmul_epilogue.h"
 
 namespace mg = minigrad;
 
@@ -41,6 +44,7 @@ struct Options {
   int threads = 1, repeats = 5;
   double min_time = 0.3;
   bool cpu_time = false;
+  bool bias = false;
   int64_t l1d = 0, l2 = 0, l3 = 0;  // cache sizes to block for (0: the host's)
 };
 
@@ -53,15 +57,21 @@ mg::ir::Module gemm_module(const Options& o) {
   mg::ir::Builder b(f);
   mg::ir::ValueId a = b.input("a", o.ta ? f32(o.k, o.m) : f32(o.m, o.k));
   mg::ir::ValueId bb = b.input("b", o.tb ? f32(o.n, o.k) : f32(o.k, o.n));
-  b.output("c", b.matmul(a, bb, o.ta, o.tb));
+  mg::ir::ValueId c = b.matmul(a, bb, o.ta, o.tb);
+  if (o.bias) c = b.add(c, b.input("bias", mg::ir::Type{mg::ir::DType::F32, {o.n}}));
+  b.output("c", c);
+  if (o.bias) mg::passes::FuseMatmulEpilogue().run(mod);
   return mod;
 }
 
-// The plan line of the LLVM dump ("; k0_matmul: blocked 14x32 kc=...").
+// The plan line of the LLVM dump ("; k0_matmul: blocked 14x32 kc=..."), after the
+// target's line.
 std::string plan_of(const mg::ir::Module& mod) {
   std::string dump = mg::jit_dump(mod, "f", "llvm");
-  size_t at = dump.find(": ");
-  return dump.rfind("; ", 0) == 0 && at != std::string::npos ? dump.substr(at + 2, dump.find('\n') - at - 2) : "?";
+  size_t line = dump.find("\n; k");
+  if (line == std::string::npos) return "?";
+  size_t at = dump.find(": ", line), end = dump.find('\n', line + 1);
+  return at < end ? dump.substr(at + 2, end - at - 2) : "?";
 }
 
 double gflops(const Options& o, const mg::ir::Module& mod) {
@@ -72,9 +82,12 @@ double gflops(const Options& o, const mg::ir::Module& mod) {
   mg::StateStore state(mod);
   auto exe = backend->compile(mod, "f", state);
   mg::Buffer A(o.ta ? f32(o.k, o.m) : f32(o.m, o.k)), B(o.tb ? f32(o.n, o.k) : f32(o.k, o.n)), C(f32(o.m, o.n));
+  mg::Buffer bias(mg::ir::Type{mg::ir::DType::F32, {o.n}});
   for (int64_t i = 0; i < A.numel(); ++i) A.as<float>()[i] = float(i % 7) * 0.1f;
   for (int64_t i = 0; i < B.numel(); ++i) B.as<float>()[i] = float(i % 5) * 0.1f;
-  mg::TensorView in[] = {A.view(), B.view()}, out[] = {C.view()};
+  std::vector<mg::TensorView> in = {A.view(), B.view()};
+  if (o.bias) in.push_back(bias.view());
+  mg::TensorView out[] = {C.view()};
   double flop = 2.0 * double(o.m) * double(o.n) * double(o.k);
   auto t0 = Clock::now();
   int64_t calls = 0;
@@ -109,6 +122,7 @@ int main(int argc, char** argv) {
   app.add_option("--l1d", o.l1d, "L1 data cache bytes to block for (default: the host's)")->check(CLI::PositiveNumber);
   app.add_option("--l2", o.l2, "L2 bytes to block for")->check(CLI::PositiveNumber);
   app.add_option("--l3", o.l3, "L3 bytes to block for")->check(CLI::PositiveNumber);
+  app.add_flag("--bias", o.bias, "add a bias to C in the GEMM's epilogue (a linear layer's form)");
   app.add_flag("--cpu-time", o.cpu_time, "divide by CPU seconds per thread, not wall seconds (a busy machine)");
   CLI11_PARSE(app, argc, argv);
   try {
