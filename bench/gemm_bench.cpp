@@ -3,9 +3,9 @@
 //   build/bench/gemm_bench 512 2048 2048 [--ta] [--tb] [--lowering auto|tiled|blocked] [--threads N] [--bias]
 // prints one line per shape: M x N x K, the transposes, the plan the JIT chose
 // (from its LLVM dump), and the median GFLOP/s of --repeats runs of about
-// --min-time seconds each. bench/run.sh uses it for the GEMM table. --bias adds a
-// bias to C through fuse-matmul-epilogue, as a model's linear layer has it: the
-// GEMM then has an epilogue, which changes its K blocking (plan.h).
+// --min-time seconds each. --bias adds a bias to C through fuse-matmul-epilogue,
+// as a model's linear layer has it: the GEMM then has an epilogue, which changes
+// its K blocking (plan.h).
 #include <time.h>
 
 #include <algorithm>
