@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ struct Options {
   double min_time = 0.3;
   bool cpu_time = false;
   bool bias = false;
+  bool cold = false;
   int64_t l1d = 0, l2 = 0, l3 = 0;  // cache sizes to block for (0: the host's)
 };
 
@@ -74,6 +76,22 @@ std::string plan_of(const mg::ir::Module& mod) {
   return at < end ? dump.substr(at + 2, end - at - 2) : "?";
 }
 
+// --cold: every call starts with its operands out of the caches, as the first
+// kernel of a train step may find them: 256 MiB are written between calls (not
+// timed), then one call is timed; the median of max(repeats, 15) calls.
+double cold_gflops(const Options& o, const std::function<void()>& call, double flop) {
+  std::vector<char> evict(size_t(256) << 20);
+  std::vector<double> r;
+  for (int rep = 0; rep < std::max(o.repeats, 15); ++rep) {
+    for (size_t i = 0; i < evict.size(); i += 64) evict[i] = char(rep + int(i));
+    auto t1 = Clock::now();
+    call();
+    r.push_back(flop / seconds_since(t1) / 1e9);
+  }
+  std::sort(r.begin(), r.end());
+  return r[r.size() / 2];
+}
+
 double gflops(const Options& o, const mg::ir::Module& mod) {
   mg::JitBackendOptions jo;
   jo.cache_dir = "off", jo.threads = o.threads, jo.gemm = o.lowering;
@@ -94,6 +112,7 @@ double gflops(const Options& o, const mg::ir::Module& mod) {
   while (seconds_since(t0) < 0.1 || calls < 3) exe->run(in, out), ++calls;  // warm up and calibrate
   calls = std::max<int64_t>(1, int64_t(double(calls) * o.min_time / seconds_since(t0)));
   std::vector<double> r;
+  if (o.cold) return cold_gflops(o, [&] { exe->run(in, out); }, flop);
   for (int rep = 0; rep < o.repeats; ++rep) {
     auto t1 = Clock::now();
     double c1 = cpu_seconds();
@@ -123,6 +142,7 @@ int main(int argc, char** argv) {
   app.add_option("--l2", o.l2, "L2 bytes to block for")->check(CLI::PositiveNumber);
   app.add_option("--l3", o.l3, "L3 bytes to block for")->check(CLI::PositiveNumber);
   app.add_flag("--bias", o.bias, "add a bias to C in the GEMM's epilogue (a linear layer's form)");
+  app.add_flag("--cold", o.cold, "time single calls, each after evicting the caches (256 MiB written)");
   app.add_flag("--cpu-time", o.cpu_time, "divide by CPU seconds per thread, not wall seconds (a busy machine)");
   CLI11_PARSE(app, argc, argv);
   try {
