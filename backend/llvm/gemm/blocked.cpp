@@ -123,9 +123,10 @@ class BlockedGemm {
   // that the requests spread over the FMAs. Asked for all at once before the loop
   // (mr nv vectors x each operand the epilogue reads: 84 lines for Adam's weight
   // and moments at 14 x 2), they filled the core's miss buffers and stalled the
-  // loop's own loads: Adam's 1024 x 1024 x 256 update ran at 163 GFLOP/s, spread
-  // it runs at 197 (the divider was not the cause: without its square root and
-  // division the update ran at 161).
+  // loop's own loads: Adam's 1024 x 1024 x 256 update ran at 161-163 GFLOP/s,
+  // spread it runs at 185-194 (bench/README.md; the divider was not the cause:
+  // without its square root and division the update ran at 161). Here the one K
+  // block is all of K, so `every` follows from the static K.
   TileStep spread_prefetch(Value* m0, Value* n0, int64_t mr, size_t nv) {
     int64_t vectors = mr * int64_t(nv);
     int64_t every = std::max<int64_t>(1, s_.k / vectors);
