@@ -1,6 +1,6 @@
 // gemm_bench: GFLOP/s of the generated GEMM for any shape, lowering and thread
 // count, each matmul compiled on its own through the JIT:
-//   build/bench/gemm_bench 512 2048 2048 [--ta] [--tb] [--lowering auto|tiled|blocked] [--threads N] [--bias]
+//   build/bench/gemm_bench 512 2048 2048 [--ta] [--tb] [--lowering auto|tiled|blocked] [--threads N] [--bias] [--cold]
 // prints one line per shape: M x N x K, the transposes, the plan the JIT chose
 // (from its LLVM dump), and the median GFLOP/s of --repeats runs of about
 // --min-time seconds each. --bias adds a bias to C through fuse-matmul-epilogue,
@@ -76,6 +76,11 @@ std::string plan_of(const mg::ir::Module& mod) {
   return at < end ? dump.substr(at + 2, end - at - 2) : "?";
 }
 
+double median(std::vector<double> r) {
+  std::sort(r.begin(), r.end());
+  return r[r.size() / 2];
+}
+
 // --cold: every call starts with its operands out of the caches, as the first
 // kernel of a train step may find them: 256 MiB are written between calls (not
 // timed), then one call is timed; the median of max(repeats, 15) calls.
@@ -88,8 +93,7 @@ double cold_gflops(const Options& o, const std::function<void()>& call, double f
     call();
     r.push_back(flop / seconds_since(t1) / 1e9);
   }
-  std::sort(r.begin(), r.end());
-  return r[r.size() / 2];
+  return median(r);
 }
 
 double gflops(const Options& o, const mg::ir::Module& mod) {
@@ -107,12 +111,12 @@ double gflops(const Options& o, const mg::ir::Module& mod) {
   if (o.bias) in.push_back(bias.view());
   mg::TensorView out[] = {C.view()};
   double flop = 2.0 * double(o.m) * double(o.n) * double(o.k);
+  if (o.cold) return cold_gflops(o, [&] { exe->run(in, out); }, flop);
   auto t0 = Clock::now();
   int64_t calls = 0;
   while (seconds_since(t0) < 0.1 || calls < 3) exe->run(in, out), ++calls;  // warm up and calibrate
   calls = std::max<int64_t>(1, int64_t(double(calls) * o.min_time / seconds_since(t0)));
   std::vector<double> r;
-  if (o.cold) return cold_gflops(o, [&] { exe->run(in, out); }, flop);
   for (int rep = 0; rep < o.repeats; ++rep) {
     auto t1 = Clock::now();
     double c1 = cpu_seconds();
@@ -120,8 +124,7 @@ double gflops(const Options& o, const mg::ir::Module& mod) {
     double seconds = o.cpu_time ? (cpu_seconds() - c1) / o.threads : seconds_since(t1);
     r.push_back(flop * double(calls) / seconds / 1e9);
   }
-  std::sort(r.begin(), r.end());
-  return r[r.size() / 2];
+  return median(r);
 }
 
 }  // namespace
