@@ -2,10 +2,12 @@
 //   for each unit of work (a range of columns, or of rows, for one thread)
 //     for jc over the unit's columns, NC at a time
 //       for pc over K, KC at a time
-//         pack op(B)[pc.., jc..] into Bp                          (pack.h)
 //         for ic over the unit's rows, MC at a time
-//           pack op(A)[ic.., pc..] into Ap
-//           for each micro-panel of NR columns of Bp (stays in L1)
+//           pack op(A)[ic.., pc..] into Ap                        (pack.h)
+//           for each micro-panel of NR columns of op(B)[pc.., jc..]
+//             in the first MC block only: pack it into Bp, where the
+//             later blocks find it (the tiles below ask for the next
+//             panel's lines meanwhile: next_panel_prefetch)
 //             for each micro-panel of MR rows of Ap (streams from L2)
 //               the micro-kernel over kk < kc (micro_tile.h)
 // A tile's sums carry across K blocks in C itself, or, when an epilogue replaces
@@ -56,28 +58,68 @@ class BlockedGemm {
       Value* cols = b_.CreateSub(min(b_.CreateAdd(jc, e_.idx(p_.nc)), n_hi), jc);
       e_.loop(0, s_.k, p_.kc, [&](Value* pc) {
         Value* kc = b_.CreateSub(min(b_.CreateAdd(pc, e_.idx(p_.kc)), e_.idx(s_.k)), pc);
-        pack_b(e_, p_, bmat_, bp_, jc, cols, pc, kc);
         e_.loop(m_lo, m_hi, p_.mc, [&](Value* ic) {
           Value* rows = b_.CreateSub(min(b_.CreateAdd(ic, e_.idx(p_.mc)), m_hi), ic);
           pack_a(e_, p_, a_, ap_, ic, rows, pc, kc);
-          block(ic, rows, jc, cols, pc, kc);
+          block(ic, rows, jc, cols, pc, kc, b_.CreateICmpEQ(ic, m_lo));
         });
       });
     });
   }
 
   // Every micro-tile of the packed block: column panels outside, row panels inside.
-  void block(Value* ic, Value* rows, Value* jc, Value* cols, Value* pc, Value* kc) {
+  // The first MC block (packs_b) packs each panel of B just before its tiles use
+  // it; the later blocks find it packed.
+  void block(Value* ic, Value* rows, Value* jc, Value* cols, Value* pc, Value* kc, Value* packs_b) {
     for_panels(e_, cols, p_.nr, s_.n % p_.nr, [&](Value* j0, int64_t width) {
+      e_.if_then(packs_b, [&] { pack_b_panel(e_, p_, bmat_, bp_, jc, j0, width, pc, kc); });
+      Value* next = b_.CreateAdd(j0, e_.idx(p_.nr));
+      // a whole next panel to ask for (the narrower last one is not worth it)
+      Value* ahead = width == p_.nr ? b_.CreateAnd(packs_b, b_.CreateICmpSLE(b_.CreateAdd(next, e_.idx(p_.nr)), cols))
+                                    : b_.getFalse();
       std::vector<unsigned> widths = tile_widths(width, p_.lanes);
       for_panels(e_, rows, p_.tile.mr, s_.m % p_.tile.mr, [&](Value* i0, int64_t height) {
-        tile(ic, i0, height, jc, j0, widths, pc, kc);
+        TileStep step = epilogue_.prefetch && !p_.partials
+                            ? TileStep{}
+                            : next_panel_prefetch(i0, b_.CreateAdd(jc, next), pc, kc, ahead);
+        tile(ic, i0, height, jc, j0, widths, pc, kc, step);
       });
     });
   }
 
+  // While the first MC block's tiles run over panel j, they ask for the lines of
+  // B that packing panel j + 1 will read (b_panel_lines: kc rows x the panel's
+  // lines per row, or NR rows of kc with tb), so that packing finds them in cache
+  // instead of waiting on memory: B is a weight the last step's update wrote and
+  // other kernels have since evicted. Tile t of the block (t = i0 / MR, of
+  // T = MC / MR) asks for lines [t P, t P + P), P = ceil(lines / T): `count` per
+  // due step, on steps k = 0, every, 2 every, ... so that they spread over the
+  // FMAs (the reasoning of spread_prefetch). Not where the epilogue prefetches
+  // too: two streams of requests slowed Adam's update (bench/README.md).
+  TileStep next_panel_prefetch(Value* i0, Value* n0, Value* pc, Value* kc, Value* ahead) {
+    int64_t lines = b_panel_lines(p_);
+    int64_t tiles = (p_.mc + p_.tile.mr - 1) / p_.tile.mr;
+    int64_t per_tile = (lines + tiles - 1) / tiles;
+    int64_t count = (per_tile + p_.kc - 1) / p_.kc;
+    int64_t slots = (per_tile + count - 1) / count;
+    int64_t every = std::max<int64_t>(1, p_.kc / slots);
+    Value* first = b_.CreateMul(b_.CreateUDiv(i0, e_.idx(p_.tile.mr)), e_.idx(per_tile));
+    return [=, this](Value* k) {
+      Value* on_step = b_.CreateICmpEQ(b_.CreateURem(k, e_.idx(every)), e_.idx(0));
+      Value* due = b_.CreateAnd(ahead, b_.CreateAnd(on_step, b_.CreateICmpULT(k, e_.idx(every * slots))));
+      e_.if_then(due, [&] {
+        Value* q = b_.CreateMul(b_.CreateUDiv(k, e_.idx(every)), e_.idx(count));
+        for (int64_t c = 0; c < count; ++c) {
+          Value* line = b_.CreateAdd(first, b_.CreateAdd(q, e_.idx(c)));
+          e_.if_then(b_.CreateICmpULT(line, e_.idx(lines)),
+                     [&] { prefetch_b_panel_line(e_, p_, bmat_, n0, pc, kc, line); });
+        }
+      });
+    };
+  }
+
   void tile(Value* ic, Value* i0, int64_t mr, Value* jc, Value* j0, const std::vector<unsigned>& widths, Value* pc,
-            Value* kc) {
+            Value* kc, TileStep step) {
     size_t nv = widths.size();
     Value* m0 = b_.CreateAdd(ic, i0);
     Value* n0 = b_.CreateAdd(jc, j0);
@@ -99,8 +141,7 @@ class BlockedGemm {
       Value* off = b_.CreateAdd(b_base, b_.CreateAdd(b_.CreateMul(kk, e_.idx(p_.nr)), e_.idx(int64_t(v) * p_.lanes)));
       return e_.load(s_.dtype, widths[v], bp_, off);
     };
-    TileStep step;
-    if (epilogue_.prefetch && !p_.partials) step = spread_prefetch(m0, n0, mr, nv);
+    if (epilogue_.prefetch && !p_.partials) step = spread_prefetch(m0, n0, mr, nv);  // instead of B's
     Values sums = micro_tile(e_, mr, widths, e_.idx(0), kc, init, a_at, b_at, step);
     auto store_to = [&](Value* to) {
       for (int64_t r = 0; r < mr; ++r)

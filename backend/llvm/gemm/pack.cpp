@@ -1,6 +1,8 @@
 // Packing for the blocked GEMM; see pack.h.
 #include "backend/llvm/gemm/pack.h"
 
+#include <algorithm>
+
 #include "backend/llvm/gemm/micro_tile.h"
 
 namespace minigrad::jit {
@@ -68,25 +70,51 @@ void transpose_panel(Emitter& e, const GemmPlan& p, Value* b, Value* bp, Value* 
 
 }  // namespace
 
-void pack_b(Emitter& e, const GemmPlan& p, Value* b, Value* bp, Value* jc, Value* cols, Value* pc, Value* kc) {
+void pack_b_panel(Emitter& e, const GemmPlan& p, Value* b, Value* bp, Value* jc, Value* j0, int64_t width, Value* pc,
+                  Value* kc) {
   auto& ir = e.b();
   const GemmShape& s = p.s;
-  for_panels(e, cols, p.nr, s.n % p.nr, [&](Value* j0, int64_t width) {
-    Value* base = ir.CreateMul(j0, e.idx(p.kc));  // (n - jc) KC for the panel's first column
-    Value* n0 = ir.CreateAdd(jc, j0);
-    if (!s.tb) {  // op(B)[k, n] = B[k N + n]: rows of the panel are contiguous in B
-      std::vector<unsigned> widths = tile_widths(width, p.lanes);
-      e.loop(e.idx(0), kc, 1, [&](Value* kk) {
-        Value* from = ir.CreateAdd(ir.CreateMul(ir.CreateAdd(pc, kk), e.idx(s.n)), n0);
-        Value* to = ir.CreateAdd(base, ir.CreateMul(kk, e.idx(p.nr)));
-        for (size_t v = 0; v < widths.size(); ++v) {
-          Value* x = e.load(s.dtype, widths[v], b, ir.CreateAdd(from, e.idx(int64_t(v) * p.lanes)));
-          e.store(s.dtype, x, bp, ir.CreateAdd(to, e.idx(int64_t(v) * p.lanes)));
-        }
-      });
-      return;
+  Value* base = ir.CreateMul(j0, e.idx(p.kc));  // (n - jc) KC for the panel's first column
+  Value* n0 = ir.CreateAdd(jc, j0);
+  if (s.tb) return transpose_panel(e, p, b, bp, base, n0, width, pc, kc);
+  // op(B)[k, n] = B[k N + n]: rows of the panel are contiguous in B
+  std::vector<unsigned> widths = tile_widths(width, p.lanes);
+  e.loop(e.idx(0), kc, 1, [&](Value* kk) {
+    Value* from = ir.CreateAdd(ir.CreateMul(ir.CreateAdd(pc, kk), e.idx(s.n)), n0);
+    Value* to = ir.CreateAdd(base, ir.CreateMul(kk, e.idx(p.nr)));
+    for (size_t v = 0; v < widths.size(); ++v) {
+      Value* x = e.load(s.dtype, widths[v], b, ir.CreateAdd(from, e.idx(int64_t(v) * p.lanes)));
+      e.store(s.dtype, x, bp, ir.CreateAdd(to, e.idx(int64_t(v) * p.lanes)));
     }
-    transpose_panel(e, p, b, bp, base, n0, width, pc, kc);
+  });
+}
+
+namespace {
+// Elements per 64-byte cache line (where lines are longer, as Apple's 128, each
+// line is asked for twice: harmless).
+int64_t line_elements(const GemmPlan& p) { return std::max<int64_t>(1, 64 / int64_t(ir::dtype_size(p.s.dtype))); }
+// Lines of one row of B the panel reads: NR elements of op(B)'s row, or with tb kc
+// elements of B's row n.
+int64_t lines_per_source_row(const GemmPlan& p) {
+  int64_t run = p.s.tb ? p.kc : p.nr;
+  return (run + line_elements(p) - 1) / line_elements(p);
+}
+}  // namespace
+
+int64_t b_panel_lines(const GemmPlan& p) { return lines_per_source_row(p) * (p.s.tb ? p.nr : p.kc); }
+
+void prefetch_b_panel_line(Emitter& e, const GemmPlan& p, Value* b, Value* n0, Value* pc, Value* kc, Value* line) {
+  auto& ir = e.b();
+  const GemmShape& s = p.s;
+  Value* per_row = e.idx(lines_per_source_row(p));
+  Value* row = ir.CreateUDiv(line, per_row);
+  Value* part = ir.CreateMul(ir.CreateURem(line, per_row), e.idx(line_elements(p)));
+  // !tb: row `row` of the panel is op(B)'s row pc + row; tb: it is B's row n0 + row, from column pc
+  Value* inside = s.tb ? ir.CreateICmpULT(part, kc) : ir.CreateICmpULT(row, kc);
+  e.if_then(inside, [&] {
+    Value* at = s.tb ? ir.CreateAdd(ir.CreateMul(ir.CreateAdd(n0, row), e.idx(s.k)), ir.CreateAdd(pc, part))
+                     : ir.CreateAdd(ir.CreateMul(ir.CreateAdd(pc, row), e.idx(s.n)), ir.CreateAdd(n0, part));
+    e.prefetch(s.dtype, b, at);
   });
 }
 

@@ -19,9 +19,16 @@
 
 namespace minigrad::jit {
 
-// Packs op(B)[pc .. pc + kc, jc .. jc + cols) into bp (kc, jc, cols, pc dynamic).
-void pack_b(Emitter& e, const GemmPlan& p, llvm::Value* b, llvm::Value* bp, llvm::Value* jc, llvm::Value* cols,
-            llvm::Value* pc, llvm::Value* kc);
+// Packs the micro-panel of op(B) at block column j0: op(B)[pc .. pc + kc, jc + j0 ..
+// jc + j0 + width) into bp (all dynamic but width).
+void pack_b_panel(Emitter& e, const GemmPlan& p, llvm::Value* b, llvm::Value* bp, llvm::Value* jc, llvm::Value* j0,
+                  int64_t width, llvm::Value* pc, llvm::Value* kc);
+// The cache lines of B that packing a whole micro-panel of NR columns by KC reads.
+int64_t b_panel_lines(const GemmPlan& p);
+// Asks for line `line` (< b_panel_lines) of B that packing the panel at column n0
+// from row pc will read (nothing for a line beyond the block's kc).
+void prefetch_b_panel_line(Emitter& e, const GemmPlan& p, llvm::Value* b, llvm::Value* n0, llvm::Value* pc,
+                           llvm::Value* kc, llvm::Value* line);
 // Packs op(A)[ic .. ic + rows, pc .. pc + kc) into ap (all dynamic).
 void pack_a(Emitter& e, const GemmPlan& p, llvm::Value* a, llvm::Value* ap, llvm::Value* ic, llvm::Value* rows,
             llvm::Value* pc, llvm::Value* kc);
