@@ -13,7 +13,8 @@
 // A tile's sums carry across K blocks in C itself, or, when an epilogue replaces
 // C's stores and K has several blocks, in a partial-sum buffer in scratch
 // (Cs[m N + n]); the first block starts from zero, the last one stores through
-// the epilogue. Element (m, n) is the sum over k = 0, 1, ... in order, whatever
+// the epilogue; each tile asks for the next one's sums while it runs
+// (next_sums_prefetch). Element (m, n) is the sum over k = 0, 1, ... in order, whatever
 // the blocks and units, so every split gives the same bits.
 // Edges: units, NC and MC are whole micro-panels, so only the last MR rows and NR
 // columns of the matrix can be partial: static remainder tiles, as in the tiled
@@ -142,6 +143,7 @@ class BlockedGemm {
       return e_.load(s_.dtype, widths[v], bp_, off);
     };
     if (epilogue_.prefetch && !p_.partials) step = spread_prefetch(m0, n0, mr, nv);  // instead of B's
+    if (s_.k > p_.kc) step = both(step, next_sums_prefetch(m0, n0, mr, nv));
     Values sums = micro_tile(e_, mr, widths, e_.idx(0), kc, init, a_at, b_at, step);
     auto store_to = [&](Value* to) {
       for (int64_t r = 0; r < mr; ++r)
@@ -159,7 +161,7 @@ class BlockedGemm {
   }
 
   // The epilogue's lines, asked for during the tile's only K block (with several
-  // blocks, the partial-sum loads and stores already keep the memory system busy):
+  // blocks, the tiles ask for the next tile's partial sums instead):
   // vector j = r nv + v of the tile at step k = j every, every = K / (mr nv), so
   // that the requests spread over the FMAs. Asked for all at once before the loop
   // (mr nv vectors x each operand the epilogue reads: 84 lines for Adam's weight
@@ -181,6 +183,34 @@ class BlockedGemm {
         epilogue_.prefetch(b_.CreateAdd(m0, r), b_.CreateAdd(n0, b_.CreateMul(v, e_.idx(p_.lanes))));
       });
     };
+  }
+
+  // With several K blocks, each tile starts from the sums the last block left in
+  // C or in the partial-sum buffer: MR rows of NV vectors far apart (a row is N
+  // elements), which no hardware prefetcher foresees, and which the last block
+  // left in L3 or memory. The tile asks for the next row tile's (rows m0 + MR ..)
+  // while its FMAs run, one vector every KC / (MR NV) steps, as spread_prefetch:
+  // 4 x 2048's GEMMs (K = 2048, 11 blocks) took 6% less time (bench/README.md).
+  TileStep next_sums_prefetch(Value* m0, Value* n0, int64_t mr, size_t nv) {
+    int64_t vectors = mr * int64_t(nv);
+    int64_t every = std::max<int64_t>(1, p_.kc / vectors);
+    return [this, m0, n0, mr, nv, vectors, every](Value* k) {
+      Value* due = b_.CreateAnd(b_.CreateICmpEQ(b_.CreateURem(k, e_.idx(every)), e_.idx(0)),
+                                b_.CreateICmpULT(k, e_.idx(every * vectors)));
+      e_.if_then(due, [&] {
+        Value* j = b_.CreateUDiv(k, e_.idx(every));
+        Value* row = b_.CreateAdd(m0, b_.CreateAdd(e_.idx(mr), b_.CreateUDiv(j, e_.idx(int64_t(nv)))));
+        Value* col = b_.CreateAdd(n0, b_.CreateMul(b_.CreateURem(j, e_.idx(int64_t(nv))), e_.idx(p_.lanes)));
+        e_.if_then(b_.CreateICmpULT(row, e_.idx(s_.m)), [&] {
+          e_.prefetch(s_.dtype, sums_, b_.CreateAdd(b_.CreateMul(row, e_.idx(s_.n)), col));
+        });
+      });
+    };
+  }
+
+  static TileStep both(TileStep first, TileStep second) {
+    if (!first) return second;
+    return [first, second](Value* k) { first(k), second(k); };
   }
 
   void if_else(Value* cond, const std::function<void()>& then, const std::function<void()>& otherwise) {
