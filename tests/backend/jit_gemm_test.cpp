@@ -121,7 +121,7 @@ TEST(JitGemmTargets, NeonShapedCodeAgreesWithTheInterpreterAndTheHostWidth) {
       }
 }
 
-// An epilogue GEMM whose K x NR panel of B fits in an eighth of L2 runs all of K
+// An epilogue GEMM whose K x NR panel of B fits in a sixth of L2 runs all of K
 // in one block (sums in registers up to the epilogue); with a smaller L2 the same
 // product carries its sums across K blocks in scratch. Both give the same bits.
 TEST(JitGemmBlocks, OneKBlockAndPartialSumsGiveTheSameBits) {
@@ -136,6 +136,16 @@ TEST(JitGemmBlocks, OneKBlockAndPartialSumsGiveTheSameBits) {
   EXPECT_LT(blocks.kc, 784) << blocks.describe();
   EXPECT_TRUE(blocks.partials) << blocks.describe();
   EXPECT_FALSE(jit::plan_gemm({65, 100, 784}, t, false, 1).partials) << "no epilogue, no partial-sum buffer";
+  // The rule's edge, with a host's 1 MiB L2 and 16 lanes: 784 x 48 x 4 bytes (147 KiB)
+  // is within a sixth (171 KiB); 1024 x 48 x 4 (192 KiB) is not.
+  t.l2_bytes = 1 << 20;
+  auto kc_with_nr48 = [&](int64_t k) {
+    jit::GemmPlan p = jit::plan_gemm({1024, 192, k}, t, true, 1);
+    EXPECT_EQ(p.nr, 48) << p.describe();
+    return p.kc;
+  };
+  EXPECT_EQ(kc_with_nr48(784), 784);
+  EXPECT_LT(kc_with_nr48(1024), 1024);
   for (bool ta : {false, true}) {
     ir::Module m = gemm_module({65, 100, 784}, ta, false, true);
     JitBackendOptions o;

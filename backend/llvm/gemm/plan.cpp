@@ -62,10 +62,13 @@ void plan_blocks(GemmPlan& p, const TargetInfo& t, bool epilogue, int threads) {
   int64_t kc_most = std::clamp<int64_t>(t.l1d_bytes / 2 / (p.nr * es), 32, 1024);
   // With an epilogue, several K blocks would carry each tile's sums through an
   // M x N buffer in memory (a store and a load per block). Where a K x NR
-  // micro-panel of B fits in an eighth of L2, one K block instead: the panel then
+  // micro-panel of B fits in a sixth of L2, one K block instead: the panel then
   // feeds the micro-kernel from L2 (NV vector loads per MR NV FMAs, well inside
   // L2's bandwidth) and the sums stay in registers from k = 0 to the epilogue.
-  if (epilogue && s.k * p.nr * es <= t.l2_bytes / 8) kc_most = round_up(s.k, p.lanes);
+  // With A's block in half of L2 (MC below), a third is left for C's lines and
+  // the epilogue's operands. (An eighth kept 1024 x 192 x 784, NR = 48, in 7
+  // blocks: 6% slower in the training step, bench/README.md.)
+  if (epilogue && s.k * p.nr * es <= t.l2_bytes / 6) kc_most = round_up(s.k, p.lanes);
   p.kc = even_block(s.k, kc_most, p.lanes);
   p.mc = even_block(s.m, std::max<int64_t>(mr, t.l2_bytes / 2 / (p.kc * es)), mr);
   p.nc = even_block(s.n, std::max<int64_t>(p.nr, t.l3_bytes / 2 / (p.kc * es)), p.nr);
