@@ -13,7 +13,7 @@
 //   NC: the KC x NC panel of packed B takes half of L3          NC = L3 / 2 / (KC s)
 // each then evened out over its extent (K = 784 with KC 192 becomes 5 blocks of
 // 160 rather than 4 of 192 and one of 16), MC a multiple of MR, NC of NR.
-// With an epilogue, KC = K where K x NR fits in L2 / 8 (the sums then never leave
+// With an epilogue, KC = K where K x NR fits in L2 / 6 (the sums then never leave
 // the registers); beyond that the sums cross K blocks in a scratch buffer.
 // Units: the blocked lowering splits columns into `threads` ranges of whole
 // micro-panels (each thread packs its own part of B and all of A), or rows when
