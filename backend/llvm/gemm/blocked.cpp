@@ -106,10 +106,8 @@ class BlockedGemm {
     int64_t every = std::max<int64_t>(1, p_.kc / slots);
     Value* first = b_.CreateMul(b_.CreateUDiv(i0, e_.idx(p_.tile.mr)), e_.idx(per_tile));
     return [=, this](Value* k) {
-      Value* on_step = b_.CreateICmpEQ(b_.CreateURem(k, e_.idx(every)), e_.idx(0));
-      Value* due = b_.CreateAnd(ahead, b_.CreateAnd(on_step, b_.CreateICmpULT(k, e_.idx(every * slots))));
-      e_.if_then(due, [&] {
-        Value* q = b_.CreateMul(b_.CreateUDiv(k, e_.idx(every)), e_.idx(count));
+      every_steps(k, every, slots, ahead, [&](Value* slot) {
+        Value* q = b_.CreateMul(slot, e_.idx(count));
         for (int64_t c = 0; c < count; ++c) {
           Value* line = b_.CreateAdd(first, b_.CreateAdd(q, e_.idx(c)));
           e_.if_then(b_.CreateICmpULT(line, e_.idx(lines)),
@@ -174,12 +172,9 @@ class BlockedGemm {
     int64_t vectors = mr * int64_t(nv);
     int64_t every = std::max<int64_t>(1, s_.k / vectors);
     return [this, m0, n0, nv, vectors, every](Value* k) {
-      Value* due = b_.CreateAnd(b_.CreateICmpEQ(b_.CreateSRem(k, e_.idx(every)), e_.idx(0)),
-                                b_.CreateICmpSLT(k, e_.idx(every * vectors)));
-      e_.if_then(due, [&] {
-        Value* j = b_.CreateSDiv(k, e_.idx(every));
-        Value* r = b_.CreateSDiv(j, e_.idx(int64_t(nv)));
-        Value* v = b_.CreateSRem(j, e_.idx(int64_t(nv)));
+      every_steps(k, every, vectors, nullptr, [&](Value* j) {
+        Value* r = b_.CreateUDiv(j, e_.idx(int64_t(nv)));
+        Value* v = b_.CreateURem(j, e_.idx(int64_t(nv)));
         epilogue_.prefetch(b_.CreateAdd(m0, r), b_.CreateAdd(n0, b_.CreateMul(v, e_.idx(p_.lanes))));
       });
     };
@@ -195,10 +190,7 @@ class BlockedGemm {
     int64_t vectors = mr * int64_t(nv);
     int64_t every = std::max<int64_t>(1, p_.kc / vectors);
     return [this, m0, n0, mr, nv, vectors, every](Value* k) {
-      Value* due = b_.CreateAnd(b_.CreateICmpEQ(b_.CreateURem(k, e_.idx(every)), e_.idx(0)),
-                                b_.CreateICmpULT(k, e_.idx(every * vectors)));
-      e_.if_then(due, [&] {
-        Value* j = b_.CreateUDiv(k, e_.idx(every));
+      every_steps(k, every, vectors, nullptr, [&](Value* j) {
         Value* row = b_.CreateAdd(m0, b_.CreateAdd(e_.idx(mr), b_.CreateUDiv(j, e_.idx(int64_t(nv)))));
         Value* col = b_.CreateAdd(n0, b_.CreateMul(b_.CreateURem(j, e_.idx(int64_t(nv))), e_.idx(p_.lanes)));
         e_.if_then(b_.CreateICmpULT(row, e_.idx(s_.m)), [&] {
@@ -206,6 +198,15 @@ class BlockedGemm {
         });
       });
     };
+  }
+
+  // At steps k = 0, every, 2 every, ... (`times` of them), and only `when` (if
+  // given): body(k / every).
+  void every_steps(Value* k, int64_t every, int64_t times, Value* when, const std::function<void(Value*)>& body) {
+    Value* due = b_.CreateAnd(b_.CreateICmpEQ(b_.CreateURem(k, e_.idx(every)), e_.idx(0)),
+                              b_.CreateICmpULT(k, e_.idx(every * times)));
+    if (when) due = b_.CreateAnd(when, due);
+    e_.if_then(due, [&] { body(b_.CreateUDiv(k, e_.idx(every))); });
   }
 
   static TileStep both(TileStep first, TileStep second) {
