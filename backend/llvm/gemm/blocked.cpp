@@ -78,12 +78,10 @@ class BlockedGemm {
       // a whole next panel to ask for (the narrower last one is not worth it)
       Value* ahead = width == p_.nr ? b_.CreateAnd(packs_b, b_.CreateICmpSLE(b_.CreateAdd(next, e_.idx(p_.nr)), cols))
                                     : b_.getFalse();
+      NextPanel next_panel{b_.CreateAdd(jc, next), ahead};
       std::vector<unsigned> widths = tile_widths(width, p_.lanes);
       for_panels(e_, rows, p_.tile.mr, s_.m % p_.tile.mr, [&](Value* i0, int64_t height) {
-        TileStep step = epilogue_.prefetch && !p_.partials
-                            ? TileStep{}
-                            : next_panel_prefetch(i0, b_.CreateAdd(jc, next), pc, kc, ahead);
-        tile(ic, i0, height, jc, j0, widths, pc, kc, step);
+        tile(ic, i0, height, jc, j0, widths, pc, kc, next_panel);
       });
     });
   }
@@ -95,8 +93,7 @@ class BlockedGemm {
   // other kernels have since evicted. Tile t of the block (t = i0 / MR, of
   // T = MC / MR) asks for lines [t P, t P + P), P = ceil(lines / T): `count` per
   // due step, on steps k = 0, every, 2 every, ... so that they spread over the
-  // FMAs (the reasoning of spread_prefetch). Not where the epilogue prefetches
-  // too: two streams of requests slowed Adam's update (bench/README.md).
+  // FMAs (the reasoning of spread_prefetch).
   TileStep next_panel_prefetch(Value* i0, Value* n0, Value* pc, Value* kc, Value* ahead) {
     int64_t lines = b_panel_lines(p_);
     int64_t tiles = (p_.mc + p_.tile.mr - 1) / p_.tile.mr;
@@ -117,8 +114,26 @@ class BlockedGemm {
     };
   }
 
+  // The panel of B after the tile's: its first column, and whether to ask for it.
+  struct NextPanel {
+    Value* n0;
+    Value* ahead;
+  };
+
+  // What each step of a tile's K loop asks for besides its FMAs: the epilogue's
+  // lines where it reads whole matrices and K is one block, else the next panel
+  // of B (two streams together slowed Adam's update); and with several K blocks,
+  // the next tile's sums.
+  TileStep tile_step(Value* i0, Value* m0, Value* n0, int64_t mr, size_t nv, Value* pc, Value* kc,
+                     const NextPanel& next) {
+    TileStep step = epilogue_.prefetch && !p_.partials ? spread_prefetch(m0, n0, mr, nv)
+                                                       : next_panel_prefetch(i0, next.n0, pc, kc, next.ahead);
+    if (s_.k > p_.kc) step = both(step, next_sums_prefetch(m0, n0, mr, nv));
+    return step;
+  }
+
   void tile(Value* ic, Value* i0, int64_t mr, Value* jc, Value* j0, const std::vector<unsigned>& widths, Value* pc,
-            Value* kc, TileStep step) {
+            Value* kc, const NextPanel& next) {
     size_t nv = widths.size();
     Value* m0 = b_.CreateAdd(ic, i0);
     Value* n0 = b_.CreateAdd(jc, j0);
@@ -140,9 +155,7 @@ class BlockedGemm {
       Value* off = b_.CreateAdd(b_base, b_.CreateAdd(b_.CreateMul(kk, e_.idx(p_.nr)), e_.idx(int64_t(v) * p_.lanes)));
       return e_.load(s_.dtype, widths[v], bp_, off);
     };
-    if (epilogue_.prefetch && !p_.partials) step = spread_prefetch(m0, n0, mr, nv);  // instead of B's
-    if (s_.k > p_.kc) step = both(step, next_sums_prefetch(m0, n0, mr, nv));
-    Values sums = micro_tile(e_, mr, widths, e_.idx(0), kc, init, a_at, b_at, step);
+    Values sums = micro_tile(e_, mr, widths, e_.idx(0), kc, init, a_at, b_at, tile_step(i0, m0, n0, mr, nv, pc, kc, next));
     auto store_to = [&](Value* to) {
       for (int64_t r = 0; r < mr; ++r)
         for (size_t v = 0; v < nv; ++v) e_.store(s_.dtype, sums[size_t(r) * nv + v], to, c_offset(r, v));
