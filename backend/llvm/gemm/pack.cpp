@@ -10,29 +10,6 @@ using llvm::Value;
 
 namespace {
 
-// v[0..L) (L vectors of L lanes, L a power of two) transposed in registers:
-// stage s swaps the off-diagonal s x s blocks of each 2s x 2s block, through
-// rows i and i + s (i & s == 0):
-//   lo[l] = (l & s) == 0 ? v[i][l] : v[i + s][l - s]
-//   hi[l] = (l & s) == 0 ? v[i][l + s] : v[i + s][l]
-// after the stages s = L/2, ..., 1, v[j][l] holds the old v[l][j].
-void transpose_in_registers(llvm::IRBuilder<>& b, Values& v) {
-  int L = int(v.size());
-  for (int s = L / 2; s >= 1; s /= 2)
-    for (int i = 0; i < L; ++i) {
-      if (i & s) continue;
-      llvm::SmallVector<int, 64> lo, hi;
-      for (int l = 0; l < L; ++l) {
-        lo.push_back((l & s) == 0 ? l : L + l - s);
-        hi.push_back((l & s) == 0 ? l + s : L + l);
-      }
-      Value* x = v[size_t(i)];
-      Value* y = v[size_t(i + s)];
-      v[size_t(i)] = b.CreateShuffleVector(x, y, lo);
-      v[size_t(i + s)] = b.CreateShuffleVector(x, y, hi);
-    }
-}
-
 // The panel's columns [0, width) from rows n0 + j of B (op(B)[k, n] = B[n K + k]):
 // Bp[base + kk NR + j] = B[(n0 + j) K + pc + kk]. Squares of L x L elements are
 // transposed in registers (L vector loads along k, L stores along n); the rest,
@@ -69,6 +46,29 @@ void transpose_panel(Emitter& e, const GemmPlan& p, Value* b, Value* bp, Value* 
 }
 
 }  // namespace
+
+// The stages of transpose_in_registers (pack.h):
+// stage s swaps the off-diagonal s x s blocks of each 2s x 2s block, through
+// rows i and i + s (i & s == 0):
+//   lo[l] = (l & s) == 0 ? v[i][l] : v[i + s][l - s]
+//   hi[l] = (l & s) == 0 ? v[i][l + s] : v[i + s][l]
+// after the stages s = L/2, ..., 1, v[j][l] holds the old v[l][j].
+void transpose_in_registers(llvm::IRBuilder<>& b, Values& v) {
+  int L = int(v.size());
+  for (int s = L / 2; s >= 1; s /= 2)
+    for (int i = 0; i < L; ++i) {
+      if (i & s) continue;
+      llvm::SmallVector<int, 64> lo, hi;
+      for (int l = 0; l < L; ++l) {
+        lo.push_back((l & s) == 0 ? l : L + l - s);
+        hi.push_back((l & s) == 0 ? l + s : L + l);
+      }
+      Value* x = v[size_t(i)];
+      Value* y = v[size_t(i + s)];
+      v[size_t(i)] = b.CreateShuffleVector(x, y, lo);
+      v[size_t(i + s)] = b.CreateShuffleVector(x, y, hi);
+    }
+}
 
 void pack_b_panel(Emitter& e, const GemmPlan& p, Value* b, Value* bp, Value* jc, Value* j0, int64_t width, Value* pc,
                   Value* kc) {

@@ -29,6 +29,10 @@ int64_t b_panel_lines(const GemmPlan& p);
 // from row pc will read (nothing for a line beyond the block's kc).
 void prefetch_b_panel_line(Emitter& e, const GemmPlan& p, llvm::Value* b, llvm::Value* n0, llvm::Value* pc,
                            llvm::Value* kc, llvm::Value* line);
+// v[0..L) (L vectors of L lanes, L a power of two) transposed in registers:
+// afterwards v[j][l] holds the old v[l][j]. (The tiled lowering's pack of B^T
+// uses it too.)
+void transpose_in_registers(llvm::IRBuilder<>& b, Values& v);
 // Packs op(A)[ic .. ic + rows, pc .. pc + kc) into ap (all dynamic).
 void pack_a(Emitter& e, const GemmPlan& p, llvm::Value* a, llvm::Value* ap, llvm::Value* ic, llvm::Value* rows,
             llvm::Value* pc, llvm::Value* kc);
