@@ -103,7 +103,7 @@ class BlockedGemm {
     int64_t every = std::max<int64_t>(1, p_.kc / slots);
     Value* first = b_.CreateMul(b_.CreateUDiv(i0, e_.idx(p_.tile.mr)), e_.idx(per_tile));
     return [=, this](Value* k) {
-      every_steps(k, every, slots, ahead, [&](Value* slot) {
+      every_steps(e_, k, every, slots, ahead, [&](Value* slot) {
         Value* q = b_.CreateMul(slot, e_.idx(count));
         for (int64_t c = 0; c < count; ++c) {
           Value* line = b_.CreateAdd(first, b_.CreateAdd(q, e_.idx(c)));
@@ -172,25 +172,10 @@ class BlockedGemm {
   }
 
   // The epilogue's lines, asked for during the tile's only K block (with several
-  // blocks, the tiles ask for the next tile's partial sums instead):
-  // vector j = r nv + v of the tile at step k = j every, every = K / (mr nv), so
-  // that the requests spread over the FMAs. Asked for all at once before the loop
-  // (mr nv vectors x each operand the epilogue reads: 84 lines for Adam's weight
-  // and moments at 14 x 2), they filled the core's miss buffers and stalled the
-  // loop's own loads: Adam's 1024 x 1024 x 256 update ran at 161-163 GFLOP/s,
-  // spread it runs at 185-194 (bench/README.md; the divider was not the cause:
-  // without its square root and division the update ran at 161). Here the one K
-  // block is all of K, so `every` follows from the static K.
+  // blocks, the tiles ask for the next tile's partial sums instead); the one K
+  // block is all of K.
   TileStep spread_prefetch(Value* m0, Value* n0, int64_t mr, size_t nv) {
-    int64_t vectors = mr * int64_t(nv);
-    int64_t every = std::max<int64_t>(1, s_.k / vectors);
-    return [this, m0, n0, nv, vectors, every](Value* k) {
-      every_steps(k, every, vectors, nullptr, [&](Value* j) {
-        Value* r = b_.CreateUDiv(j, e_.idx(int64_t(nv)));
-        Value* v = b_.CreateURem(j, e_.idx(int64_t(nv)));
-        epilogue_.prefetch(b_.CreateAdd(m0, r), b_.CreateAdd(n0, b_.CreateMul(v, e_.idx(p_.lanes))));
-      });
-    };
+    return spread_epilogue_prefetch(e_, epilogue_.prefetch, m0, n0, mr, nv, p_.lanes, s_.k);
   }
 
   // With several K blocks, each tile starts from the sums the last block left in
@@ -203,7 +188,7 @@ class BlockedGemm {
     int64_t vectors = mr * int64_t(nv);
     int64_t every = std::max<int64_t>(1, p_.kc / vectors);
     return [this, m0, n0, mr, nv, vectors, every](Value* k) {
-      every_steps(k, every, vectors, nullptr, [&](Value* j) {
+      every_steps(e_, k, every, vectors, nullptr, [&](Value* j) {
         Value* row = b_.CreateAdd(m0, b_.CreateAdd(e_.idx(mr), b_.CreateUDiv(j, e_.idx(int64_t(nv)))));
         Value* col = b_.CreateAdd(n0, b_.CreateMul(b_.CreateURem(j, e_.idx(int64_t(nv))), e_.idx(p_.lanes)));
         e_.if_then(b_.CreateICmpULT(row, e_.idx(s_.m)), [&] {
@@ -211,15 +196,6 @@ class BlockedGemm {
         });
       });
     };
-  }
-
-  // At steps k = 0, every, 2 every, ... (`times` of them), and only `when` (if
-  // given): body(k / every).
-  void every_steps(Value* k, int64_t every, int64_t times, Value* when, const std::function<void(Value*)>& body) {
-    Value* due = b_.CreateAnd(b_.CreateICmpEQ(b_.CreateURem(k, e_.idx(every)), e_.idx(0)),
-                              b_.CreateICmpULT(k, e_.idx(every * times)));
-    if (when) due = b_.CreateAnd(when, due);
-    e_.if_then(due, [&] { body(b_.CreateUDiv(k, e_.idx(every))); });
   }
 
   static TileStep both(TileStep first, TileStep second) {

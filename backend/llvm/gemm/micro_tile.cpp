@@ -26,6 +26,29 @@ Values micro_tile(Emitter& e, int64_t rows, const std::vector<unsigned>& widths,
   });
 }
 
+void every_steps(Emitter& e, Value* k, int64_t every, int64_t times, Value* when,
+                 const std::function<void(Value*)>& body) {
+  auto& b = e.b();
+  Value* due = b.CreateAnd(b.CreateICmpEQ(b.CreateURem(k, e.idx(every)), e.idx(0)),
+                           b.CreateICmpULT(k, e.idx(every * times)));
+  if (when) due = b.CreateAnd(when, due);
+  e.if_then(due, [&] { body(b.CreateUDiv(k, e.idx(every))); });
+}
+
+TileStep spread_epilogue_prefetch(Emitter& e, const std::function<void(Value*, Value*)>& prefetch, Value* m0,
+                                  Value* n0, int64_t mr, size_t nv, unsigned lanes, int64_t k_steps) {
+  int64_t vectors = mr * int64_t(nv);
+  int64_t every = std::max<int64_t>(1, k_steps / vectors);
+  return [&e, prefetch, m0, n0, nv, lanes, vectors, every](Value* k) {
+    auto& b = e.b();
+    every_steps(e, k, every, vectors, nullptr, [&](Value* j) {
+      Value* r = b.CreateUDiv(j, e.idx(int64_t(nv)));
+      Value* v = b.CreateURem(j, e.idx(int64_t(nv)));
+      prefetch(b.CreateAdd(m0, r), b.CreateAdd(n0, b.CreateMul(v, e.idx(int64_t(lanes)))));
+    });
+  };
+}
+
 void for_panels(Emitter& e, Value* extent, int64_t panel, int64_t remainder,
                 const std::function<void(Value*, int64_t)>& f) {
   auto& b = e.b();

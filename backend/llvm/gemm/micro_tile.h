@@ -26,6 +26,25 @@ using TileStep = std::function<void(llvm::Value* k)>;
 Values micro_tile(Emitter& e, int64_t rows, const std::vector<unsigned>& widths, llvm::Value* k0, llvm::Value* k1,
                   const Values& init, const TileA& a, const TileB& b, const TileStep& step = {});
 
+// Within a K loop at step k: at steps k = 0, every, 2 every, ... (`times` of
+// them), and only `when` (if given), body(k / every). The lowerings spread
+// their prefetches over a tile's FMAs with it.
+void every_steps(Emitter& e, llvm::Value* k, int64_t every, int64_t times, llvm::Value* when,
+                 const std::function<void(llvm::Value*)>& body);
+
+// A tile's step that asks for the lines its epilogue will read (`prefetch(row,
+// col)`, GemmEpilogue::prefetch) while its K loop of `k_steps` runs: vector
+// j = r NV + v of the tile at (m0, n0) at step j every, every = k_steps / (MR NV),
+// so that the requests spread over the FMAs. Asked for all at once before the loop
+// (MR NV vectors x each operand the epilogue reads: 84 lines for Adam's weight and
+// moments at 14 x 2), they filled the core's miss buffers and stalled the loop's
+// own loads: Adam's 1024 x 1024 x 256 update ran at 161-163 GFLOP/s, spread it
+// runs at 185-194 (bench/README.md; the divider was not the cause: without its
+// square root and division the update ran at 161).
+TileStep spread_epilogue_prefetch(Emitter& e, const std::function<void(llvm::Value*, llvm::Value*)>& prefetch,
+                                  llvm::Value* m0, llvm::Value* n0, int64_t mr, size_t nv, unsigned lanes,
+                                  int64_t k_steps);
+
 // Calls f(first, count) for the whole panels of `extent` (an i64 value) in steps
 // of `panel`, then f(whole, remainder) once when extent is not a multiple of
 // `panel`; `remainder` is that static rest (the rest at the matrix's edge: callers

@@ -69,9 +69,14 @@ class TiledGemm {
       return e_.load(s_.dtype, widths[v], bmat_, off);
     };
     size_t nv = widths.size();
-    // (No epilogue prefetch here: the tiled lowering serves products whose
-    // operands stay in L1/L2, where the hints only cost issue slots.)
-    Values sums = micro_tile(e_, mr, widths, e_.idx(0), e_.idx(s_.k), init, a_at, b_at);
+    // An epilogue that reads whole matrices (an optimiser's weight and moments:
+    // 784 x 512 of each is 4.8 MB, beyond L2) asks for the tile's lines during
+    // its K loop, as the blocked lowering does: Adam's 784 x 512 x 128 update ran
+    // at 110-135 GFLOP/s without, 166-175 with (bench/README.md); the seed's
+    // 128 x 192 x 64, whose three matrices stay in L2, neither gains nor loses.
+    TileStep step;
+    if (epilogue_.prefetch) step = spread_epilogue_prefetch(e_, epilogue_.prefetch, m0, n0, mr, nv, p_.lanes, s_.k);
+    Values sums = micro_tile(e_, mr, widths, e_.idx(0), e_.idx(s_.k), init, a_at, b_at, step);
     for (int64_t r = 0; r < mr; ++r) {
       Value* m = b_.CreateAdd(m0, e_.idx(r));
       for (size_t v = 0; v < nv; ++v) {
