@@ -18,6 +18,8 @@ namespace {
 
 using llvm::Value;
 
+constexpr int64_t kStepsPerAsk = 4;  // K steps per epilogue vector asked for (tile())
+
 class TiledGemm {
  public:
   TiledGemm(Emitter& e, const GemmPlan& p, Value* c, Value* a, Value* b, Value* scratch, const GemmEpilogue& ep)
@@ -71,11 +73,14 @@ class TiledGemm {
     size_t nv = widths.size();
     // An epilogue that reads whole matrices (an optimiser's weight and moments:
     // 784 x 512 of each is 4.8 MB, beyond L2) asks for the tile's lines during
-    // its K loop, as the blocked lowering does: Adam's 784 x 512 x 128 update ran
-    // at 110-135 GFLOP/s without, 166-175 with (bench/README.md); the seed's
-    // 128 x 192 x 64, whose three matrices stay in L2, neither gains nor loses.
+    // its K loop, as the blocked lowering does, where the loop has at least
+    // kStepsPerAsk steps per vector asked for: Adam's 784 x 512 x 128 update
+    // (14 x 32 tiles, 4 steps a vector) ran at 110-135 GFLOP/s without, 166-175
+    // with; at 2 steps a vector the requests crowd the loop: 784 x 192 x 64 went
+    // from 147 to 127-131, and the seed's 128 x 192 x 64 neither gained nor lost.
     TileStep step;
-    if (epilogue_.prefetch) step = spread_epilogue_prefetch(e_, epilogue_.prefetch, m0, n0, mr, nv, p_.lanes, s_.k);
+    if (epilogue_.prefetch && s_.k / (mr * int64_t(nv)) >= kStepsPerAsk)
+      step = spread_epilogue_prefetch(e_, epilogue_.prefetch, m0, n0, mr, nv, p_.lanes, s_.k);
     Values sums = micro_tile(e_, mr, widths, e_.idx(0), e_.idx(s_.k), init, a_at, b_at, step);
     for (int64_t r = 0; r < mr; ++r) {
       Value* m = b_.CreateAdd(m0, e_.idx(r));
