@@ -121,6 +121,23 @@ TEST(JitGemmTargets, NeonShapedCodeAgreesWithTheInterpreterAndTheHostWidth) {
       }
 }
 
+// A narrow product read down A's rows (ta, N < lanes) takes tiles of C^T, vectors
+// along M, where M fills them better than N does; the grid above checks its bits
+// (its tiled runs of 65 x 7 x 257 with ta take it, against the blocked lowering).
+TEST(JitGemmTiled, NarrowProductsReadDownARowsAreTiledAlongM) {
+  jit::TargetInfo t;
+  t.vector_bits = 512, t.vector_registers = 32;
+  auto plan = [&](int64_t m, int64_t n, int64_t k, bool ta) { return jit::plan_gemm({m, n, k, ta, false}, t, true, 1); };
+  jit::GemmPlan out = plan(192, 10, 64, true);  // the seed's output-layer weight gradient
+  EXPECT_TRUE(out.transposed) << out.describe();
+  EXPECT_EQ(out.tile.mr, 32) << out.describe();  // two vectors of rows: 20 accumulators
+  EXPECT_EQ(out.units, 6) << out.describe();
+  EXPECT_TRUE(plan(65, 7, 64, true).transposed);
+  EXPECT_FALSE(plan(7, 10, 65, true).transposed) << "7 rows fill a vector less than 10 columns";
+  EXPECT_FALSE(plan(192, 10, 64, false).transposed) << "without ta, A's rows are not contiguous in M";
+  EXPECT_FALSE(plan(192, 16, 64, true).transposed) << "a whole vector of columns";
+}
+
 // An epilogue GEMM whose K x NR panel of B fits in a sixth of L2 runs all of K
 // in one block (sums in registers up to the epilogue); with a smaller L2 the same
 // product carries its sums across K blocks in scratch. Both give the same bits.

@@ -50,6 +50,7 @@ struct GemmPlan {
   bool split_rows = false;        // blocked: units are row ranges (else column ranges)
   int64_t unit_extent = 0;        // blocked: rows or columns of one unit
   int64_t units = 1;              // independent slices of the work
+  bool transposed = false;        // tiled: tiles of C^T, vectors along M (tiled.cpp)
   bool partials = false;          // blocked: sums across K blocks kept in scratch (epilogue and K > KC)
   int64_t b_pack = 0, a_pack = 0, c_part = 0;  // blocked: scratch offsets in bytes
   int64_t scratch_bytes = 0;

@@ -26,8 +26,15 @@ class TiledGemm {
       : e_(e), b_(e.b()), p_(p), s_(p.s), c_(c), a_(a), bmat_(s_.tb ? scratch : b), braw_(b), epilogue_(ep) {}
 
   void emit(Value* t0, Value* t1) {
-    if (s_.tb) pack_b();
+    if (s_.tb) transpose(braw_, bmat_, s_.n, s_.k);  // P[k, n] = B[n, k]
     int64_t mr = p_.tile.mr;
+    if (p_.transposed) {
+      int64_t full = s_.m / mr;
+      e_.loop(t0, min(t1, e_.idx(full)), 1, [&](Value* t) { transposed_tile(b_.CreateMul(t, e_.idx(mr)), mr); });
+      if (s_.m % mr != 0)
+        e_.if_then(b_.CreateICmpSGT(t1, e_.idx(full)), [&] { transposed_tile(e_.idx(full * mr), s_.m % mr); });
+      return;
+    }
     int64_t per_row = s_.k * int64_t(ir::dtype_size(s_.dtype));
     int64_t chunk = std::max<int64_t>(1, e_.target().l2_bytes / 4 / std::max<int64_t>(per_row, 1) / mr);
     int64_t full = s_.m / mr;  // tiles of mr rows
@@ -93,35 +100,73 @@ class TiledGemm {
     }
   }
 
-  // P[k, n] = B[n, k]: B is [N, K], P is [K, N]. Squares of L columns n by up to
-  // L rows k are transposed in registers (L loads of a row of B's k run, widened
-  // to L lanes; L stores along n, the first kw of them); the columns beyond a
-  // multiple of L element by element. (Element by element throughout, the pack of
-  // the seed's 192 x 10 weight cost as much as its product.)
-  void pack_b() {
-    int64_t lanes = p_.lanes, square_n = lanes > 1 ? s_.n / lanes * lanes : 0;
+  // Rows [m0, m0 + rows) of C by all its N (< lanes) columns, as C^T: with ta,
+  // op(A)[m, k] = A[k M + m], so the tile's rows are contiguous in A's row k.
+  //   acc[n][v] += A[k M + m0 + v L .. + L) * splat(op(B)[k, n])
+  // (the same fused multiply-add, per element, as the other tiles': the product
+  // commutes, so the bits are equal). Then each vector of L rows is transposed in
+  // registers (N vectors padded to L), and row m's N sums go to the store.
+  void transposed_tile(Value* m0, int64_t rows) {
+    unsigned lanes = p_.lanes;
+    std::vector<unsigned> widths = tile_widths(rows, lanes);
+    size_t mv = widths.size(), n = size_t(s_.n);
+    Values init;
+    for (size_t j = 0; j < n; ++j)
+      for (unsigned w : widths) init.push_back(e_.constant(s_.dtype, 0.0, w));
+    Values acc = e_.loop_carry(e_.idx(0), e_.idx(s_.k), 1, init, [&](Value* k, const Values& in) {
+      Values a, out(in.size());
+      for (size_t v = 0; v < mv; ++v)
+        a.push_back(e_.load(s_.dtype, widths[v], a_, b_.CreateAdd(b_.CreateMul(k, e_.idx(s_.m)),
+                                                                  b_.CreateAdd(m0, e_.idx(int64_t(v) * lanes)))));
+      for (size_t j = 0; j < n; ++j) {
+        Value* bk = e_.load(s_.dtype, 1, bmat_, b_.CreateAdd(b_.CreateMul(k, e_.idx(s_.n)), e_.idx(int64_t(j))));
+        for (size_t v = 0; v < mv; ++v) out[j * mv + v] = e_.fma(a[v], e_.splat(bk, widths[v]), in[j * mv + v]);
+      }
+      return out;
+    });
+    for (size_t v = 0; v < mv; ++v) {
+      Values t(lanes, llvm::PoisonValue::get(e_.type(s_.dtype, lanes)));
+      for (size_t j = 0; j < n; ++j) t[j] = e_.resize(acc[j * mv + v], lanes);
+      transpose_in_registers(b_, t);
+      for (unsigned r = 0; r < widths[v]; ++r) {
+        Value* m = b_.CreateAdd(m0, e_.idx(int64_t(v) * lanes + r));
+        Value* sums = e_.resize(t[r], unsigned(n));
+        if (epilogue_) epilogue_.store(m, e_.idx(0), sums);
+        else e_.store(s_.dtype, sums, c_, b_.CreateMul(m, e_.idx(s_.n)));
+      }
+    }
+  }
+
+  // to[c R + r] = from[r C + c] for a [R, C] matrix `from` (B^T's pack: R = N,
+  // C = K). Squares of L rows r by up to L columns c are transposed in registers
+  // (L loads of a row's c run, widened to L lanes; L stores along r, the first cw
+  // of them); the rows beyond a multiple of L element by element. (Element by
+  // element throughout, the pack of the seed's 192 x 10 weight cost as much as
+  // its product.)
+  void transpose(Value* from, Value* to, int64_t rows, int64_t cols) {
+    int64_t lanes = p_.lanes, square_n = lanes > 1 ? rows / lanes * lanes : 0;
     auto element = [&](Value* n, Value* k) {
-      Value* x = e_.load(s_.dtype, 1, braw_, b_.CreateAdd(b_.CreateMul(n, e_.idx(s_.k)), k));
-      e_.store(s_.dtype, x, bmat_, b_.CreateAdd(b_.CreateMul(k, e_.idx(s_.n)), n));
+      Value* x = e_.load(s_.dtype, 1, from, b_.CreateAdd(b_.CreateMul(n, e_.idx(cols)), k));
+      e_.store(s_.dtype, x, to, b_.CreateAdd(b_.CreateMul(k, e_.idx(rows)), n));
     };
     auto squares = [&](Value* k0, unsigned kw) {
       e_.loop(0, square_n, lanes, [&](Value* n0) {
         Values v;
         for (int64_t j = 0; j < lanes; ++j) {
-          Value* row = b_.CreateMul(b_.CreateAdd(n0, e_.idx(j)), e_.idx(s_.k));
-          v.push_back(e_.resize(e_.load(s_.dtype, kw, braw_, b_.CreateAdd(row, k0)), unsigned(lanes)));
+          Value* row = b_.CreateMul(b_.CreateAdd(n0, e_.idx(j)), e_.idx(cols));
+          v.push_back(e_.resize(e_.load(s_.dtype, kw, from, b_.CreateAdd(row, k0)), unsigned(lanes)));
         }
         transpose_in_registers(b_, v);
         for (unsigned kk = 0; kk < kw; ++kk)
-          e_.store(s_.dtype, v[kk], bmat_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(k0, e_.idx(kk)), e_.idx(s_.n)), n0));
+          e_.store(s_.dtype, v[kk], to, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(k0, e_.idx(kk)), e_.idx(rows)), n0));
       });
     };
     if (square_n > 0) {
-      int64_t whole_k = s_.k / lanes * lanes;
+      int64_t whole_k = cols / lanes * lanes;
       e_.loop(0, whole_k, lanes, [&](Value* k0) { squares(k0, unsigned(lanes)); });
-      if (s_.k > whole_k) squares(e_.idx(whole_k), unsigned(s_.k - whole_k));
+      if (cols > whole_k) squares(e_.idx(whole_k), unsigned(cols - whole_k));
     }
-    e_.loop(square_n, s_.n, 1, [&](Value* n) { e_.loop(0, s_.k, 1, [&](Value* k) { element(n, k); }); });
+    e_.loop(square_n, rows, 1, [&](Value* n) { e_.loop(0, cols, 1, [&](Value* k) { element(n, k); }); });
   }
 
   Emitter& e_;
