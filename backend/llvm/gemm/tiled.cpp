@@ -7,6 +7,9 @@
 // Loop order: M in chunks whose rows of A stay in a quarter of L2, then N tiles,
 // then M tiles, so that a K x NR panel of B stays in L1 while the tiles of a chunk
 // pass over it. A unit is a row tile; units [t0, t1) write those rows of C only.
+// Two variants: a narrow product read down A's rows (plan.transposed: ta, N <
+// lanes) runs tiles of C^T, vectors along M (transposed_tile); an update's
+// epilogue asks for its weight and moments during a long enough K loop (tile).
 #include <algorithm>
 
 #include "backend/llvm/gemm/gemm.h"
@@ -27,14 +30,8 @@ class TiledGemm {
 
   void emit(Value* t0, Value* t1) {
     if (s_.tb) transpose(braw_, bmat_, s_.n, s_.k);  // P[k, n] = B[n, k]
+    if (p_.transposed) return transposed_tiles(t0, t1);
     int64_t mr = p_.tile.mr;
-    if (p_.transposed) {
-      int64_t full = s_.m / mr;
-      e_.loop(t0, min(t1, e_.idx(full)), 1, [&](Value* t) { transposed_tile(b_.CreateMul(t, e_.idx(mr)), mr); });
-      if (s_.m % mr != 0)
-        e_.if_then(b_.CreateICmpSGT(t1, e_.idx(full)), [&] { transposed_tile(e_.idx(full * mr), s_.m % mr); });
-      return;
-    }
     int64_t per_row = s_.k * int64_t(ir::dtype_size(s_.dtype));
     int64_t chunk = std::max<int64_t>(1, e_.target().l2_bytes / 4 / std::max<int64_t>(per_row, 1) / mr);
     int64_t full = s_.m / mr;  // tiles of mr rows
@@ -98,6 +95,14 @@ class TiledGemm {
         else e_.store(s_.dtype, sum, c_, b_.CreateAdd(b_.CreateMul(m, e_.idx(s_.n)), n));
       }
     }
+  }
+
+  // Row tiles [t0, t1) of a transposed plan, the last one partial.
+  void transposed_tiles(Value* t0, Value* t1) {
+    int64_t mr = p_.tile.mr, full = s_.m / mr;
+    e_.loop(t0, min(t1, e_.idx(full)), 1, [&](Value* t) { transposed_tile(b_.CreateMul(t, e_.idx(mr)), mr); });
+    if (s_.m % mr != 0)
+      e_.if_then(b_.CreateICmpSGT(t1, e_.idx(full)), [&] { transposed_tile(e_.idx(full * mr), s_.m % mr); });
   }
 
   // Rows [m0, m0 + rows) of C by all its N (< lanes) columns, as C^T: with ta,
