@@ -119,6 +119,20 @@ GemmTile choose_tile(const GemmShape& s, unsigned lanes, const TargetInfo& t) {
   return pick ? pick->tile : GemmTile{};
 }
 
+namespace {
+
+// A narrow product read down A's rows (ta, N < lanes: an output layer's weight
+// gradient) whose M fills vectors better than N does fills them along M instead:
+// tiles of mv vectors of rows by all N columns (tiled.cpp). (Without ta, a
+// transposed copy of A cost what it saved: 64 x 10 x 192 went from 109 to 115
+// GFLOP/s, 65 x 7 x 257 from 78 to 74.)
+bool tiles_along_m(const GemmShape& s, const TargetInfo& t, unsigned lanes) {
+  auto fill = [&](int64_t x) { return double(x) / double(round_up(x, lanes)); };
+  return s.ta && s.n < int64_t(lanes) && fill(s.m) > fill(s.n) && s.n + 2 <= int64_t(t.vector_registers);
+}
+
+}  // namespace
+
 GemmPlan plan_gemm(const GemmShape& s, const TargetInfo& t, bool epilogue, int threads) {
   GemmPlan p;
   p.s = s;
@@ -131,14 +145,8 @@ GemmPlan plan_gemm(const GemmShape& s, const TargetInfo& t, bool epilogue, int t
     plan_blocks(p, t, epilogue, threads);
     return p;
   }
-  // A narrow product read down A's rows (ta, N < lanes: an output layer's weight
-  // gradient) whose M fills vectors better than N does fills them along M instead:
-  // tiles of `mv` vectors of rows by all N columns, N x mv accumulators (tiled.cpp).
-  // (Without ta, a transposed copy of A cost what it saved: 64 x 10 x 192 went from
-  // 109 to 115 GFLOP/s, 65 x 7 x 257 from 78 to 74.)
-  auto fill = [&](int64_t x) { return double(x) / double(round_up(x, p.lanes)); };
-  if (s.ta && s.n < int64_t(p.lanes) && fill(s.m) > fill(s.n) && s.n + 2 <= int64_t(t.vector_registers)) {
-    int64_t mv = 2 * s.n + 3 <= int64_t(t.vector_registers) ? 2 : 1;
+  if (tiles_along_m(s, t, p.lanes)) {
+    int64_t mv = 2 * s.n + 3 <= int64_t(t.vector_registers) ? 2 : 1;  // N x mv accumulators, mv loads, a splat
     p.transposed = true;
     p.tile = {std::min<int64_t>(mv * p.lanes, round_up(s.m, p.lanes)), 1};
     p.nr = s.n;
