@@ -163,19 +163,23 @@ TEST(JitGemmBlocks, OneKBlockAndPartialSumsGiveTheSameBits) {
   };
   EXPECT_EQ(kc_with_nr48(784), 784);
   EXPECT_LT(kc_with_nr48(1024), 1024);
-  for (bool ta : {false, true}) {
-    ir::Module m = gemm_module({65, 100, 784}, ta, false, true);
-    JitBackendOptions o;
-    o.cache_dir = "off", o.gemm = "blocked", o.l1d_bytes = kL1, o.l3_bytes = 1 << 22;
-    o.l2_bytes = 1 << 22;  // 784 x 32 x 4 bytes < L2 / 8: one K block
-    std::unique_ptr<Backend> one_block = make_jit_backend(o);
-    o.l2_bytes = kL2;  // K blocks of 32 with partial sums
-    std::unique_ptr<Backend> partials = make_jit_backend(o);
-    StateStore s1(m), s2(m), s3(m);
-    std::vector<Buffer> got = run_with(*one_block, m, s1, inputs(m));
-    expect_agree(got, run_with(interp_backend(), m, s3, inputs(m)), {1e-4, 1e-4}, "one K block");
-    EXPECT_TRUE(same_bits(got[0], run_with(*partials, m, s2, inputs(m))[0])) << "ta " << ta;
-  }
+  // K = 777 = 48 x 16 + 9: with tb, the one block's pack of B^T loads the last 9
+  // columns of each 16 rows narrow and widens them (pack.h, transpose_copy).
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      ir::Module m = gemm_module({65, 100, 777}, ta, tb, true);
+      JitBackendOptions o;
+      o.cache_dir = "off", o.gemm = "blocked", o.l1d_bytes = kL1, o.l3_bytes = 1 << 22;
+      o.l2_bytes = 1 << 22;  // 777 x 32 x 4 bytes < L2 / 8: one K block
+      std::unique_ptr<Backend> one_block = make_jit_backend(o);
+      o.l2_bytes = kL2;  // K blocks of 32 with partial sums
+      std::unique_ptr<Backend> partials = make_jit_backend(o);
+      StateStore s1(m), s2(m), s3(m);
+      std::vector<Buffer> got = run_with(*one_block, m, s1, inputs(m));
+      expect_agree(got, run_with(interp_backend(), m, s3, inputs(m)), {1e-4, 1e-4}, "one K block");
+      EXPECT_TRUE(same_bits(got[0], run_with(*partials, m, s2, inputs(m))[0])) << "ta " << ta << " tb " << tb;
+      EXPECT_TRUE(same_bits(got[0], run_jit(m, "tiled", 1)[0])) << "ta " << ta << " tb " << tb << ": tiled differs";
+    }
 }
 
 // The host's own blocks (no forced caches) at a product big enough to be split

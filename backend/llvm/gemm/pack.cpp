@@ -2,50 +2,12 @@
 #include "backend/llvm/gemm/pack.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "backend/llvm/gemm/micro_tile.h"
 
 namespace minigrad::jit {
 using llvm::Value;
-
-namespace {
-
-// The panel's columns [0, width) from rows n0 + j of B (op(B)[k, n] = B[n K + k]):
-// Bp[base + kk NR + j] = B[(n0 + j) K + pc + kk]. Squares of L x L elements are
-// transposed in registers (L vector loads along k, L stores along n); the rest,
-// columns beyond a multiple of L or kk beyond one, element by element.
-void transpose_panel(Emitter& e, const GemmPlan& p, Value* b, Value* bp, Value* base, Value* n0, int64_t width,
-                     Value* pc, Value* kc) {
-  auto& ir = e.b();
-  const GemmShape& s = p.s;
-  int64_t L = p.lanes, square_cols = width / L * L;
-  auto element = [&](Value* j, Value* kk) {
-    Value* x = e.load(s.dtype, 1, b, ir.CreateAdd(ir.CreateMul(ir.CreateAdd(n0, j), e.idx(s.k)), ir.CreateAdd(pc, kk)));
-    e.store(s.dtype, x, bp, ir.CreateAdd(base, ir.CreateAdd(ir.CreateMul(kk, e.idx(p.nr)), j)));
-  };
-  Value* square_k = ir.CreateMul(ir.CreateUDiv(kc, e.idx(L)), e.idx(L));
-  if (L > 1 && square_cols > 0) {
-    e.loop(e.idx(0), square_k, L, [&](Value* k0) {
-      e.loop(0, square_cols, L, [&](Value* j0) {
-        Values v;
-        for (int64_t j = 0; j < L; ++j) {
-          Value* row = ir.CreateMul(ir.CreateAdd(n0, ir.CreateAdd(j0, e.idx(j))), e.idx(s.k));
-          v.push_back(e.load(s.dtype, unsigned(L), b, ir.CreateAdd(row, ir.CreateAdd(pc, k0))));
-        }
-        transpose_in_registers(ir, v);
-        for (int64_t kk = 0; kk < L; ++kk) {
-          Value* to = ir.CreateAdd(base, ir.CreateAdd(ir.CreateMul(ir.CreateAdd(k0, e.idx(kk)), e.idx(p.nr)), j0));
-          e.store(s.dtype, v[size_t(kk)], bp, to);
-        }
-      });
-    });
-  }
-  Value* done_k = L > 1 && square_cols > 0 ? square_k : e.idx(0);
-  e.loop(0, square_cols, 1, [&](Value* j) { e.loop(done_k, kc, 1, [&](Value* kk) { element(j, kk); }); });
-  e.loop(square_cols, width, 1, [&](Value* j) { e.loop(e.idx(0), kc, 1, [&](Value* kk) { element(j, kk); }); });
-}
-
-}  // namespace
 
 // The stages of transpose_in_registers (pack.h):
 // stage s swaps the off-diagonal s x s blocks of each 2s x 2s block, through
@@ -70,13 +32,52 @@ void transpose_in_registers(llvm::IRBuilder<>& b, Values& v) {
     }
 }
 
+// pack.h states the copy; the squares and the narrow run are its layout of work.
+void transpose_copy(Emitter& e, const GemmPlan& p, const TransposeCopy& t, int64_t rows, Value* cols,
+                    std::optional<int64_t> known_cols) {
+  auto& ir = e.b();
+  ir::DType dt = p.s.dtype;
+  int64_t L = p.lanes, square_rows = L > 1 ? rows / L * L : 0;
+  auto from = [&](Value* r, Value* c) {
+    return ir.CreateAdd(t.src_at, ir.CreateAdd(ir.CreateMul(r, e.idx(t.src_stride)), c));
+  };
+  auto to = [&](Value* r, Value* c) {
+    return ir.CreateAdd(t.dst_at, ir.CreateAdd(ir.CreateMul(c, e.idx(t.dst_stride)), r));
+  };
+  auto element = [&](Value* r, Value* c) { e.store(dt, e.load(dt, 1, t.src, from(r, c)), t.dst, to(r, c)); };
+  // Columns [c0, c0 + width) of rows [0, square_rows), width <= L: L loads of a
+  // row's run (a narrow one widened to L lanes), transposed, then `width` stores.
+  auto squares = [&](Value* c0, unsigned width) {
+    e.loop(0, square_rows, L, [&](Value* r0) {
+      Values v;
+      for (int64_t j = 0; j < L; ++j)
+        v.push_back(e.resize(e.load(dt, width, t.src, from(ir.CreateAdd(r0, e.idx(j)), c0)), unsigned(L)));
+      transpose_in_registers(ir, v);
+      for (unsigned c = 0; c < width; ++c) e.store(dt, v[c], t.dst, to(r0, ir.CreateAdd(c0, e.idx(c))));
+    });
+  };
+  Value* done = e.idx(0);  // columns [0, done) of the square rows are copied
+  if (square_rows > 0) {
+    Value* whole = known_cols ? e.idx(*known_cols / L * L) : ir.CreateMul(ir.CreateUDiv(cols, e.idx(L)), e.idx(L));
+    e.loop(e.idx(0), whole, L, [&](Value* c0) { squares(c0, unsigned(L)); });
+    done = whole;
+    if (known_cols && *known_cols % L != 0) squares(whole, unsigned(*known_cols % L)), done = cols;
+  }
+  e.loop(0, square_rows, 1, [&](Value* r) { e.loop(done, cols, 1, [&](Value* c) { element(r, c); }); });
+  e.loop(square_rows, rows, 1, [&](Value* r) { e.loop(e.idx(0), cols, 1, [&](Value* c) { element(r, c); }); });
+}
+
 void pack_b_panel(Emitter& e, const GemmPlan& p, Value* b, Value* bp, Value* jc, Value* j0, int64_t width, Value* pc,
                   Value* kc) {
   auto& ir = e.b();
   const GemmShape& s = p.s;
   Value* base = ir.CreateMul(j0, e.idx(p.kc));  // (n - jc) KC for the panel's first column
   Value* n0 = ir.CreateAdd(jc, j0);
-  if (s.tb) return transpose_panel(e, p, b, bp, base, n0, width, pc, kc);
+  if (s.tb) {  // op(B)[pc + kk, n0 + j] = B[(n0 + j) K + pc + kk] -> Bp[base + kk NR + j]
+    TransposeCopy t{b, ir.CreateAdd(ir.CreateMul(n0, e.idx(s.k)), pc), s.k, bp, base, p.nr};
+    // With one K block, kc = K: its last run of K % L is widened, not copied element by element.
+    return transpose_copy(e, p, t, width, kc, p.kc >= s.k ? std::optional<int64_t>(s.k) : std::nullopt);
+  }
   // op(B)[k, n] = B[k N + n]: rows of the panel are contiguous in B
   std::vector<unsigned> widths = tile_widths(width, p.lanes);
   e.loop(e.idx(0), kc, 1, [&](Value* kk) {

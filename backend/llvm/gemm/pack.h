@@ -14,6 +14,8 @@
 // except at the end of the matrix, where the rest is the static remainder.
 #pragma once
 
+#include <optional>
+
 #include "backend/llvm/emitter.h"
 #include "backend/llvm/gemm/plan.h"
 
@@ -30,9 +32,24 @@ int64_t b_panel_lines(const GemmPlan& p);
 void prefetch_b_panel_line(Emitter& e, const GemmPlan& p, llvm::Value* b, llvm::Value* n0, llvm::Value* pc,
                            llvm::Value* kc, llvm::Value* line);
 // v[0..L) (L vectors of L lanes, L a power of two) transposed in registers:
-// afterwards v[j][l] holds the old v[l][j]. (The tiled lowering's pack of B^T
-// uses it too.)
+// afterwards v[j][l] holds the old v[l][j]. (The tiled lowering's transposed
+// tiles use it too.)
 void transpose_in_registers(llvm::IRBuilder<>& b, Values& v);
+// A transposing copy, dst[dst_at + c dst_stride + r] = src[src_at + r src_stride + c]
+// (offsets and strides in elements): the packs of B^T in both lowerings.
+struct TransposeCopy {
+  llvm::Value *src, *src_at;
+  int64_t src_stride;
+  llvm::Value *dst, *dst_at;
+  int64_t dst_stride;
+};
+// Copies rows r < rows (static) by columns c < cols (dynamic; known_cols when it
+// is static). Squares of L rows by L columns are transposed in registers (L vector
+// loads along c, L stores along r); with known columns a last run of cols % L is
+// loaded narrow and widened, so that only rows beyond a multiple of L go element
+// by element; with dynamic ones that run goes element by element too.
+void transpose_copy(Emitter& e, const GemmPlan& p, const TransposeCopy& t, int64_t rows, llvm::Value* cols,
+                    std::optional<int64_t> known_cols);
 // Packs op(A)[ic .. ic + rows, pc .. pc + kc) into ap (all dynamic).
 void pack_a(Emitter& e, const GemmPlan& p, llvm::Value* a, llvm::Value* ap, llvm::Value* ic, llvm::Value* rows,
             llvm::Value* pc, llvm::Value* kc);

@@ -29,7 +29,11 @@ class TiledGemm {
       : e_(e), b_(e.b()), p_(p), s_(p.s), c_(c), a_(a), bmat_(s_.tb ? scratch : b), braw_(b), epilogue_(ep) {}
 
   void emit(Value* t0, Value* t1) {
-    if (s_.tb) transpose(braw_, bmat_, s_.n, s_.k);  // P[k, n] = B[n, k]
+    if (s_.tb) {  // P[k N + n] = B[n K + k], all of B^T (element by element, the pack of the seed's
+                  // 192 x 10 weight cost as much as its product)
+      TransposeCopy t{braw_, e_.idx(0), s_.k, bmat_, e_.idx(0), s_.n};
+      transpose_copy(e_, p_, t, s_.n, e_.idx(s_.k), s_.k);
+    }
     if (p_.transposed) return transposed_tiles(t0, t1);
     int64_t mr = p_.tile.mr;
     int64_t per_row = s_.k * int64_t(ir::dtype_size(s_.dtype));
@@ -140,38 +144,6 @@ class TiledGemm {
         else e_.store(s_.dtype, sums, c_, b_.CreateMul(m, e_.idx(s_.n)));
       }
     }
-  }
-
-  // to[c R + r] = from[r C + c] for a [R, C] matrix `from` (B^T's pack: R = N,
-  // C = K). Squares of L rows r by up to L columns c are transposed in registers
-  // (L loads of a row's c run, widened to L lanes; L stores along r, the first cw
-  // of them); the rows beyond a multiple of L element by element. (Element by
-  // element throughout, the pack of the seed's 192 x 10 weight cost as much as
-  // its product.)
-  void transpose(Value* from, Value* to, int64_t rows, int64_t cols) {
-    int64_t lanes = p_.lanes, square_n = lanes > 1 ? rows / lanes * lanes : 0;
-    auto element = [&](Value* n, Value* k) {
-      Value* x = e_.load(s_.dtype, 1, from, b_.CreateAdd(b_.CreateMul(n, e_.idx(cols)), k));
-      e_.store(s_.dtype, x, to, b_.CreateAdd(b_.CreateMul(k, e_.idx(rows)), n));
-    };
-    auto squares = [&](Value* k0, unsigned kw) {
-      e_.loop(0, square_n, lanes, [&](Value* n0) {
-        Values v;
-        for (int64_t j = 0; j < lanes; ++j) {
-          Value* row = b_.CreateMul(b_.CreateAdd(n0, e_.idx(j)), e_.idx(cols));
-          v.push_back(e_.resize(e_.load(s_.dtype, kw, from, b_.CreateAdd(row, k0)), unsigned(lanes)));
-        }
-        transpose_in_registers(b_, v);
-        for (unsigned kk = 0; kk < kw; ++kk)
-          e_.store(s_.dtype, v[kk], to, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(k0, e_.idx(kk)), e_.idx(rows)), n0));
-      });
-    };
-    if (square_n > 0) {
-      int64_t whole_k = cols / lanes * lanes;
-      e_.loop(0, whole_k, lanes, [&](Value* k0) { squares(k0, unsigned(lanes)); });
-      if (cols > whole_k) squares(e_.idx(whole_k), unsigned(cols - whole_k));
-    }
-    e_.loop(square_n, rows, 1, [&](Value* n) { e_.loop(0, cols, 1, [&](Value* k) { element(n, k); }); });
   }
 
   Emitter& e_;
