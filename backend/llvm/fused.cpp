@@ -18,10 +18,13 @@ namespace {
 using ir::Op;
 using llvm::Value;
 
+// A matmul_update: its epilogue reads and writes the weight and moments (plan_gemm's `update`).
+bool is_update(const ir::Node& n) { return ir::parse_fused_kind(n.attrs.s("kind")) == ir::FusedKind::MatmulUpdate; }
+
 void emit_matmul_kind(Kernel& k) {
   const ir::Function& body = *k.node.body;
   const ir::Node& mm = special_node(body, Op::Matmul);
-  GemmPlan plan = plan_gemm(matmul_shape(body, mm), k.e.target(), true, k.threads);
+  GemmPlan plan = plan_gemm(matmul_shape(body, mm), k.e.target(), true, k.threads, is_update(k.node));
   BodyAtPoint point(k, body, ir::Shape{plan.s.m, plan.s.n}, {}, {mm.result()}, true);
   point.prologue();
   unsigned width = point.width();
@@ -129,7 +132,7 @@ int64_t matmul_kind_cycles(const ir::Function&, const ir::Node& n, unsigned lane
 }
 
 int64_t matmul_kind_scratch(const ir::Node& n, const TargetInfo& t) {
-  return plan_gemm(matmul_shape(*n.body, special_node(*n.body, Op::Matmul)), t, true, 1).scratch_bytes;
+  return plan_gemm(matmul_shape(*n.body, special_node(*n.body, Op::Matmul)), t, true, 1, is_update(n)).scratch_bytes;
 }
 
 // Each row's max and 1 / sum, when computed by columns.

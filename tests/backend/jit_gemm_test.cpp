@@ -138,6 +138,26 @@ TEST(JitGemmTiled, NarrowProductsReadDownARowsAreTiledAlongM) {
   EXPECT_FALSE(plan(192, 16, 64, true).transposed) << "a whole vector of columns";
 }
 
+// An update's epilogue (matmul_update) runs after the tiles where C and the three
+// matrices it reads fit in half of L2: the seed's 128 x 192 and 192 x 10 weights
+// with a 1 MiB L2, not 784 x 512 (4 x 1.6 MB), nor a plain epilogue, nor the blocked
+// lowering. The sums take scratch beside the pack of B^T.
+TEST(JitGemmTiled, SmallUpdatesRunAfterTheTiles) {
+  jit::TargetInfo t;
+  t.vector_bits = 512, t.vector_registers = 32, t.l2_bytes = 1 << 20;
+  auto plan = [&](int64_t m, int64_t n, int64_t k, bool update) {
+    return jit::plan_gemm({m, n, k, true, false}, t, true, 1, update);
+  };
+  jit::GemmPlan seed = plan(128, 192, 64, true);
+  EXPECT_TRUE(seed.update_after) << seed.describe();
+  EXPECT_EQ(seed.scratch_bytes, 128 * 192 * 4);
+  EXPECT_TRUE(plan(192, 10, 64, true).update_after) << "transposed tiles too";
+  EXPECT_FALSE(plan(784, 512, 128, true).update_after);
+  EXPECT_FALSE(plan(128, 192, 64, false).update_after) << "a bias or activation epilogue stays in the tiles";
+  t.gemm = jit::GemmChoice::Blocked;
+  EXPECT_FALSE(plan(128, 192, 64, true).update_after);
+}
+
 // An epilogue GEMM whose K x NR panel of B fits in a sixth of L2 runs all of K
 // in one block (sums in registers up to the epilogue); with a smaller L2 the same
 // product carries its sums across K blocks in scratch. Both give the same bits.

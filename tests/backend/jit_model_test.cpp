@@ -352,6 +352,46 @@ TEST_P(JitMatmulUpdate, AgreesWithThePassOffAndTheInterpreterOver200Steps) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, JitMatmulUpdate, ::testing::Values("adam", "adamw", "sgd"));
+
+// A matmul_update whose matrices fit in half of L2 runs its update after the GEMM's
+// tiles, over the sums stored in scratch (plan.h, update_after); with an L2 of
+// 16 KiB every update of this model runs in its tiles' epilogue instead. The
+// tiled lowering both times, the same sums and the same f32 operations on them:
+// 50 Adam steps (weight decay on) leave the same bits in every state, and so does
+// the build for 2 threads (where its cost model splits a GEMM, each thread updates
+// the rows of its own tiles).
+TEST(JitMatmulUpdateSchedule, UpdateAfterTheTilesGivesTheBitsOfTheTileEpilogue) {
+  Variant v{"update_after", 2, "relu"};
+  v.weight_decay = 1e-3, v.features = 64, v.width = 96, v.batch = 32;
+  runtime::ModelParts p = parts(v);
+  ir::Module m = trace(*p.net, *p.loss, *p.optimizer, TraceSpec{"update_after", v.batch, v.features, v.classes, false});
+  passes::run_pipeline(m);
+  JitBackendOptions o;
+  o.cache_dir = "off", o.gemm = "tiled";
+  std::unique_ptr<Backend> after = make_jit_backend(o);
+  o.threads = 2;
+  std::unique_ptr<Backend> after_2 = make_jit_backend(o);
+  o.threads = 1, o.l2_bytes = 16 << 10;  // 4 x 96 x 10 x 4 bytes > L2 / 2: no update after the tiles
+  std::unique_ptr<Backend> in_tiles = make_jit_backend(o);
+  StateStore s1(m), s2(m), s3(m);
+  runtime::init_state(m, s1, 17);
+  s2 = s1, s3 = s1;
+  auto e1 = after->compile(m, "train_step", s1), e2 = in_tiles->compile(m, "train_step", s2);
+  auto e3 = after_2->compile(m, "train_step", s3);
+  Buffer loss(ir::Type{ir::DType::F32, {}}), correct(ir::Type{ir::DType::I32, {}});
+  auto data = batches(v, 8);
+  for (int step = 0; step < 50; ++step) {
+    const auto& [x, y] = data[size_t(step) % data.size()];
+    TensorView in[] = {x.view(), y.view()}, out[] = {loss.view(), correct.view()};
+    e1->run(in, out);
+    e2->run(in, out);
+    e3->run(in, out);
+  }
+  for (const auto& [name, buf] : s1.all()) {
+    EXPECT_EQ(disagreement(s2.get(name), *buf, Tolerance{0, 0}), "") << name;
+    EXPECT_EQ(disagreement(s3.get(name), *buf, Tolerance{0, 0}), "") << name << ", 2 threads";
+  }
+}
 INSTANTIATE_TEST_SUITE_P(Models, JitTrainSteps, ::testing::ValuesIn(step_variants()), variant_name);
 INSTANTIATE_TEST_SUITE_P(Models, JitTrainingRuns, ::testing::ValuesIn(run_variants()), variant_name);
 

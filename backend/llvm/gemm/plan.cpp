@@ -133,7 +133,7 @@ bool tiles_along_m(const GemmShape& s, const TargetInfo& t, unsigned lanes) {
 
 }  // namespace
 
-GemmPlan plan_gemm(const GemmShape& s, const TargetInfo& t, bool epilogue, int threads) {
+GemmPlan plan_gemm(const GemmShape& s, const TargetInfo& t, bool epilogue, int threads, bool update) {
   GemmPlan p;
   p.s = s;
   p.lanes = t.vector_bits / unsigned(8 * ir::dtype_size(s.dtype));
@@ -152,13 +152,18 @@ GemmPlan plan_gemm(const GemmShape& s, const TargetInfo& t, bool epilogue, int t
     p.nr = s.n;
   }
   p.units = ceil_div(s.m, p.tile.mr);  // row tiles
-  p.scratch_bytes = s.tb ? s.k * s.n * int64_t(ir::dtype_size(s.dtype)) : 0;
+  int64_t es = int64_t(ir::dtype_size(s.dtype));
+  p.scratch_bytes = s.tb ? aligned64(s.k * s.n * es) : 0;
+  p.update_after = epilogue && update && 4 * s.m * s.n * es <= t.l2_bytes / 2;
+  if (p.update_after) p.sums_at = p.scratch_bytes, p.scratch_bytes += aligned64(s.m * s.n * es);
   return p;
 }
 
 std::string GemmPlan::describe() const {
   std::string tile_text = fmt::format("{}x{}", tile.mr, nr);
-  if (lowering == GemmLowering::Tiled) return fmt::format("tiled {}{} units={}", tile_text, transposed ? " transposed" : "", units);
+  if (lowering == GemmLowering::Tiled)
+    return fmt::format("tiled {}{} units={}{}", tile_text, transposed ? " transposed" : "", units,
+                       update_after ? " update after the tiles" : "");
   return fmt::format("blocked {} kc={} mc={} nc={} units={} ({}){}", tile_text, kc, mc, nc, units,
                      split_rows ? "rows" : "columns", partials ? " partial sums in scratch" : "");
 }

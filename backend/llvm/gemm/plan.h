@@ -18,6 +18,11 @@
 // Units: the blocked lowering splits columns into `threads` ranges of whole
 // micro-panels (each thread packs its own part of B and all of A), or rows when
 // there are too few column panels; the tiled lowering splits row tiles.
+// An update's epilogue in the tiled lowering runs after the tiles, over their sums
+// stored in scratch, where C and the matrices it reads fit in half of L2
+// (4 M N s <= L2 / 2: update_after): the per-tile epilogue saves no memory traffic
+// there, and its divisions and square roots, after a K loop too short to hide them,
+// made the seed's step slower than the unfused update (bench/README.md).
 #pragma once
 
 #include <cstdint>
@@ -52,6 +57,8 @@ struct GemmPlan {
   int64_t units = 1;              // independent slices of the work
   bool transposed = false;        // tiled: tiles of C^T, vectors along M (tiled.cpp)
   bool partials = false;          // blocked: sums across K blocks kept in scratch (epilogue and K > KC)
+  bool update_after = false;      // tiled: an update's epilogue runs after the tiles, over sums in scratch
+  int64_t sums_at = 0;            // tiled, update_after: the sums' offset in scratch (bytes)
   int64_t b_pack = 0, a_pack = 0, c_part = 0;  // blocked: scratch offsets in bytes
   int64_t scratch_bytes = 0;
   std::string describe() const;   // "blocked 14x32 kc=192 mc=336 nc=2048 units=2 (columns)"
@@ -60,7 +67,9 @@ struct GemmPlan {
 // The register tile for a shape at `lanes` per vector on target t.
 GemmTile choose_tile(const GemmShape& s, unsigned lanes, const TargetInfo& t);
 // The plan of C = op(A) op(B) on target t (t.gemm: which lowering); `epilogue`:
-// an epilogue replaces C's stores; `threads`: the units to split into (1: none).
-GemmPlan plan_gemm(const GemmShape& s, const TargetInfo& t, bool epilogue, int threads);
+// an epilogue replaces C's stores; `update`: that epilogue reads and writes
+// matrices of C's shape (an optimiser's weight and moments: matmul_update);
+// `threads`: the units to split into (1: none).
+GemmPlan plan_gemm(const GemmShape& s, const TargetInfo& t, bool epilogue, int threads, bool update = false);
 
 }  // namespace minigrad::jit

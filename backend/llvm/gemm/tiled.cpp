@@ -26,7 +26,8 @@ constexpr int64_t kStepsPerAsk = 4;  // K steps per epilogue vector asked for (t
 class TiledGemm {
  public:
   TiledGemm(Emitter& e, const GemmPlan& p, Value* c, Value* a, Value* b, Value* scratch, const GemmEpilogue& ep)
-      : e_(e), b_(e.b()), p_(p), s_(p.s), c_(c), a_(a), bmat_(s_.tb ? scratch : b), braw_(b), epilogue_(ep) {}
+      : e_(e), b_(e.b()), p_(p), s_(p.s), c_(c), a_(a), bmat_(s_.tb ? scratch : b), braw_(b), scratch_(scratch),
+        epilogue_(ep) {}
 
   void emit(Value* t0, Value* t1) {
     if (s_.tb) {  // P[k N + n] = B[n K + k], all of B^T (element by element, the pack of the seed's
@@ -34,6 +35,20 @@ class TiledGemm {
       TransposeCopy t{braw_, e_.idx(0), s_.k, bmat_, e_.idx(0), s_.n};
       transpose_copy(e_, p_, t, s_.n, e_.idx(s_.k), s_.k);
     }
+    if (!p_.update_after) return tiles(t0, t1);
+    GemmEpilogue update = epilogue_;  // the tiles store their sums to scratch, then the update reads them
+    epilogue_ = {};
+    c_ = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), scratch_, uint64_t(p_.sums_at));
+    tiles(t0, t1);
+    epilogue_ = update;
+    update_rows(t0, t1);
+  }
+
+ private:
+  Value* min(Value* a, Value* b) { return b_.CreateSelect(b_.CreateICmpSLT(a, b), a, b); }
+
+  // Row tiles [t0, t1), each storing its sums or running the epilogue on them.
+  void tiles(Value* t0, Value* t1) {
     if (p_.transposed) return transposed_tiles(t0, t1);
     int64_t mr = p_.tile.mr;
     int64_t per_row = s_.k * int64_t(ir::dtype_size(s_.dtype));
@@ -53,8 +68,22 @@ class TiledGemm {
     }
   }
 
- private:
-  Value* min(Value* a, Value* b) { return b_.CreateSelect(b_.CreateICmpSLT(a, b), a, b); }
+  // update_after (plan.h): the epilogue over the rows of tiles [t0, t1), a row at
+  // a time, reading the sums the tiles stored in c_ (scratch): the unfused
+  // schedule, each element's update the same as in a tile's epilogue.
+  void update_rows(Value* t0, Value* t1) {
+    int64_t lanes = p_.lanes, full = s_.n / lanes * lanes;
+    auto update = [&](Value* m, Value* n, int64_t width) {
+      Value* at = b_.CreateAdd(b_.CreateMul(m, e_.idx(s_.n)), n);
+      epilogue_.store(m, n, e_.load(s_.dtype, unsigned(width), c_, at));
+    };
+    Value* r0 = b_.CreateMul(t0, e_.idx(p_.tile.mr));
+    Value* r1 = min(b_.CreateMul(t1, e_.idx(p_.tile.mr)), e_.idx(s_.m));
+    e_.loop(r0, r1, 1, [&](Value* m) {
+      e_.loop(0, full, lanes, [&](Value* n) { update(m, n, lanes); });
+      if (s_.n > full) update(m, e_.idx(full), s_.n - full);
+    });
+  }
 
   // f(n0, widths) for each column tile: nv full vectors, then the narrower rest.
   void columns(const std::function<void(Value*, const std::vector<unsigned>&)>& f) {
@@ -150,7 +179,7 @@ class TiledGemm {
   llvm::IRBuilder<>& b_;
   const GemmPlan& p_;
   GemmShape s_;
-  Value *c_, *a_, *bmat_, *braw_;
+  Value *c_, *a_, *bmat_, *braw_, *scratch_;
   GemmEpilogue epilogue_;
 };
 
