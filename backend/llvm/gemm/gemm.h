@@ -33,8 +33,8 @@ namespace minigrad::jit {
 // vector of a tile during the tile's only K block, one vector every K / (tile's
 // vectors) steps, so the lines arrive while the FMAs run instead of stalling the
 // epilogue (it reads rows of a matrix far apart, which the hardware prefetchers
-// do not foresee). The tiled lowering does not: its products' operands are in
-// cache already.
+// do not foresee). The tiled lowering does the same where K has enough steps
+// for it (tiled.cpp, kStepsPerAsk).
 struct GemmEpilogue {
   std::function<void(llvm::Value* row, llvm::Value* col, llvm::Value* sum)> store;
   std::function<void(llvm::Value* row, llvm::Value* col)> prefetch;

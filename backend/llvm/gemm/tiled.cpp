@@ -7,9 +7,11 @@
 // Loop order: M in chunks whose rows of A stay in a quarter of L2, then N tiles,
 // then M tiles, so that a K x NR panel of B stays in L1 while the tiles of a chunk
 // pass over it. A unit is a row tile; units [t0, t1) write those rows of C only.
-// Two variants: a narrow product read down A's rows (plan.transposed: ta, N <
+// Variants: a narrow product read down A's rows (plan.transposed: ta, N <
 // lanes) runs tiles of C^T, vectors along M (transposed_tile); an update's
-// epilogue asks for its weight and moments during a long enough K loop (tile).
+// epilogue asks for its weight and moments during a long enough K loop (tile);
+// a small update runs after the tiles, over their sums in scratch
+// (plan.update_after, update_rows).
 #include <algorithm>
 
 #include "backend/llvm/gemm/gemm.h"
