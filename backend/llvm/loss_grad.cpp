@@ -36,14 +36,6 @@ LossGradOutputs loss_grad_outputs(const Kernel& k, const ir::Function& body, con
   return o;
 }
 
-// i1 lanes: whether rows r0 .. r0 + width - 1 are below n.
-Value* rows_below(Emitter& e, Value* r0, Value* n, unsigned width) {
-  std::vector<uint64_t> iota(width);
-  for (unsigned i = 0; i < width; ++i) iota[i] = i;
-  Value* rows = e.b().CreateAdd(e.splat(r0, width), llvm::ConstantDataVector::get(e.ctx(), iota));
-  return e.b().CreateICmpSLT(rows, e.splat(n, width));
-}
-
 }  // namespace
 
 // Per row: m = max, s = sum exp(x - m); then p = exp(x - m) / s and the one-hot
@@ -78,7 +70,7 @@ void emit_loss_grad(Kernel& k) {
   auto& b = e.b();
   const ir::Node* mask = find_special(body, Op::MaskRows);
   Value* n = mask ? checked_row_count(k, operand_of(k, body, mask->operands[1]).ptr, rows) : nullptr;
-  check_labels(k, labels, rows, classes, site);  // all of them, in row order, before x is read at a label
+  check_labels(k, labels, e.idx(rows), classes, site);  // all of them, in row order, before x is read at a label
   bool columns = by_columns(e, d, classes);
   Value* max_at = k.scratch;
   Value* inv_at = e.at(d, k.scratch, e.idx(rows));

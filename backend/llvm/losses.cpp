@@ -8,10 +8,14 @@
 // mse = mean of (a - b)^2, accumulated in f64 vectors. argmax takes the first
 // index of the row max (a NaN counts as the max); correct counts rows whose argmax
 // is the label. Masked (a row count n as the last operand, docs/ir.md "Partial
-// batches"): the row loop runs over rows r < n only (so only their labels are
-// checked), the mean divides by n (mse: by n times the row length), and the
-// by-columns form is not used.
+// batches"): only rows r < n are read (so only their labels are checked), and the
+// mean divides by n (mse: by n times the row length). By columns, the blocks run
+// while r0 < n, the lanes at rows >= n masked (rowwise.h): each lane adds what it
+// would for a batch of exactly n rows (whose last block is narrower, padded with
+// zeros), so the masked loss and count have that batch's bits.
 #include "backend/llvm/losses.h"
+
+#include <functional>
 
 #include "backend/llvm/rowwise.h"
 #include "backend/llvm/vmath.h"
@@ -56,44 +60,59 @@ Value* row_argmax(Emitter& e, DType d, Value* x, Value* base, int64_t n) {
   return best[0];
 }
 
+// Blocks of the register width over rows [0, n) (n: i64), each with its valid
+// lanes, or over all `rows` (n null) with a narrower last block, as
+// vector_loop_carry walks them.
+Values column_blocks(Emitter& e, unsigned w, int64_t rows, Value* n, const Values& init,
+                     const std::function<Values(Value*, unsigned, Value*, const Values&)>& block) {
+  if (!n) return e.vector_loop_carry(rows, w, init, [&](Value* r0, unsigned lanes, const Values& t) {
+    return block(r0, lanes, nullptr, t);
+  });
+  return e.loop_carry(e.idx(0), n, int64_t(w), init, [&](Value* r0, const Values& t) {
+    return block(r0, w, rows_below(e, r0, n, w), t);
+  });
+}
+
 // The loss by columns: each lane is one row's term, accumulated in f64 lanes.
-void class_loss_by_columns(Kernel& k, bool from_logits, double ls, int64_t site) {
+void class_loss_by_columns(Kernel& k, bool from_logits, double ls, int64_t site, Value* n) {
   Emitter& e = k.e;
   auto& b = e.b();
   DType d = k.dtype(0);
   int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
   Value *x = k.in[0].ptr, *labels = k.in[1].ptr;
-  check_labels(k, labels, rows, classes, site);
+  check_labels(k, labels, n ? n : e.idx(rows), classes, site);
   unsigned w = e.width(d);
   Value* zero = llvm::ConstantFP::get(b.getDoubleTy(), 0.0);
-  Values total = e.vector_loop_carry(rows, w, {e.splat(zero, w)}, [&](Value* r0, unsigned lanes, const Values& t) {
-    Values cols = block_columns(e, d, x, r0, classes, lanes);
+  auto block = [&](Value* r0, unsigned lanes, Value* valid, const Values& t) {
+    Values cols = block_columns(e, d, x, r0, classes, lanes, valid);
     Value* shift = e.constant(d, 0.0, lanes);
     if (from_logits) {
       Value* m = columns_max(e, cols);
-      shift = b.CreateFAdd(m, vlog(e, columns_sum_exp(e, d, x, r0, classes, lanes, m)));
+      shift = b.CreateFAdd(m, vlog(e, columns_sum_exp(e, d, x, r0, classes, lanes, m, valid)));
     }
-    Value* loss = columns_class_loss(e, d, x, r0, classes, cols, block_labels(e, labels, r0, lanes), shift, ls);
-    return Values{b.CreateFAdd(t[0], loss)};
-  });
-  Value* mean = b.CreateFDiv(e.reduce_add(total[0]), llvm::ConstantFP::get(b.getDoubleTy(), double(rows)));
+    Value* y = block_labels(e, labels, r0, lanes, valid);
+    return Values{b.CreateFAdd(t[0], columns_class_loss(e, d, x, r0, classes, cols, y, shift, ls, valid))};
+  };
+  Values total = column_blocks(e, w, rows, n, {e.splat(zero, w)}, block);
+  Value* count = n ? b.CreateSIToFP(n, b.getDoubleTy()) : llvm::ConstantFP::get(b.getDoubleTy(), double(rows));
+  Value* mean = b.CreateFDiv(e.reduce_add(total[0]), count);
   e.store(d, b.CreateFPCast(mean, e.scalar(d)), k.out[0].ptr, e.idx(0));
 }
 
 // correct by columns: per lane, whether the row's argmax is its label.
-void correct_by_columns(Kernel& k, int64_t site) {
+void correct_by_columns(Kernel& k, int64_t site, Value* n) {
   Emitter& e = k.e;
   auto& b = e.b();
   DType d = k.dtype(0);
   int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
   Value *x = k.in[0].ptr, *labels = k.in[1].ptr;
-  check_labels(k, labels, rows, classes, site);
+  check_labels(k, labels, n ? n : e.idx(rows), classes, site);
   unsigned w = e.width(d);
-  Value* zero = e.constant(DType::I32, 0.0, w);
-  Values count = e.vector_loop_carry(rows, w, {zero}, [&](Value* r0, unsigned lanes, const Values& c) {
-    Values cols = block_columns(e, d, x, r0, classes, lanes);
-    return Values{b.CreateAdd(c[0], columns_hits(e, cols, block_labels(e, labels, r0, lanes), w))};
-  });
+  auto block = [&](Value* r0, unsigned lanes, Value* valid, const Values& c) {
+    Values cols = block_columns(e, d, x, r0, classes, lanes, valid);
+    return Values{b.CreateAdd(c[0], columns_hits(e, cols, block_labels(e, labels, r0, lanes, valid), w, valid))};
+  };
+  Values count = column_blocks(e, w, rows, n, {e.constant(DType::I32, 0.0, w)}, block);
   e.store(DType::I32, e.reduce_add(count[0]), k.out[0].ptr, e.idx(0));
 }
 
@@ -116,36 +135,44 @@ void masked_mse(Kernel& k) {
 
 }  // namespace
 
-void check_labels(Kernel& k, Value* labels, int64_t rows, int64_t classes, int64_t site) {
-  k.e.loop(0, rows, 1, [&](Value* r) { checked_label(k, labels, r, classes, site); });
+void check_labels(Kernel& k, Value* labels, Value* rows, int64_t classes, int64_t site) {
+  k.e.loop(k.e.idx(0), rows, 1, [&](Value* r) { checked_label(k, labels, r, classes, site); });
 }
 
-Value* block_labels(Emitter& e, Value* labels, Value* r0, unsigned lanes) {
-  return e.b().CreateSExt(e.load(DType::I32, lanes, labels, r0), e.type(DType::I32, lanes)->getWithNewBitWidth(64));
+Value* block_labels(Emitter& e, Value* labels, Value* r0, unsigned lanes, Value* valid) {
+  auto& b = e.b();
+  auto* i64s = e.type(DType::I32, lanes)->getWithNewBitWidth(64);
+  if (!valid) return b.CreateSExt(e.load(DType::I32, lanes, labels, r0), i64s);
+  Value* loaded = b.CreateMaskedLoad(e.type(DType::I32, lanes), e.at(DType::I32, labels, r0), llvm::Align(4), valid,
+                                     e.constant(DType::I32, 0.0, lanes));
+  return b.CreateSExt(loaded, i64s);
 }
 
 Value* columns_class_loss(Emitter& e, DType d, Value* x, Value* r0, int64_t classes, const Values& cols,
-                          Value* labels64, Value* shift, double ls) {
+                          Value* labels64, Value* shift, double ls, Value* valid) {
   auto& b = e.b();
   unsigned lanes = e.lanes_of(shift);
   auto* wide = e.type(DType::F64, lanes);
   Value* zero = llvm::ConstantFP::get(b.getDoubleTy(), 0.0);
   Value* loss = e.splat(zero, lanes);
   if (ls < 1) {
-    Value* xl = b.CreateFSub(gather_at(e, d, x, r0, classes, labels64), shift);
+    Value* xl = b.CreateFSub(gather_at(e, d, x, r0, classes, labels64, valid), shift);
     loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(wide, 1 - ls), b.CreateFPExt(xl, wide)));
   }
   if (ls > 0) {
     Value* sum = b.CreateFPCast(columns_sum_shifted(e, cols, shift), wide);
     loss = b.CreateFSub(loss, b.CreateFMul(llvm::ConstantFP::get(wide, ls / double(classes)), sum));
   }
+  if (valid) loss = b.CreateSelect(valid, loss, e.splat(zero, lanes));
   return pad_lanes(e, loss, e.width(d), zero);
 }
 
-Value* columns_hits(Emitter& e, const Values& cols, Value* labels64, unsigned width) {
+Value* columns_hits(Emitter& e, const Values& cols, Value* labels64, unsigned width, Value* valid) {
   auto& b = e.b();
   unsigned lanes = e.lanes_of(labels64);
-  Value* hit = b.CreateZExt(b.CreateICmpEQ(columns_argmax(e, cols), labels64), e.type(DType::I32, lanes));
+  Value* is_hit = b.CreateICmpEQ(columns_argmax(e, cols), labels64);
+  if (valid) is_hit = b.CreateAnd(is_hit, valid);
+  Value* hit = b.CreateZExt(is_hit, e.type(DType::I32, lanes));
   return pad_lanes(e, hit, width, b.getInt32(0));
 }
 
@@ -177,7 +204,7 @@ void emit_class_loss(Kernel& k, bool from_logits) {
   double ls = k.node.attrs.f("label_smoothing");
   int64_t site = k.sites->add(k.node, Check::Label, classes);
   Value* n = checked_row_count(k, row_count_ptr(k, 2), rows);
-  if (!n && by_columns(e, d, classes)) return class_loss_by_columns(k, from_logits, ls, site);
+  if (by_columns(e, d, classes)) return class_loss_by_columns(k, from_logits, ls, site, n);
   Value* x = k.in[0].ptr;
   Value* zero = llvm::ConstantFP::get(b.getDoubleTy(), 0.0);
   auto row = [&](Value* r, const Values& t) {
@@ -239,7 +266,7 @@ void emit_correct(Kernel& k) {
   int64_t rows = k.shape(0)[0], classes = k.shape(0)[1];
   int64_t site = k.sites->add(k.node, Check::Label, classes);
   Value* n = checked_row_count(k, row_count_ptr(k, 2), rows);
-  if (!n && by_columns(e, k.dtype(0), classes)) return correct_by_columns(k, site);
+  if (by_columns(e, k.dtype(0), classes)) return correct_by_columns(k, site, n);
   auto row = [&](Value* r, const Values& c) {
     Value* label = checked_label(k, k.in[1].ptr, r, classes, site);
     return Values{b.CreateAdd(c[0], row_hit(e, k.dtype(0), k.in[0].ptr, b.CreateMul(r, e.idx(classes)), classes, label))};

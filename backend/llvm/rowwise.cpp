@@ -57,36 +57,46 @@ Value* row_log_sum_exp(Emitter& e, ir::DType d, Value* x, Value* base, int64_t n
 
 bool by_columns(Emitter& e, ir::DType d, int64_t n) { return n > 1 && n < int64_t(e.width(d)); }
 
+Value* rows_below(Emitter& e, Value* r0, Value* n, unsigned width) {
+  std::vector<uint64_t> iota(width);
+  for (unsigned i = 0; i < width; ++i) iota[i] = i;
+  Value* rows = e.b().CreateAdd(e.splat(r0, width), llvm::ConstantDataVector::get(e.ctx(), iota));
+  return e.b().CreateICmpSLT(rows, e.splat(n, width));
+}
+
 namespace {
-// Elements x[r0 n + offsets_i] of a block (offsets: i32, a scalar for one lane).
-Value* gather(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, Value* offsets) {
+// Elements x[r0 n + offsets_i] of a block (offsets: i32, a scalar for one lane);
+// 0 in the lanes that are not `valid` (when given), which read nothing.
+Value* gather(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, Value* offsets, Value* valid) {
   auto& b = e.b();
   Value* ptrs = b.CreateInBoundsGEP(e.scalar(d), e.at(d, x, b.CreateMul(r0, e.idx(n))), offsets);
   llvm::Align align(ir::dtype_size(d));
-  if (e.lanes_of(offsets) == 1) return b.CreateAlignedLoad(e.scalar(d), ptrs, align);
-  return b.CreateMaskedGather(e.type(d, e.lanes_of(offsets)), ptrs, align);
+  unsigned lanes = e.lanes_of(offsets);
+  if (lanes == 1) return b.CreateAlignedLoad(e.scalar(d), ptrs, align);
+  if (!valid) return b.CreateMaskedGather(e.type(d, lanes), ptrs, align);
+  return b.CreateMaskedGather(e.type(d, lanes), ptrs, align, valid, e.constant(d, 0.0, lanes));
 }
 }  // namespace
 
 // Lane i of column j reads element i n + j of the block.
-Values block_columns(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, unsigned lanes) {
+Values block_columns(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, unsigned lanes, Value* valid) {
   Values cols;
   for (int64_t j = 0; j < n; ++j) {
     std::vector<uint32_t> at(lanes);
     for (unsigned i = 0; i < lanes; ++i) at[i] = uint32_t(int64_t(i) * n + j);
     Value* offsets = lanes == 1 ? e.b().getInt32(uint32_t(j)) : llvm::ConstantDataVector::get(e.ctx(), at);
-    cols.push_back(gather(e, d, x, r0, n, offsets));
+    cols.push_back(gather(e, d, x, r0, n, offsets, valid));
   }
   return cols;
 }
 
-Value* gather_at(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, Value* j) {
+Value* gather_at(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, Value* j, Value* valid) {
   unsigned lanes = e.lanes_of(j);
   Value* offsets = e.b().CreateTrunc(j, e.type(ir::DType::I32, lanes));
   std::vector<uint32_t> rows(lanes);
   for (unsigned i = 0; i < lanes; ++i) rows[i] = uint32_t(int64_t(i) * n);
   if (lanes > 1) offsets = e.b().CreateAdd(offsets, llvm::ConstantDataVector::get(e.ctx(), rows));
-  return gather(e, d, x, r0, n, offsets);
+  return gather(e, d, x, r0, n, offsets, valid);
 }
 
 namespace {
@@ -103,10 +113,11 @@ Value* columns_max(Emitter& e, const Values& cols) {
 }
 
 // A loop over the columns, each gathered again: the exponential's code once, not n times.
-Value* columns_sum_exp(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, unsigned lanes, Value* m) {
+Value* columns_sum_exp(Emitter& e, ir::DType d, Value* x, Value* r0, int64_t n, unsigned lanes, Value* m,
+                       Value* valid) {
   auto& b = e.b();
   Values sum = e.loop_carry(0, n, 1, {e.constant(d, 0.0, lanes)}, [&](Value* j, const Values& acc) {
-    Value* col = gather_at(e, d, x, r0, n, e.splat(j, lanes));
+    Value* col = gather_at(e, d, x, r0, n, e.splat(j, lanes), valid);
     return Values{b.CreateFAdd(acc[0], vexp(e, b.CreateFSub(col, m)))};
   });
   return sum[0];

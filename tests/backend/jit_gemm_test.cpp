@@ -141,7 +141,7 @@ TEST(JitGemmTiled, NarrowProductsReadDownARowsAreTiledAlongM) {
 // An update's epilogue (matmul_update) runs after the tiles where C and the three
 // matrices it reads fit in half of L2: the seed's 128 x 192 and 192 x 10 weights
 // with a 1 MiB L2, not 784 x 512 (4 x 1.6 MB), nor a plain epilogue, nor the blocked
-// lowering. The sums take scratch beside the pack of B^T.
+// lowering. The sums take scratch (these shapes have no tb, so no pack of B^T beside them).
 TEST(JitGemmTiled, SmallUpdatesRunAfterTheTiles) {
   jit::TargetInfo t;
   t.vector_bits = 512, t.vector_registers = 32, t.l2_bytes = 1 << 20;

@@ -12,14 +12,17 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 
 #include "frontend/dsl.h"
 #include "frontend/tracer.h"
+#include "ir/builder.h"
 #include "passes/pipeline.h"
 #include "runtime/init_state.h"
 #include "runtime/program.h"
+#include "tests/backend/jit_helpers.h"
 
 namespace minigrad::testing {
 namespace {
@@ -103,15 +106,6 @@ Outputs run(Executable& exe, const Batch& b, int64_t n_rows, bool logits) {
   return o;
 }
 
-double element(const Buffer& b, int64_t i) {
-  switch (b.type().dtype) {
-    case ir::DType::F32: return b.as<float>()[i];
-    case ir::DType::F64: return b.as<double>()[i];
-    case ir::DType::I32: return b.as<int32_t>()[i];
-  }
-  return 0;
-}
-
 // Every state buffer agrees: max |a - b| <= 1e-5 (1 + max |b|); counters exactly.
 void expect_same_state(const StateStore& masked, const StateStore& exact, const std::string& where) {
   for (const auto& [name, buf] : exact.all()) {
@@ -147,6 +141,56 @@ void check(const Model& m, const std::string& backend_name) {
     for (int64_t i = 0; i < n * m.classes; ++i)
       EXPECT_NEAR(a.logits.as<float>()[i], b.logits.as<float>()[i], 1e-5) << where << ", eval logit " << i;
   }
+}
+
+// The JIT's softmax_xent and correct kernels walk rows of few classes by columns,
+// a block of the register width at a time (backend/llvm/rowwise.h); masked, the
+// lanes at rows >= n are switched off. Their loss and count must have the bits of
+// a batch of exactly n rows, for n on both sides of the block boundaries, f32 and
+// f64, with NaN logits and label -7 in the padding rows.
+ir::Module loss_and_count(ir::DType d, int64_t rows, int64_t classes, bool masked) {
+  ir::Module m;
+  m.name = "losses";
+  ir::Function& f = m.add_func("f");
+  ir::Builder b(f);
+  std::vector<ir::ValueId> in{b.input("x", ir::Type{d, {rows, classes}}), b.input("y", ir::Type{ir::DType::I32, {rows}})};
+  if (masked) in.push_back(b.input("n", ir::Type{ir::DType::I32, {}}));
+  b.output("loss", b.emit(ir::Op::SoftmaxXent, in, {{"label_smoothing", 0.3}})[0]);
+  b.output("correct", b.emit(ir::Op::Correct, in)[0]);
+  return m;
+}
+
+std::vector<Buffer> loss_inputs(ir::DType d, int64_t rows, int64_t padded, int64_t classes, bool masked) {
+  std::mt19937 rng(11);
+  std::normal_distribution<double> normal(0, 3);
+  Buffer x(ir::Type{d, {padded, classes}}), y(ir::Type{ir::DType::I32, {padded}}), n(ir::Type{ir::DType::I32, {}});
+  for (int64_t i = 0; i < padded * classes; ++i) {
+    double v = i < rows * classes ? normal(rng) : std::numeric_limits<double>::quiet_NaN();
+    if (d == ir::DType::F32) x.as<float>()[i] = float(v);
+    else x.as<double>()[i] = v;
+  }
+  for (int64_t r = 0; r < padded; ++r) y.as<int32_t>()[r] = r < rows ? int32_t(rng() % classes) : -7;
+  n.as<int32_t>()[0] = int32_t(rows);
+  std::vector<Buffer> in;
+  in.push_back(std::move(x)), in.push_back(std::move(y));
+  if (masked) in.push_back(std::move(n));
+  return in;
+}
+
+TEST(MaskedRows, LossKernelsByColumnsGiveTheBitsOfAnExactBatch) {
+  constexpr int64_t kPadded = 40;
+  for (ir::DType d : {ir::DType::F32, ir::DType::F64})
+    for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 33, 40}) {
+      std::string where = fmt::format("{} of {} rows, {}", n, kPadded, ir::dtype_name(d));
+      ir::Module masked = loss_and_count(d, kPadded, 5, true), exact = loss_and_count(d, n, 5, false);
+      StateStore s1(masked), s2(exact);
+      std::vector<Buffer> a = run_with(jit_backend(), masked, s1, loss_inputs(d, n, kPadded, 5, true));
+      std::vector<Buffer> b = run_with(jit_backend(), exact, s2, loss_inputs(d, n, n, 5, false));
+      EXPECT_EQ(0, std::memcmp(a[0].data(), b[0].data(), ir::dtype_size(d))) << where << ": loss " << element(a[0], 0)
+                                                                            << " vs " << element(b[0], 0);
+      EXPECT_FALSE(std::isnan(element(a[0], 0))) << where;
+      EXPECT_EQ(a[1].as<int32_t>()[0], b[1].as<int32_t>()[0]) << where << ": correct";
+    }
 }
 
 const Model kSeed{"seed", false, 0}, kBatchNorm{"bn", true, 0}, kDropout{"dropout", true, 0.3};

@@ -32,8 +32,8 @@ class TiledGemm {
         epilogue_(ep) {}
 
   void emit(Value* t0, Value* t1) {
-    if (s_.tb) {  // P[k N + n] = B[n K + k], all of B^T (element by element, the pack of the seed's
-                  // 192 x 10 weight cost as much as its product)
+    if (s_.tb) {  // P[k N + n] = B[n K + k], all of B^T, by squares of L x L in registers (an
+                  // element-by-element copy cost as much as the product of the seed's 192 x 10 weight)
       TransposeCopy t{braw_, e_.idx(0), s_.k, bmat_, e_.idx(0), s_.n};
       transpose_copy(e_, p_, t, s_.n, e_.idx(s_.k), s_.k);
     }
