@@ -8,15 +8,20 @@ namespace minigrad {
 
 void Buffer::Free::operator()(std::byte* p) const { std::free(p); }
 
-Buffer::Buffer(ir::Type t) : type_(std::move(t)) {
+Buffer::Buffer(ir::Type t) : Buffer(std::move(t), true) {}
+
+Buffer Buffer::uninitialized(ir::Type t) { return Buffer(std::move(t), false); }
+
+Buffer::Buffer(ir::Type t, bool zeroed) : type_(std::move(t)) {
   size_t n = (std::max<size_t>(bytes(), 1) + kAlign - 1) / kAlign * kAlign;
   auto* p = static_cast<std::byte*>(std::aligned_alloc(kAlign, n));
   if (p == nullptr) throw std::bad_alloc();
-  std::memset(p, 0, n);
+  size_t from = zeroed ? 0 : bytes();  // the padding past the elements is zeroed either way
+  std::memset(p + from, 0, n - from);
   data_.reset(p);
 }
 
-Buffer::Buffer(const Buffer& other) : Buffer(other.type_) {
+Buffer::Buffer(const Buffer& other) : Buffer(other.type_, !other.data_) {
   if (other.data_) std::memcpy(data(), other.data(), bytes());
 }
 
@@ -44,7 +49,7 @@ void convert_from(const Buffer& src, Buffer& dst) {
 }  // namespace
 
 Buffer convert(const Buffer& src, ir::DType to) {
-  Buffer dst(ir::Type{to, src.type().shape});
+  Buffer dst = Buffer::uninitialized(ir::Type{to, src.type().shape});  // every element written below
   switch (src.type().dtype) {
     case ir::DType::F32: convert_from<float>(src, dst); break;
     case ir::DType::F64: convert_from<double>(src, dst); break;

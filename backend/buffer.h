@@ -1,5 +1,6 @@
 // Host tensors. A Buffer owns typed, shaped, 64-byte-aligned storage (zeroed when
-// created); a TensorView is a non-owning (type, pointer) pair used to pass inputs and
+// created, unless made with Buffer::uninitialized by code that writes every
+// element before reading any: a copy, a conversion of a loaded file); a TensorView is a non-owning (type, pointer) pair used to pass inputs and
 // outputs to compiled functions without copying.
 #pragma once
 
@@ -26,6 +27,9 @@ class Buffer {
 
   Buffer() = default;
   explicit Buffer(ir::Type t);
+  // Storage not zeroed: for a caller that writes every element first (the zeroing
+  // would touch each page once more; a 25 MB data set is 6,000 pages).
+  static Buffer uninitialized(ir::Type t);
   Buffer(const Buffer& other);
   Buffer& operator=(const Buffer& other);
   Buffer(Buffer&&) noexcept = default;
@@ -52,6 +56,7 @@ class Buffer {
   struct Free {
     void operator()(std::byte* p) const;
   };
+  Buffer(ir::Type t, bool zeroed);
   ir::Type type_;
   std::unique_ptr<std::byte[], Free> data_;
 };

@@ -389,7 +389,7 @@ NpyArray read_npy(const std::filesystem::path& path, std::initializer_list<int> 
 Buffer to_buffer(const NpyArray& a, ir::DType to, std::string_view what) {
   for (int64_t d : a.shape)
     if (d < 1) fail("{}: empty array of shape {}", what, shape_string(a.shape));
-  Buffer b(ir::Type{to, ir::Shape(a.shape)});
+  Buffer b = Buffer::uninitialized(ir::Type{to, ir::Shape(a.shape)});  // every element written below
   switch (to) {
     case ir::DType::F32:
       for_each_value(a, [&](int64_t i, auto v) { b.as<float>()[i] = static_cast<float>(v); });

@@ -168,11 +168,17 @@ FittedPreprocessing fit_preprocessing(const Preprocessing& config, const Buffer&
   return fitted;
 }
 
-Buffer apply_preprocessing(const FittedPreprocessing& fitted, const Buffer& x) {
+namespace {
+void check_fits(const FittedPreprocessing& fitted, const Buffer& x) {
   check_matrix(x, "data");
   if (x.type().shape[1] != fitted.in_features)
     fail("preprocessing: data has {} features, the preprocessing was fitted on {}",
          x.type().shape[1], fitted.in_features);
+}
+}  // namespace
+
+Buffer apply_preprocessing(const FittedPreprocessing& fitted, const Buffer& x) {
+  check_fits(fitted, x);
   Buffer out = fitted.config.pca > 0 ? apply_pca(fitted.pca, x) : x;
   apply_scale(fitted.scale, out);
   return out;
@@ -180,6 +186,10 @@ Buffer apply_preprocessing(const FittedPreprocessing& fitted, const Buffer& x) {
 
 FittedPreprocessing preprocess(Dataset& data, const Preprocessing& config) {
   FittedPreprocessing fitted = fit_preprocessing(config, data.train.x);
+  if (config.pca == 0 && config.scale == Scale::None) {  // the identity: checked, nothing copied
+    check_fits(fitted, data.test.x);
+    return fitted;
+  }
   data.train.x = apply_preprocessing(fitted, data.train.x);
   data.test.x = apply_preprocessing(fitted, data.test.x);
   return fitted;

@@ -109,10 +109,15 @@ TEST(Scale, MinMaxFitsOnTrainAndAppliesToTest) {
   EXPECT_GT(column(d.test.x, 1).max, 1.0);   // test values are not clipped into [0,1]
 }
 
+// Without PCA or scaling the splits stay where they are (a 25 MB training set is
+// not copied), with the same bytes.
 TEST(Scale, NoneLeavesTheDataAlone) {
   Dataset d = synthetic_set();
   Dataset raw = d;
+  const void *train_at = d.train.x.data(), *test_at = d.test.x.data();
   preprocess(d, {});
+  EXPECT_EQ(d.train.x.data(), train_at);
+  EXPECT_EQ(d.test.x.data(), test_at);
   EXPECT_EQ(std::memcmp(d.train.x.data(), raw.train.x.data(), raw.train.x.bytes()), 0);
   EXPECT_EQ(std::memcmp(d.test.x.data(), raw.test.x.data(), raw.test.x.bytes()), 0);
 }
@@ -238,6 +243,11 @@ TEST(PreprocessErrors, BadComponentCountOrFeatureCount) {
               HasSubstr("data has 5 features, the preprocessing was fitted on 3"));
   Buffer ints(ir::Type{ir::DType::I32, {2, 3}});
   EXPECT_THAT(error_of([&] { fit_preprocessing({}, ints); }), HasSubstr("must be f32 [N,F]"));
+  for (Preprocessing config : {Preprocessing{}, Preprocessing{Scale::Standard, 0}}) {  // the identity checks too
+    Dataset d = synthetic_set();
+    d.test.x = other;
+    EXPECT_THAT(error_of([&] { preprocess(d, config); }), HasSubstr("data has 5 features, the preprocessing was fitted on"));
+  }
 }
 
 }  // namespace
