@@ -1,7 +1,8 @@
 // Host tensors. A Buffer owns typed, shaped, 64-byte-aligned storage (zeroed when
 // created, unless made with Buffer::uninitialized by code that writes every
-// element before reading any: a copy, a conversion of a loaded file); a TensorView is a non-owning (type, pointer) pair used to pass inputs and
-// outputs to compiled functions without copying.
+// element before reading any: a copy, a conversion of a loaded file); a
+// TensorView is a non-owning (type, pointer) pair used to pass inputs and outputs
+// to compiled functions without copying.
 #pragma once
 
 #include <cstddef>
