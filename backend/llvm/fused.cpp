@@ -31,6 +31,7 @@ void emit_matmul_kind(Kernel& k) {
   k.units = plan.units;
   k.note = plan.describe();
   GemmEpilogue epilogue;
+  epilogue.flat = point.flat();
   epilogue.store = [&](Value* row, Value* col, Value* sum) {
     unsigned lanes = k.e.lanes_of(sum);
     std::vector<bool> contiguous;

@@ -12,6 +12,8 @@
 //   broadcast_to of an input or constant is that input read at the point.
 #include "backend/llvm/fused_body.h"
 
+#include <algorithm>
+
 #include <llvm/IR/Intrinsics.h>
 
 #include "backend/llvm/loop_nest.h"
@@ -134,6 +136,15 @@ Values BodyAtPoint::offsets_2d(Value* row, Value* col, std::vector<bool>* contig
     contiguous->push_back(!st.empty() && st.back() == 1);
   }
   return off;
+}
+
+bool BodyAtPoint::flat() const {
+  for (const ir::Shape& s : shapes_) {
+    std::vector<int64_t> st = broadcast_strides(s, iter_);
+    bool scalar = std::all_of(st.begin(), st.end(), [](int64_t x) { return x == 0; });
+    if (!scalar && s != iter_) return false;
+  }
+  return true;
 }
 
 // The flat indices (i32) of `lanes` consecutive elements at `offset`.

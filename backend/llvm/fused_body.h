@@ -52,6 +52,10 @@ class BodyAtPoint {
 
   // Offsets of every access at point (row, col) of a rank-2 S (or rank 1: col only).
   Values offsets_2d(llvm::Value* row, llvm::Value* col, std::vector<bool>* contiguous) const;
+  // Whether every access is a scalar (broadcast along all of S) or has S's whole
+  // shape: then point (row, col) of S = [M, N] has the offsets of point
+  // (0, row N + col), and a caller may walk S as one row of M N elements.
+  bool flat() const;
 
  private:
   llvm::Value* apply(const ir::Node& n, const Values& a, unsigned lanes, llvm::Value* index);

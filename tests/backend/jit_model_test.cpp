@@ -359,10 +359,15 @@ INSTANTIATE_TEST_SUITE_P(Optimizers, JitMatmulUpdate, ::testing::Values("adam", 
 // tiled lowering both times, the same sums and the same f32 operations on them:
 // 50 Adam steps (weight decay on) leave the same bits in every state, and so does
 // the build for 2 threads (where its cost model splits a GEMM, each thread updates
-// the rows of its own tiles).
-TEST(JitMatmulUpdateSchedule, UpdateAfterTheTilesGivesTheBitsOfTheTileEpilogue) {
+// the rows of its own tiles). After the tiles, Adam's update walks each weight as
+// one flat row of M N elements (every operand a scalar or of the weight's shape):
+// at width 97 the 97 x 97 and 97 x 10 weights end in 1 and 10 elements past the
+// last full vector of 16, which run one at a time.
+class JitMatmulUpdateSchedule : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(JitMatmulUpdateSchedule, UpdateAfterTheTilesGivesTheBitsOfTheTileEpilogue) {
   Variant v{"update_after", 2, "relu"};
-  v.weight_decay = 1e-3, v.features = 64, v.width = 96, v.batch = 32;
+  v.weight_decay = 1e-3, v.features = 64, v.width = GetParam(), v.batch = 32;
   runtime::ModelParts p = parts(v);
   ir::Module m = trace(*p.net, *p.loss, *p.optimizer, TraceSpec{"update_after", v.batch, v.features, v.classes, false});
   passes::run_pipeline(m);
@@ -392,6 +397,9 @@ TEST(JitMatmulUpdateSchedule, UpdateAfterTheTilesGivesTheBitsOfTheTileEpilogue) 
     EXPECT_EQ(disagreement(s3.get(name), *buf, Tolerance{0, 0}), "") << name << ", 2 threads";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Widths, JitMatmulUpdateSchedule, ::testing::Values(int64_t{96}, int64_t{97}));
+
 INSTANTIATE_TEST_SUITE_P(Models, JitTrainSteps, ::testing::ValuesIn(step_variants()), variant_name);
 INSTANTIATE_TEST_SUITE_P(Models, JitTrainingRuns, ::testing::ValuesIn(run_variants()), variant_name);
 

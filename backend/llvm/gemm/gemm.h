@@ -34,10 +34,13 @@ namespace minigrad::jit {
 // vectors) steps, so the lines arrive while the FMAs run instead of stalling the
 // epilogue (it reads rows of a matrix far apart, which the hardware prefetchers
 // do not foresee). The tiled lowering does the same where K has enough steps
-// for it (tiled.cpp, kStepsPerAsk).
+// for it (tiled.cpp, kStepsPerAsk). `flat`: store(0, row N + col, sum) does what
+// store(row, col, sum) does (every operand it reads is a scalar or of C's shape),
+// so an update run after the tiles may walk C as one row of M N elements.
 struct GemmEpilogue {
   std::function<void(llvm::Value* row, llvm::Value* col, llvm::Value* sum)> store;
   std::function<void(llvm::Value* row, llvm::Value* col)> prefetch;
+  bool flat = false;
   explicit operator bool() const { return bool(store); }
 };
 
