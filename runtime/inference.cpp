@@ -15,8 +15,6 @@
 namespace minigrad::runtime {
 namespace {
 
-int32_t argmax(const float* row, int64_t n) { return static_cast<int32_t>(std::max_element(row, row + n) - row); }
-
 std::string predictions_csv(const Predictions& p) {
   std::string csv = "class";
   for (int64_t c = 0; c < p.classes; ++c) csv += fmt::format(",p{}", c);
@@ -44,6 +42,13 @@ NpyArray predictions_npy(const Predictions& p) {
 
 }  // namespace
 
+int32_t row_argmax(const float* row, int64_t n) {
+  int64_t best = 0;
+  for (int64_t j = 1; j < n && !std::isnan(row[best]); ++j)
+    if (std::isnan(row[j]) || row[j] > row[best]) best = j;
+  return static_cast<int32_t>(best);
+}
+
 std::vector<float> softmax_rows(const float* logits, int64_t rows, int64_t classes) {
   std::vector<float> p(static_cast<size_t>(rows * classes));
   for (int64_t r = 0; r < rows; ++r) {
@@ -63,7 +68,7 @@ Predictions predict(Program& program, const Buffer& x, int64_t batch) {
   evaluate(program, split, batch, &logits);
   Predictions p{split.rows(), program.options().num_classes, {}, {}};
   p.probabilities = softmax_rows(logits.as<float>(), p.rows, p.classes);
-  for (int64_t r = 0; r < p.rows; ++r) p.label.push_back(argmax(p.probabilities.data() + r * p.classes, p.classes));
+  for (int64_t r = 0; r < p.rows; ++r) p.label.push_back(row_argmax(p.probabilities.data() + r * p.classes, p.classes));
   return p;
 }
 
@@ -94,7 +99,7 @@ Evaluation evaluate_split(Program& program, const Split& split, int64_t batch) {
   e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   e.confusion.assign(static_cast<size_t>(classes), std::vector<int64_t>(static_cast<size_t>(classes), 0));
   for (int64_t i = 0; i < split.rows(); ++i)
-    ++e.confusion[static_cast<size_t>(split.y[static_cast<size_t>(i)])][static_cast<size_t>(argmax(logits.as<float>() + i * classes, classes))];
+    ++e.confusion[static_cast<size_t>(split.y[static_cast<size_t>(i)])][static_cast<size_t>(row_argmax(logits.as<float>() + i * classes, classes))];
   return e;
 }
 

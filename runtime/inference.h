@@ -19,6 +19,11 @@ struct Predictions {
   std::vector<float> probabilities;  // [rows, classes]: softmax of the model's outputs
 };
 
+// The first index of a row's maximum, a NaN counting as the maximum: the IR's
+// argmax and correct (and torch.argmax), so that a confusion matrix and the
+// evaluation's correct count agree on every row.
+int32_t row_argmax(const float* row, int64_t n);
+
 // Row-wise softmax in double: p = exp(z - max z) / sum exp(z - max z).
 std::vector<float> softmax_rows(const float* logits, int64_t rows, int64_t classes);
 

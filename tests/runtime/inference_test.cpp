@@ -2,6 +2,8 @@
 // files, and evaluations whose confusion matrix agrees with their accuracy.
 #include "runtime/inference.h"
 
+#include <limits>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -23,6 +25,20 @@ TEST(Inference, SoftmaxRows) {
   EXPECT_FLOAT_EQ(p[2], 0.5f) << "large logits do not overflow";
   EXPECT_FLOAT_EQ(p[4], 0.25f);
   EXPECT_FLOAT_EQ(p[5], 0.75f);
+}
+
+// The confusion matrix and the predicted labels take the IR's argmax: the first
+// index of the maximum, a NaN counting as the maximum (std::max_element, used
+// before, passed over a NaN, so a row the evaluation counted as wrong could land
+// on the confusion matrix's diagonal).
+TEST(Inference, RowArgmaxTakesTheFirstMaximumAndNaNAsTheMaximum) {
+  float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  float ties[] = {1, 3, 3, 2}, nan_mid[] = {5, nan, 9, nan}, nan_first[] = {nan, 9}, infs[] = {-inf, -inf, -inf};
+  EXPECT_EQ(row_argmax(ties, 4), 1);
+  EXPECT_EQ(row_argmax(nan_mid, 4), 1);
+  EXPECT_EQ(row_argmax(nan_first, 2), 0);
+  EXPECT_EQ(row_argmax(infs, 3), 0);
+  EXPECT_EQ(row_argmax(ties, 1), 0);
 }
 
 TEST(Inference, PredictionsAndEvaluationAgreeWithTraining) {
