@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "ir/argmax.h"
 #include "ir/error.h"
 #include "runtime/atomic_file.h"
 #include "runtime/npy.h"
@@ -42,12 +43,7 @@ NpyArray predictions_npy(const Predictions& p) {
 
 }  // namespace
 
-int32_t row_argmax(const float* row, int64_t n) {
-  int64_t best = 0;
-  for (int64_t j = 1; j < n && !std::isnan(row[best]); ++j)
-    if (std::isnan(row[j]) || row[j] > row[best]) best = j;
-  return static_cast<int32_t>(best);
-}
+int32_t row_argmax(const float* row, int64_t n) { return static_cast<int32_t>(ir::first_argmax(row, n)); }
 
 std::vector<float> softmax_rows(const float* logits, int64_t rows, int64_t classes) {
   std::vector<float> p(static_cast<size_t>(rows * classes));

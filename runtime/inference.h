@@ -20,8 +20,8 @@ struct Predictions {
 };
 
 // The first index of a row's maximum, a NaN counting as the maximum: the IR's
-// argmax and correct (and torch.argmax), so that a confusion matrix and the
-// evaluation's correct count agree on every row.
+// argmax rule (ir/argmax.h), so that a confusion matrix and the evaluation's
+// correct count agree on every row.
 int32_t row_argmax(const float* row, int64_t n);
 
 // Row-wise softmax in double: p = exp(z - max z) / sum exp(z - max z).

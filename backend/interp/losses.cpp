@@ -9,6 +9,7 @@
 // as in torch.argmax); correct counts rows whose argmax is the label.
 #include "backend/interp/kernel.h"
 #include "backend/interp/rowwise.h"
+#include "ir/argmax.h"
 
 namespace minigrad::interp {
 
@@ -50,15 +51,6 @@ void class_loss(const Call& c, bool from_logits) {
   });
 }
 
-// The first index of the max of a row; a NaN is the max, as in torch.argmax.
-template <typename T>
-int64_t row_argmax(const T* x, int64_t n) {
-  int64_t best = 0;
-  for (int64_t j = 1; j < n && !is_nan(x[best]); ++j)
-    if (is_nan(x[j]) || x[j] > x[best]) best = j;
-  return best;
-}
-
 }  // namespace
 
 void softmax_xent(const Call& c) { class_loss(c, true); }
@@ -97,7 +89,7 @@ void argmax(const Call& c) {
   with_dtype(c.in(0).type().dtype, [&](auto t) {
     using T = decltype(t);
     for (int64_t r = 0; r < rows; ++r)
-      c.out().as<int32_t>()[r] = static_cast<int32_t>(row_argmax(c.in(0).as<T>() + r * cols, cols));
+      c.out().as<int32_t>()[r] = static_cast<int32_t>(ir::first_argmax(c.in(0).as<T>() + r * cols, cols));
   });
 }
 
@@ -108,7 +100,7 @@ void correct(const Call& c) {
     using T = decltype(t);
     int32_t count = 0;
     for (int64_t r = 0; r < rows; ++r)
-      if (row_argmax(c.in(0).as<T>() + r * classes, classes) == checked_label(c.node, c.in(1), r, classes)) ++count;
+      if (ir::first_argmax(c.in(0).as<T>() + r * classes, classes) == checked_label(c.node, c.in(1), r, classes)) ++count;
     c.out().as<int32_t>()[0] = count;
   });
 }
