@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "ir/argmax.h"
+#include "ir/nan_order.h"
 #include "ir/error.h"
 #include "runtime/atomic_file.h"
 #include "runtime/npy.h"

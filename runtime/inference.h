@@ -20,7 +20,7 @@ struct Predictions {
 };
 
 // The first index of a row's maximum, a NaN counting as the maximum: the IR's
-// argmax rule (ir/argmax.h), so that a confusion matrix and the evaluation's
+// argmax rule (ir/nan_order.h), so that a confusion matrix and the evaluation's
 // correct count agree on every row.
 int32_t row_argmax(const float* row, int64_t n);
 

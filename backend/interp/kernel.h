@@ -23,6 +23,7 @@
 #include "backend/buffer.h"
 #include "ir/error.h"
 #include "ir/graph.h"
+#include "ir/nan_order.h"
 
 namespace minigrad::interp {
 
@@ -61,11 +62,7 @@ using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
 template <typename T>
 using Wide = std::conditional_t<std::is_integral_v<T>, int64_t, T>;
 
-template <typename T>
-bool is_nan(T x) {
-  if constexpr (std::is_floating_point_v<T>) return std::isnan(x);
-  else return false;
-}
+using ir::is_nan;
 
 // max and min that propagate NaN, as torch.maximum, torch.minimum and torch.max do.
 template <typename T>

@@ -9,7 +9,7 @@
 // as in torch.argmax); correct counts rows whose argmax is the label.
 #include "backend/interp/kernel.h"
 #include "backend/interp/rowwise.h"
-#include "ir/argmax.h"
+#include "ir/nan_order.h"
 
 namespace minigrad::interp {
 

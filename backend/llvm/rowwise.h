@@ -45,7 +45,7 @@ llvm::Value* columns_sum_exp(Emitter& e, ir::DType d, llvm::Value* x, llvm::Valu
                              llvm::Value* m, llvm::Value* valid = nullptr);
 // Per lane, sum_j (cols_j - shift).
 llvm::Value* columns_sum_shifted(Emitter& e, const Values& cols, llvm::Value* shift);
-// Per lane, the first column of the row max, NaN counting as the max (ir/argmax.h's
+// Per lane, the first column of the row max, NaN counting as the max (ir/nan_order.h's
 // rule, column by column), as i64.
 llvm::Value* columns_argmax(Emitter& e, const Values& cols);
 

@@ -376,7 +376,7 @@ TEST_P(JitMatmulUpdateSchedule, UpdateAfterTheTilesGivesTheBitsOfTheTileEpilogue
   std::unique_ptr<Backend> after = make_jit_backend(o);
   o.threads = 2;
   std::unique_ptr<Backend> after_2 = make_jit_backend(o);
-  o.threads = 1, o.l2_bytes = 16 << 10;  // 4 x 96 x 10 x 4 bytes > L2 / 2: no update after the tiles
+  o.threads = 1, o.l2_bytes = 16 << 10;  // 4 x width x 10 x 4 bytes > L2 / 2 at both widths: no update after the tiles
   std::unique_ptr<Backend> in_tiles = make_jit_backend(o);
   StateStore s1(m), s2(m), s3(m);
   runtime::init_state(m, s1, 17);
