@@ -112,6 +112,8 @@ BenchFigures benchmark(const RunConfig& config, const PreparedData& data, const 
   if (config.profile) f.profile = profile_train_steps(*p, batches, f.step.iterations);
   f.epoch = time_epoch(*p, config, d, o.timing);
   f.inference = time_inference(*p, d, config.eval_batch, o.timing);
+  for (int64_t b : p->batch_sizes())
+    if (p->train_executable(b)) f.train_batch_sizes.push_back(b);
   return f;
 }
 

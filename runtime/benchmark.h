@@ -34,6 +34,9 @@ struct BenchFigures {
   Timing epoch;         // one epoch of training (no evaluation)
   Timing inference;     // the test split, in batches of config.eval_batch
   int64_t train_rows = 0, test_rows = 0;
+  // The batch sizes whose train_step the program compiled: the batch alone, or with
+  // config.mask_rows off and a partial last batch, that batch's size too.
+  std::vector<int64_t> train_batch_sizes;
   std::optional<StepProfile> profile;  // with config.profile: train steps as many as one repeat of `step`
 };
 

@@ -1,5 +1,5 @@
 // minigradc bench MODEL --data DIR [train's flags] [--min-time S] [--repeats R]
-// [--steps N] [--profile] [--json]: how fast this machine trains and evaluates the
+// [--steps N] [--profile] [--no-mask-rows] [--json]: how fast this machine trains and evaluates the
 // model with these settings: compile time (cold and from the JIT's object cache),
 // microseconds per train step, seconds per epoch, and the time to evaluate the
 // test split, each timed for at least --min-time seconds (runtime/benchmark.h,
@@ -20,7 +20,7 @@ namespace {
 struct BenchFlags {
   RunFlags run;
   runtime::BenchOptions options;
-  bool profile = false, json = false;
+  bool profile = false, json = false, mask_rows = true;
 };
 
 nlohmann::json counts(const runtime::Timing& t) { return {{"iterations", t.iterations}, {"repeats", t.repeats}}; }
@@ -32,7 +32,8 @@ void print_json(const runtime::RunConfig& c, const BenchFlags& f, const runtime:
                    {"compile_warm_seconds", b.compile_warm.seconds},
                    {"step_micros", 1e6 * b.step.seconds}, {"epoch_seconds", b.epoch.seconds},
                    {"inference_seconds", b.inference.seconds}, {"train_rows", b.train_rows},
-                   {"test_rows", b.test_rows}, {"profiling_build", c.profile}};
+                   {"test_rows", b.test_rows}, {"profiling_build", c.profile},
+                   {"mask_rows", c.mask_rows},  {"train_batch_sizes", b.train_batch_sizes}};
   j["timing"] = {{"min_time_seconds", f.options.timing.min_seconds},
                  {"max_repeats", f.options.timing.repeats},
                  {"compile_cold", counts(b.compile_cold)},
@@ -52,8 +53,9 @@ std::string used(const runtime::Timing& t, const char* one, const char* many) {
 void print_text(const runtime::RunConfig& c, const BenchFlags& f, const runtime::BenchFigures& b) {
   std::string how = f.options.steps > 0 ? fmt::format("{} steps a repeat (--steps)", f.options.steps)
                                         : fmt::format("each figure timed for at least {:g} s", f.options.timing.min_seconds);
-  fmt::print("{}, batch {}, backend {} ({} thread{}); medians of up to {} repeats, {}{}\n", c.model, c.batch, c.backend,
+  fmt::print("{}, batch {}, backend {} ({} thread{}); medians of up to {} repeats, {}{}{}\n", c.model, c.batch, c.backend,
              c.threads, c.threads == 1 ? "" : "s", f.options.timing.repeats, how,
+             c.mask_rows ? "" : "; a partial batch runs a step compiled for its size (--no-mask-rows)",
              c.profile ? "; a profiling build (--profile: a clock read around each kernel), slower than a plain one" : "");
   fmt::print("  compile     {:9.1f} ms cold ({}), {:.1f} ms from the object cache ({})\n",
              1e3 * b.compile_cold.seconds, used(b.compile_cold, "build", "builds"), 1e3 * b.compile_warm.seconds,
@@ -68,6 +70,7 @@ void print_text(const runtime::RunConfig& c, const BenchFlags& f, const runtime:
 void run_bench(const BenchFlags& f) {
   runtime::RunConfig c = f.run.finish();
   c.profile = f.profile;
+  c.mask_rows = f.mask_rows;
   runtime::PreparedData data = runtime::prepare_data(c);
   runtime::BenchFigures b = runtime::benchmark(c, data, f.options);
   if (f.json) return print_json(c, f, b);
@@ -91,6 +94,7 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
   cmd->add_flag("--profile", f->profile,
                 "compile the steps with a clock read around each kernel (slower) and print where a step's time goes");
+  add_mask_rows_flag(cmd, f->mask_rows);
   cmd->add_flag("--json", f->json, "print one JSON object");
   cmd->callback([f] {
     single_process("bench");

@@ -195,9 +195,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--sync-batchnorm,!--no-sync-batchnorm", f->sync_batchnorm,
                 "data-parallel runs: batch norm over the global batch (the default; the same model as one process) "
                 "or, with --no-sync-batchnorm, over each rank's rows");
-  cmd->add_flag("--mask-rows,!--no-mask-rows", f->mask_rows,
-                "a partial batch (the last of an epoch) runs the full batch's compiled step with its row count (the "
-                "default; docs/ir.md \"Partial batches\"), or, with --no-mask-rows, a step compiled for its size");
+  add_mask_rows_flag(cmd, f->mask_rows);
   cmd->add_flag("--quiet", f->quiet, "print only the summary");
   cmd->add_flag("--json", f->json, "print only a JSON summary (settings and results) on standard output");
   add_target_flags(cmd, f->target);

@@ -98,6 +98,12 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool data_required) {
   add_pipeline_flags(cmd, c.pipeline);
 }
 
+void add_mask_rows_flag(CLI::App* cmd, bool& mask_rows) {
+  cmd->add_flag("--mask-rows,!--no-mask-rows", mask_rows,
+                "a partial batch (the last of an epoch) runs the full batch's compiled step with its row count (the "
+                "default; docs/ir.md \"Partial batches\"), or, with --no-mask-rows, a step compiled for its size");
+}
+
 runtime::RunConfig RunFlags::finish() const {
   runtime::RunConfig c = config;
   c.scale = runtime::parse_scale(scale);

@@ -28,4 +28,8 @@ struct RunFlags {
 // MODEL positional plus every run flag; `data_required` makes --data mandatory.
 void add_run_flags(CLI::App* cmd, RunFlags& flags, bool data_required);
 
+// --mask-rows / --no-mask-rows, for the subcommands that run epochs (train, bench):
+// how a partial last batch runs (runtime/experiment.h RunConfig::mask_rows).
+void add_mask_rows_flag(CLI::App* cmd, bool& mask_rows);
+
 }  // namespace minigrad::tools

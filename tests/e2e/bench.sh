@@ -3,7 +3,8 @@
 # inference figures, as text and as JSON, on both backends, calibrated by --min-time
 # or with a fixed --steps, with the counts each figure used; bench --profile and
 # train --profile name the seed model's GEMMs with M x N x K and their shares add up
-# to 100%; bad flags are refused. (Only that the figures exist and are positive:
+# to 100%; --no-mask-rows compiles a step for a partial last batch, as train's flag
+# does; bad flags are refused. (Only that the figures exist and are positive:
 # speed is never asserted in a test.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/product_lib.sh"
@@ -31,6 +32,24 @@ for k in ("compile_cold", "compile_warm", "step", "epoch", "inference"):
 assert t["step"]["repeats"] == 3 or t["step"]["iterations"] == 1, t
 assert not j["profiling_build"] and "profile" not in j, j
 PY
+# A partial last batch (1,200 rows = 18 x 64 + 48): by default it runs the 64-row
+# step with its row count, so only that step is compiled; --no-mask-rows compiles
+# one for 48 rows, as train's flag does.
+expect_ok "$MINIGRADC" bench seed_mlp --data "$D" --pca 16 --repeats 1 --steps 5 --json
+"$PYTHON" - "$OUT" <<'PY' || failures=$((failures + 1))
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["mask_rows"] is True and j["train_batch_sizes"] == [64], j
+PY
+expect_ok "$MINIGRADC" bench seed_mlp --data "$D" --pca 16 --repeats 1 --steps 5 --no-mask-rows --json
+"$PYTHON" - "$OUT" <<'PY' || failures=$((failures + 1))
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["mask_rows"] is False and j["train_batch_sizes"] == [48, 64], j
+PY
+expect_ok "$MINIGRADC" bench seed_mlp --data "$D" --pca 16 --repeats 1 --steps 5 --no-mask-rows
+grep -qF "a partial batch runs a step compiled for its size (--no-mask-rows)" <<<"$OUT" \
+  || { echo "FAIL: bench --no-mask-rows does not say so: $OUT"; failures=$((failures + 1)); }
 expect_ok "$MINIGRADC" bench mlp --set width=8 --data "$D" --pca 8 --backend interp --repeats 1 --steps 5 --json
 "$PYTHON" - "$OUT" <<'PY' || failures=$((failures + 1))
 import json, sys
