@@ -30,6 +30,19 @@ prefetches_in() {  # prefetches_in KERNEL: does the first definition of KERNEL a
 }
 prefetches_in k15_fused.matmul_update || { echo "FAIL: no prefetch in the blocked matmul_update"; failures=$((failures + 1)); }
 prefetches_in k3_fused.matmul || { echo "FAIL: no prefetch of B's next panel in the blocked forward GEMM"; failures=$((failures + 1)); }
+# Where C's rows are not whole 64-byte lines (width 1000: 4000 bytes), a vector of
+# the update's operands straddles two lines, and each request slot also asks for
+# the vector's last element (clamped to the row by an llvm.umin): two requests per
+# operand per slot, where width 1024's rows (4096 bytes) need one.
+count_in() {  # count_in KERNEL PATTERN: occurrences of PATTERN in KERNEL's first definition
+  awk -v k="$1" -v p="$2" 'index($0, "define") == 1 && index($0, "@\"" k) { f = 1 } f && index($0, p) { n++ } f && /^}/ { exit } END { print n + 0 }' <<< "$OUT"
+}
+[ "$(count_in k15_fused.matmul_update @llvm.umin.i64)" = 0 ] ||
+  { echo "FAIL: width 1024's update clamps a second request, its rows are whole lines"; failures=$((failures + 1)); }
+expect_ok "$MINIGRADC" dump-ir mlp --set depth=1 --set width=1000 --batch-size 256 --features 784 --classes 10 --stage llvm
+n=$(count_in k15_fused.matmul_update @llvm.prefetch)
+[ "$(count_in k15_fused.matmul_update @llvm.umin.i64)" -gt 0 ] && [ "$n" -gt 0 ] && [ $((n % 6)) = 0 ] ||
+  { echo "FAIL: width 1000's update does not ask for both lines of its vectors (prefetches: $n)"; failures=$((failures + 1)); }
 expect_ok "$MINIGRADC" dump-ir mlp --set depth=2 --set width=512 --batch-size 128 --features 784 --classes 10 --stage llvm --gemm tiled
 for kernel in k17_fused.matmul_update k19_fused.matmul_update; do  # 784 x 512 x 128 and 512 x 512 x 128
   prefetches_in "$kernel" || { echo "FAIL: no prefetch in the tiled $kernel"; failures=$((failures + 1)); }

@@ -175,7 +175,8 @@ class BlockedGemm {
   // blocks, the tiles ask for the next tile's partial sums instead); the one K
   // block is all of K.
   TileStep spread_prefetch(Value* m0, Value* n0, int64_t mr, size_t nv) {
-    return spread_epilogue_prefetch(e_, epilogue_.prefetch, m0, n0, mr, nv, p_.lanes, s_.k);
+    return spread_epilogue_prefetch(e_, epilogue_.prefetch, m0, n0, mr, nv, p_.lanes, s_.k, s_.n,
+                                    unsigned(ir::dtype_size(s_.dtype)));
   }
 
   // With several K blocks, each tile starts from the sums the last block left in

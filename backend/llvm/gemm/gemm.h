@@ -28,9 +28,10 @@ namespace minigrad::jit {
 
 // Epilogue: `store` stores what C's row `row` (i64), columns [col, col + lanes)
 // become, given the accumulated sum (a vector of `lanes`); no store: C = the sum.
-// `prefetch` (optional) asks for the cache lines the store of (row, col) will read
-// (an optimiser's weight and moments): the blocked lowering calls it for each
-// vector of a tile during the tile's only K block, one vector every K / (tile's
+// `prefetch` (optional) asks for the cache line of element (row, col) of each
+// operand the store reads (an optimiser's weight and moments): the blocked
+// lowering calls it for each vector of a tile (and, where C's rows are not whole
+// lines, for the vector's last element too) during the tile's only K block, one vector every K / (tile's
 // vectors) steps, so the lines arrive while the FMAs run instead of stalling the
 // epilogue (it reads rows of a matrix far apart, which the hardware prefetchers
 // do not foresee). The tiled lowering does the same where K has enough steps

@@ -36,15 +36,20 @@ void every_steps(Emitter& e, Value* k, int64_t every, int64_t times, Value* when
 }
 
 TileStep spread_epilogue_prefetch(Emitter& e, const std::function<void(Value*, Value*)>& prefetch, Value* m0,
-                                  Value* n0, int64_t mr, size_t nv, unsigned lanes, int64_t k_steps) {
+                                  Value* n0, int64_t mr, size_t nv, unsigned lanes, int64_t k_steps, int64_t n,
+                                  unsigned element_bytes) {
   int64_t vectors = mr * int64_t(nv);
   int64_t every = std::max<int64_t>(1, k_steps / vectors);
-  return [&e, prefetch, m0, n0, nv, lanes, vectors, every](Value* k) {
+  bool straddles = (n * int64_t(element_bytes)) % 64 != 0 && lanes > 1;
+  return [&e, prefetch, m0, n0, nv, lanes, vectors, every, straddles, n](Value* k) {
     auto& b = e.b();
     every_steps(e, k, every, vectors, nullptr, [&](Value* j) {
-      Value* r = b.CreateUDiv(j, e.idx(int64_t(nv)));
-      Value* v = b.CreateURem(j, e.idx(int64_t(nv)));
-      prefetch(b.CreateAdd(m0, r), b.CreateAdd(n0, b.CreateMul(v, e.idx(int64_t(lanes)))));
+      Value* row = b.CreateAdd(m0, b.CreateUDiv(j, e.idx(int64_t(nv))));
+      Value* col = b.CreateAdd(n0, b.CreateMul(b.CreateURem(j, e.idx(int64_t(nv))), e.idx(int64_t(lanes))));
+      prefetch(row, col);
+      if (!straddles) return;
+      Value* last = b.CreateAdd(col, e.idx(int64_t(lanes) - 1));
+      prefetch(row, b.CreateBinaryIntrinsic(llvm::Intrinsic::umin, last, e.idx(n - 1)));
     });
   };
 }

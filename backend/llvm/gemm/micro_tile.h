@@ -41,9 +41,15 @@ void every_steps(Emitter& e, llvm::Value* k, int64_t every, int64_t times, llvm:
 // own loads: Adam's 1024 x 1024 x 256 update ran at 161-163 GFLOP/s, spread it
 // runs at 185-194 (bench/README.md; the divider was not the cause: without its
 // square root and division the update ran at 161).
+// C's rows are `n` elements of `element_bytes`. Where a row is not a whole number
+// of 64-byte lines, most vectors straddle two lines, and the request for a
+// vector's first element brings only the first: the slot then also asks for its
+// last element's line (clamped to the row). Without it, an update whose rows are
+// 1000 floats (4000 bytes) ran at 161-171 GFLOP/s against 191-199 at 1008 or
+// 1024 (bench/README.md, sixth session).
 TileStep spread_epilogue_prefetch(Emitter& e, const std::function<void(llvm::Value*, llvm::Value*)>& prefetch,
                                   llvm::Value* m0, llvm::Value* n0, int64_t mr, size_t nv, unsigned lanes,
-                                  int64_t k_steps);
+                                  int64_t k_steps, int64_t n, unsigned element_bytes);
 
 // Calls f(first, count) for the whole panels of `extent` (an i64 value) in steps
 // of `panel`, then f(whole, remainder) once when extent is not a multiple of

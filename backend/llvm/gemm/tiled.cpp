@@ -130,7 +130,8 @@ class TiledGemm {
     // from 147 to 127-131, and the seed's 128 x 192 x 64 neither gained nor lost.
     TileStep step;
     if (epilogue_.prefetch && s_.k / (mr * int64_t(nv)) >= kStepsPerAsk)
-      step = spread_epilogue_prefetch(e_, epilogue_.prefetch, m0, n0, mr, nv, p_.lanes, s_.k);
+      step = spread_epilogue_prefetch(e_, epilogue_.prefetch, m0, n0, mr, nv, p_.lanes, s_.k, s_.n,
+                                      unsigned(ir::dtype_size(s_.dtype)));
     Values sums = micro_tile(e_, mr, widths, e_.idx(0), e_.idx(s_.k), init, a_at, b_at, step);
     for (int64_t r = 0; r < mr; ++r) {
       Value* m = b_.CreateAdd(m0, e_.idx(r));
