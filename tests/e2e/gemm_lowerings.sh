@@ -21,8 +21,9 @@ echo "tiled: $tiled"; echo "blocked: $blocked"; echo "auto, 2 threads: $auto2"
 python3 -c 'import sys; a=float(sys.argv[1].split()[3]); sys.exit(0 if a > 0.85 else 1)' "$blocked" ||
   { echo "FAIL: test accuracy after one epoch is not above 85%: $blocked"; failures=$((failures + 1)); }
 # Both lowerings ask for the optimiser state an update's epilogue will read (llvm.prefetch,
-# spread over the tile's K loop; the tiled one where K has 4 steps per vector asked
-# for: 2 x 512 at batch 128, not the seed); the blocked one also, in the forward GEMM,
+# spread over the tile's K loop; the tiled one where K has 3 steps per vector asked
+# for: 2 x 512 at batch 128 and 2 x 500 at batch 100 (14 x 32 tiles: 3.6 steps), not
+# the seed); the blocked one also, in the forward GEMM,
 # for the weight's next panel to pack. The seed's tiled GEMMs ask for nothing.
 expect_ok "$MINIGRADC" dump-ir mlp --set depth=1 --set width=1024 --batch-size 256 --features 784 --classes 10 --stage llvm
 prefetches_in() {  # prefetches_in KERNEL: does the first definition of KERNEL ask for lines?
@@ -46,6 +47,10 @@ n=$(count_in k15_fused.matmul_update @llvm.prefetch)
 expect_ok "$MINIGRADC" dump-ir mlp --set depth=2 --set width=512 --batch-size 128 --features 784 --classes 10 --stage llvm --gemm tiled
 for kernel in k17_fused.matmul_update k19_fused.matmul_update; do  # 784 x 512 x 128 and 512 x 512 x 128
   prefetches_in "$kernel" || { echo "FAIL: no prefetch in the tiled $kernel"; failures=$((failures + 1)); }
+done
+expect_ok "$MINIGRADC" dump-ir mlp --set depth=2 --set width=500 --batch-size 100 --features 784 --classes 10 --stage llvm --gemm tiled
+for kernel in k17_fused.matmul_update k19_fused.matmul_update; do  # 784 x 500 x 100 and 500 x 500 x 100
+  prefetches_in "$kernel" || { echo "FAIL: no prefetch in the tiled $kernel at batch 100"; failures=$((failures + 1)); }
 done
 expect_ok "$MINIGRADC" dump-ir seed_mlp --stage llvm
 ! grep -q "@llvm.prefetch" <<< "$OUT" || { echo "FAIL: prefetch in the seed's tiled GEMMs"; failures=$((failures + 1)); }

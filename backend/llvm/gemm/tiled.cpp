@@ -23,7 +23,7 @@ namespace {
 
 using llvm::Value;
 
-constexpr int64_t kStepsPerAsk = 4;  // K steps per epilogue vector asked for (tile())
+constexpr int64_t kStepsPerAsk = 3;  // K steps per epilogue vector asked for (tile())
 
 class TiledGemm {
  public:
@@ -126,8 +126,10 @@ class TiledGemm {
     // its K loop, as the blocked lowering does, where the loop has at least
     // kStepsPerAsk steps per vector asked for: Adam's 784 x 512 x 128 update
     // (14 x 32 tiles, 4 steps a vector) ran at 110-135 GFLOP/s without, 166-175
-    // with; at 2 steps a vector the requests crowd the loop: 784 x 192 x 64 went
-    // from 147 to 127-131, and the seed's 128 x 192 x 64 neither gained nor lost.
+    // with; at 3.6 (784 x 500 x 100) 140-143 without, 177-181 with, and at 3
+    // (784 x 512 x 84) 146-168 without, 172-181 with; at 2 steps a vector the
+    // requests crowd the loop: 784 x 192 x 64 went from 147 to 127-131, and the
+    // seed's 128 x 192 x 64 neither gained nor lost (it asks for nothing now).
     TileStep step;
     if (epilogue_.prefetch && s_.k / (mr * int64_t(nv)) >= kStepsPerAsk)
       step = spread_epilogue_prefetch(e_, epilogue_.prefetch, m0, n0, mr, nv, p_.lanes, s_.k, s_.n,
