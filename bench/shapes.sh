@@ -8,18 +8,20 @@
 # one markdown table (bench/shapes_report.py) and leaves it and every part's JSON in OUT_DIR.
 # Several minutes on an idle machine (the 4 x 2048 shape dominates); run it on an idle one.
 #
-#   bench/shapes.sh [--quick] [--epochs N] [--data DIR]
+#   bench/shapes.sh [--quick] [--epochs N] [--data DIR] [--shapes "DxWxB[xP] ..."]
 #   BUILD_DIR=build OUT_DIR=build/bench-out/shapes TORCH_ATEN="default avx512" bench/shapes.sh
 #
 # --epochs N  epochs per run (default 3; at least 2): seconds per epoch = best of epochs 2..N
 # --quick     checks the harness: the first 1,024 training rows, 2 epochs (figures meaningless)
+# --shapes S  other shapes than the issue's, to check shapes nobody listed: depth x width x
+#             batch [x dropout] each, e.g. "3x1000x250x0.2 2x500x100" (MLP_SHAPES, torch_shapes.py)
 # TORCH_ATEN  the ATen CPU capabilities PyTorch runs with (ATEN_CPU_CAPABILITY; "default" is
 #             PyTorch's own choice); each row takes the faster. Default: "default", plus
 #             "avx512" where the CPU has AVX-512 (PyTorch 1.13 picks AVX2 on some such CPUs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '11,19s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '11,21s/^# \{0,1\}//p' "$0"; }
 build=${BUILD_DIR:-build}
 out=${OUT_DIR:-$build/bench-out/shapes}
 data=data/mnist10k
@@ -36,6 +38,9 @@ while [ $# -gt 0 ]; do
     --data)
       [ $# -ge 2 ] && [ -d "$2" ] || { echo "shapes.sh: --data needs an existing data directory" >&2; exit 2; }
       data=$2; shift ;;
+    --shapes)
+      [ $# -ge 2 ] || { echo "shapes.sh: --shapes needs a list of shapes, e.g. \"3x1000x250x0.2 2x500x100\"" >&2; exit 2; }
+      export MLP_SHAPES=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "shapes.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -55,6 +60,7 @@ if [ "$build_type" != "Release" ]; then
   echo "shapes.sh: $build is a '$build_type' build; timings need Release (BUILD_DIR=another-dir bench/shapes.sh)" >&2
   exit 1
 fi
+"$py" bench/torch_shapes.py list > /dev/null  # a bad --shapes stops here, before anything runs
 ninja -C "$build" -j2 minigradc fma_peak > /dev/null
 
 mkdir -p "$out"

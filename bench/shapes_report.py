@@ -5,7 +5,7 @@ GEMM GFLOP/s of each, their share of the achievable sgemm peak and of the FMA pe
 the ratio, and both 2-thread scalings beside OpenBLAS's own.
 
     bench/shapes_report.py OUT_DIR
-reads meta.json, peak.json, fma_peak.json, minigrad-s<I>-t<N>.json (minigradc
+reads meta.json (the shapes run, as torch_shapes.py's meta wrote them), peak.json, fma_peak.json, minigrad-s<I>-t<N>.json (minigradc
 train --metrics) and torch-t<N>-<ATEN>.json (torch_shapes.py train).
 
 GEMM work of a step, per row of the batch: every layer's forward (x W) and weight
@@ -19,7 +19,7 @@ import json
 import os
 import sys
 
-from torch_shapes import SHAPES
+from torch_shapes import ISSUE_SHAPES
 
 
 def load(path):
@@ -84,7 +84,8 @@ def header(meta, peak, fma, torch_runs):
         "Data {}: {} training rows x {} features, {} classes; {} epochs per run, seconds per epoch = {}.".format(
             meta["data"], meta["rows"], meta["features"], meta["classes"], meta["epochs"],
             "best of epochs 2-{}".format(meta["epochs"]) if meta["epochs"] > 2 else "epoch 2")
-        + (" QUICK CHECK: few rows and epochs; the figures only show the harness works." if meta["quick"] else ""),
+        + (" QUICK CHECK: few rows and epochs; the figures only show the harness works." if meta["quick"] else "")
+        + ("" if meta.get("issue_shapes", True) else " Shapes of MLP_SHAPES (--shapes), not the issue's."),
         "FMA peak (bench/fma_peak): {} GFLOP/s per core ({}, {}-byte vectors, {} accumulators; best of every "
         "width and 8-24 accumulators).".format(fma["fma_peak_gflops"], fma["isa"], fma["vector_bytes"],
                                               fma["accumulators"]),
@@ -138,7 +139,8 @@ def main():
               "2-thread target |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     ours = {}
-    for i, (depth, width, batch, dropout) in enumerate(SHAPES):
+    shapes = [tuple(s) for s in meta.get("shapes", ISSUE_SHAPES)]  # as the run had them
+    for i, (depth, width, batch, dropout) in enumerate(shapes):
         work = gemm_flops_per_row(meta["features"], meta["classes"], depth, width) * meta["rows"] / 1e9
         name = "{} x {}{}".format(depth, width, " (dropout {})".format(dropout) if dropout else "")
         for n in (1, 2):

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The reference side of bench/shapes.sh (issue 9): the five MLP shapes of the issue
-in PyTorch 1.13 eager, and the OpenBLAS sgemm peak they are judged against.
+(or those of MLP_SHAPES) in PyTorch 1.13 eager, and the OpenBLAS sgemm peak they are
+judged against.
 
     torch_shapes.py list                        the shapes, one a line: depth width batch dropout
     torch_shapes.py subset SRC DST ROWS TEST    the first ROWS / TEST rows of a data directory (--quick)
@@ -32,6 +33,10 @@ libraries are mapped into the process, the OpenBLAS core in use, torch's BLAS_IN
 and the ATen CPU capability (ATEN_CPU_CAPABILITY; PyTorch 1.13 uses AVX2 by default
 even on CPUs with AVX-512).
 
+MLP_SHAPES (bench/shapes.sh --shapes) replaces the issue's shapes with others, to
+check shapes nobody listed: entries DEPTHxWIDTHxBATCH or DEPTHxWIDTHxBATCHxDROPOUT
+separated by spaces or commas ("3x1000x250x0.2 2x500x100").
+
 Run with /usr/bin/python3 (Debian's python3-torch and python3-numpy).
 """
 import argparse
@@ -43,7 +48,30 @@ import sys
 import time
 
 # The issue's shapes: (depth, width, batch, dropout).
-SHAPES = [(1, 192, 64, 0.0), (2, 512, 128, 0.0), (3, 1024, 256, 0.2), (1, 192, 1024, 0.0), (4, 2048, 512, 0.0)]
+ISSUE_SHAPES = [(1, 192, 64, 0.0), (2, 512, 128, 0.0), (3, 1024, 256, 0.2), (1, 192, 1024, 0.0), (4, 2048, 512, 0.0)]
+
+
+def parse_shapes(text):
+    """MLP_SHAPES' entries as (depth, width, batch, dropout); exits naming a bad one."""
+    shapes = []
+    for entry in text.replace(",", " ").split():
+        parts = entry.split("x")
+        try:
+            if len(parts) not in (3, 4):
+                raise ValueError("needs 3 or 4 fields")
+            depth, width, batch = (int(p) for p in parts[:3])
+            dropout = float(parts[3]) if len(parts) == 4 else 0.0
+            if depth < 1 or width < 1 or batch < 1 or not 0 <= dropout < 1:
+                raise ValueError("depth, width and batch must be >= 1, dropout in [0, 1)")
+        except ValueError as e:
+            sys.exit("MLP_SHAPES: '{}' is not DEPTHxWIDTHxBATCH[xDROPOUT] ({})".format(entry, e))
+        shapes.append((depth, width, batch, dropout))
+    if not shapes:
+        sys.exit("MLP_SHAPES: no shape in '{}'".format(text))
+    return shapes
+
+
+SHAPES = parse_shapes(os.environ["MLP_SHAPES"]) if os.environ.get("MLP_SHAPES") else ISSUE_SHAPES
 CORETYPES = ["SkylakeX", "Haswell"]  # forced in turn besides OpenBLAS's own choice
 PEAK_N = 2048
 UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # machine-wide settings that would bias the probe
@@ -208,6 +236,7 @@ def meta(args):
     x, y = load_split(args.data, "train_data"), load_split(args.data, "train_label")
     return {"data": args.data, "rows": int(x.shape[0]), "features": int(x.shape[1]),
             "classes": int(np.max(y)) + 1, "epochs": args.epochs, "quick": args.quick,
+            "shapes": [list(s) for s in SHAPES], "issue_shapes": SHAPES == ISSUE_SHAPES,
             "load_before": "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())}
 
 

@@ -4,7 +4,7 @@
 # or with a fixed --steps, with the counts each figure used; bench --profile and
 # train --profile name the seed model's GEMMs with M x N x K and their shares add up
 # to 100%; --no-mask-rows compiles a step for a partial last batch, as train's flag
-# does; bad flags are refused. (Only that the figures exist and are positive:
+# does; bench/shapes.sh --shapes takes other shapes; bad flags are refused. (Only that the figures exist and are positive:
 # speed is never asserted in a test.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/product_lib.sh"
@@ -89,6 +89,15 @@ expect_ok "$MINIGRADC" train seed_mlp "${M[@]}" --epochs 1 --profile --json
 check_profile "$OUT"
 expect_fail "--profile needs --backend jit" "$MINIGRADC" train seed_mlp --data "$D" --pca 16 --epochs 1 --backend interp --profile
 expect_fail "--profile needs --backend jit" "$MINIGRADC" bench seed_mlp --data "$D" --pca 16 --backend interp --profile
+# bench/shapes.sh --shapes: other MLP shapes than the issue's, through MLP_SHAPES (the
+# shapes' list needs neither torch nor a build); a malformed entry is named.
+expect_ok env MLP_SHAPES="3x1000x250x0.2, 2x500x100" "$PYTHON" bench/torch_shapes.py list
+[ "$OUT" = $'3 1000 250 0.2\n2 500 100 0.0' ] || { echo "FAIL: MLP_SHAPES listed as: $OUT"; failures=$((failures + 1)); }
+expect_ok env -u MLP_SHAPES "$PYTHON" bench/torch_shapes.py list
+[ "$(wc -l <<< "$OUT")" = 5 ] || { echo "FAIL: not the issue's five shapes: $OUT"; failures=$((failures + 1)); }
+expect_fail "'3x1000' is not DEPTHxWIDTHxBATCH" env MLP_SHAPES="3x1000" "$PYTHON" bench/torch_shapes.py list
+expect_fail "'0x10x5' is not DEPTHxWIDTHxBATCH" env MLP_SHAPES="0x10x5" "$PYTHON" bench/torch_shapes.py list
+expect_fail "--shapes needs a list" bash bench/shapes.sh --shapes
 expect_fail "--min-time" "$MINIGRADC" bench seed_mlp --data "$D" --min-time 0
 expect_fail "--repeats" "$MINIGRADC" bench seed_mlp --data "$D" --repeats 0
 expect_fail "--data" "$MINIGRADC" bench seed_mlp
