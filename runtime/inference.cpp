@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "ir/nan_order.h"
 #include "ir/error.h"
+#include "ir/nan_order.h"
 #include "runtime/atomic_file.h"
 #include "runtime/npy.h"
 

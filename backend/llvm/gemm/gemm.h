@@ -31,10 +31,10 @@ namespace minigrad::jit {
 // `prefetch` (optional) asks for the cache line of element (row, col) of each
 // operand the store reads (an optimiser's weight and moments): the blocked
 // lowering calls it for each vector of a tile (and, where C's rows are not whole
-// lines, for the vector's last element too) during the tile's only K block, one vector every K / (tile's
-// vectors) steps, so the lines arrive while the FMAs run instead of stalling the
-// epilogue (it reads rows of a matrix far apart, which the hardware prefetchers
-// do not foresee). The tiled lowering does the same where K has enough steps
+// lines, for the vector's last element too) during the tile's only K block, one
+// vector every K / (tile's vectors) steps, so the lines arrive while the FMAs
+// run instead of stalling the epilogue (it reads rows of a matrix far apart,
+// which the hardware prefetchers do not foresee). The tiled lowering does the same where K has enough steps
 // for it (tiled.cpp, kStepsPerAsk). `flat`: store(0, row N + col, sum) does what
 // store(row, col, sum) does (every operand it reads is a scalar or of C's shape),
 // so an update run after the tiles may walk C as one row of M N elements.
