@@ -4,6 +4,7 @@
 #pragma once
 
 #include "frontend/functional.h"
+#include "frontend/image_layers.h"
 #include "frontend/init.h"
 #include "frontend/layers.h"
 #include "frontend/loss.h"

@@ -31,6 +31,10 @@ BatchNorm1d::BatchNorm1d(int64_t features, double eps, std::optional<double> mom
 
 Tensor BatchNorm1d::forward(const Tensor& x) {
   TraceContext& c = TraceContext::current();
+  if (x.rank() != rank_ || x.dim(1) != features_)
+    fail("{}: {} expects {} with {} {}, got {}", ir::to_string(to_loc(here_)), rank_ == 2 ? "BatchNorm1d" : "BatchNorm2d",
+         rank_ == 2 ? "[N, F]" : "[N, C, H, W]", features_, rank_ == 2 ? "features" : "channels", ir::to_string(x.type()));
+  int64_t spatial = rank_ == 4 ? x.dim(2) * x.dim(3) : 1;
   Tensor gamma = param("weight", {features_}, init::ones());
   Tensor beta = param("bias", {features_}, init::zeros());
   Tensor rm = buffer("running_mean", ir::DType::F32, {features_}, {ir::Init::Kind::Zeros});
@@ -49,22 +53,29 @@ Tensor BatchNorm1d::forward(const Tensor& x) {
     mean = F::mul(F::all_reduce(mean, sh.ranks, here_), inv_ranks, here_);
     var = F::mul(F::all_reduce(var, sh.ranks, here_), inv_ranks, here_);
   }
-  update_running_stats(mean, var, x.dim(0), n_rows);
+  update_running_stats(mean, var, x.dim(0), spatial, n_rows);
   return c.wrap(r[0]);
 }
 
+// Images: the sums run over axes 0, 2 and 3 and the [C] statistics broadcast as [C, 1, 1].
 Tensor BatchNorm1d::sync_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Sharding& sh) {
   TraceContext& c = TraceContext::current();
-  Tensor inv_rows = F::scalar_like(1.0 / static_cast<double>(sh.global_rows), x, here_);
-  Tensor mean = F::mul(F::all_reduce(x.sum(0, false, here_), sh.ranks, here_), inv_rows, here_);
-  Tensor xc = F::sub(x, mean, here_);
-  Tensor var = F::mul(F::all_reduce(F::mul(xc, xc, here_).sum(0, false, here_), sh.ranks, here_), inv_rows, here_);
+  int64_t spatial = rank_ == 4 ? x.dim(2) * x.dim(3) : 1;
+  auto positions_sum = [&](const Tensor& v) { return rank_ == 4 ? v.sum(3, false, here_).sum(2, false, here_).sum(0, false, here_) : v.sum(0, false, here_); };
+  auto per_channel = [&](const Tensor& v) { return rank_ == 4 ? v.reshape({features_, 1, 1}, here_) : v; };
+  Tensor inv_rows = F::scalar_like(1.0 / static_cast<double>(sh.global_rows * spatial), x, here_);
+  Tensor mean = F::mul(F::all_reduce(positions_sum(x), sh.ranks, here_), inv_rows, here_);
+  Tensor xc = F::sub(x, per_channel(mean), here_);
+  Tensor var = F::mul(F::all_reduce(positions_sum(F::mul(xc, xc, here_)), sh.ranks, here_), inv_rows, here_);
   Tensor inv_std = c.emit1(ir::Op::Rsqrt, {c.id(F::add(var, F::scalar_like(eps_, var, here_), here_))}, {}, here_);
-  update_running_stats(mean, var, sh.global_rows);
-  return F::add(F::mul(F::mul(xc, inv_std, here_), gamma, here_), beta, here_);
+  update_running_stats(mean, var, sh.global_rows, spatial);
+  Tensor normalised = F::mul(xc, per_channel(inv_std), here_);
+  return F::add(F::mul(normalised, per_channel(gamma), here_), per_channel(beta), here_);
 }
 
-void BatchNorm1d::update_running_stats(const Tensor& mean, const Tensor& var, int64_t batch, const Tensor& n_rows) {
+void BatchNorm1d::update_running_stats(const Tensor& mean, const Tensor& var, int64_t rows, int64_t spatial,
+                                       const Tensor& n_rows) {
+  int64_t batch = rows * spatial;  // the positions each statistic is over
   Tensor count = buffer("num_batches_tracked", ir::DType::I32, {}, {ir::Init::Kind::Zeros});
   Tensor count1 = F::add(count, F::scalar_like(1, count, here_), here_);
   update("num_batches_tracked", count1);
@@ -74,6 +85,7 @@ void BatchNorm1d::update_running_stats(const Tensor& mean, const Tensor& var, in
   Tensor unbiased = correction == 1.0 ? var : F::mul(var, F::scalar_like(correction, var, here_), here_);
   if (n_rows.defined()) {  // masked: N = n_rows at run time, N / max(N - 1, 1) (1 when N = 1)
     Tensor n = F::cast(n_rows, ir::DType::F32, here_);
+    if (spatial > 1) n = F::mul(n, F::scalar_like(double(spatial), n, here_), here_);
     Tensor one = F::scalar_like(1, n, here_);
     unbiased = F::mul(var, F::div(n, F::maximum(F::sub(n, one, here_), one, here_), here_), here_);
   }

@@ -46,6 +46,10 @@ class Linear : public Module {
 // Without sync_batchnorm each rank normalises over its own rows (batch_norm_train,
 // as PyTorch DDP does by default) and the running statistics take the mean over the
 // ranks of the ranks' statistics, so that every rank keeps the same state.
+//
+// BatchNorm2d (image_layers.h) is this layer on [N, C, H, W]: each statistic is
+// over the N H W positions of a channel (the positions per row S = H W stand in
+// for one row each above: the batch is N S positions, n_rows S when masked).
 class BatchNorm1d : public Module {
  public:
   BatchNorm1d(int64_t features, double eps = 1e-5, std::optional<double> momentum = 0.1, Here here = {});
@@ -53,8 +57,12 @@ class BatchNorm1d : public Module {
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
 
+ protected:
+  int rank_ = 2;  // of the input: 2, or 4 for BatchNorm2d
+
  private:
-  void update_running_stats(const Tensor& mean, const Tensor& var, int64_t batch, const Tensor& n_rows = Tensor());
+  void update_running_stats(const Tensor& mean, const Tensor& var, int64_t batch, int64_t spatial,
+                            const Tensor& n_rows = Tensor());
   Tensor sync_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Sharding& sh);
   int64_t features_;
   double eps_;

@@ -14,6 +14,10 @@ Tensor Module::param(const std::string& name, std::vector<int64_t> shape, const 
                      bool torch_transposed) {
   int64_t fan_in = shape.empty() ? 1 : shape[0];
   int64_t fan_out = shape.size() >= 2 ? shape[1] : fan_in;
+  if (shape.size() == 4) {  // a convolution's [out, in/groups, kh, kw], as PyTorch counts its fans
+    fan_in = shape[1] * shape[2] * shape[3];
+    fan_out = shape[0] * shape[2] * shape[3];
+  }
   ir::StateDecl decl{prefix_ + name, ir::Type{ir::DType::F32, ir::Shape(std::move(shape))}, ir::StateRole::Param,
                      init.resolve(fan_in, fan_out), torch_transposed};
   return TraceContext::current().state(decl, here_);

@@ -43,7 +43,8 @@ class Module {
 
  protected:
   // A trainable parameter named prefix() + name. Fan-in and fan-out are the two
-  // extents of a rank-2 [in, out] shape, or the extent of a rank-1 shape.
+  // extents of a rank-2 [in, out] shape, or the extent of a rank-1 shape; of a
+  // convolution's [out, in, kh, kw], in kh kw and out kh kw.
   Tensor param(const std::string& name, std::vector<int64_t> shape, const Initializer& init,
                bool torch_transposed = false);
   // A non-trainable state buffer named prefix() + name, and its update.

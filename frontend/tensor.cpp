@@ -1,6 +1,8 @@
 // Tensor operations: each appends one node (or a few) to the current trace.
 #include "frontend/tensor.h"
 
+#include <fmt/ranges.h>
+
 #include "frontend/trace.h"
 #include "ir/error.h"
 
@@ -91,7 +93,20 @@ Tensor Tensor::rows(int64_t start, int64_t end, Here here) const {
   return unary(*this, Op::Slice, here, {{"axis", int64_t{0}}, {"start", start}, {"end", end}});
 }
 
+// One extent may be -1: the one that makes the element count match (numpy's and
+// PyTorch's rule), resolved here so that the IR's shape is explicit.
 Tensor Tensor::reshape(std::vector<int64_t> shape, Here here) const {
+  int64_t known = 1, inferred = -1, numel = type().numel();
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] != -1) { known *= shape[i]; continue; }
+    if (inferred >= 0) fail("{}: reshape takes at most one -1, got [{}]", ir::to_string(to_loc(here)), fmt::join(shape, ", "));
+    inferred = int64_t(i);
+  }
+  if (inferred >= 0) {
+    if (known <= 0 || numel % known != 0)
+      fail("{}: cannot reshape {} to [{}]", ir::to_string(to_loc(here)), ir::to_string(type()), fmt::join(shape, ", "));
+    shape[size_t(inferred)] = numel / known;
+  }
   return unary(*this, Op::Reshape, here, {{"shape", std::move(shape)}});
 }
 

@@ -17,7 +17,8 @@ struct GemmDims {
   double flops() const { return 2.0 * double(m) * double(n) * double(k); }
 };
 
-// M, N, K of node `n` of `f` if it is a matmul or a fused matmul; nullopt otherwise.
+// M, N, K of node `n` of `f` if it is a matmul, a fused matmul or a convolution
+// (its implicit GEMM over the batch: gemm_dims.cpp); nullopt otherwise.
 std::optional<GemmDims> gemm_dims(const Function& f, const Node& n);
 
 }  // namespace minigrad::ir

@@ -39,6 +39,8 @@ enum OpTrait : uint32_t {
   kNoVjp = 1u << 11,       // no VJP rule: autodiff reports an error if one is needed
   kCollective = 1u << 12,  // communicates with the other ranks: every rank must run it, in the same order;
                            // passes never remove, merge, reorder, fold or fuse it
+  kConv = 1u << 13,        // a convolution over NCHW images, or one of its VJPs
+  kPool = 1u << 14,        // a pooling over NCHW images, or one of its VJPs
 };
 
 struct TypeRuleArgs;

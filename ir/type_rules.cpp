@@ -48,6 +48,13 @@ void need_row_count(const TypeRuleArgs& a, size_t first, const char* op) {
     fail("{}'s row count must be i32[], got {}", op, to_string(operand(a, first)));
 }
 
+// Batch norm's input: [N, F] (BatchNorm1d) or [N, C, H, W] (BatchNorm2d: per channel).
+void need_bn_input(const TypeRuleArgs& a, size_t i) {
+  int rank = operand(a, i).shape.rank();
+  if (rank != 2 && rank != 4) fail("batch norm's input must have rank 2 or 4, got {}", to_string(operand(a, i)));
+  need_float(a, i, "batch norm's input");
+}
+
 int64_t checked_axis(int64_t axis, int rank) {
   if (axis < 0 || axis >= rank) fail("axis {} is out of range for rank {}", axis, rank);
   return axis;
@@ -277,8 +284,7 @@ std::vector<Type> type_correct(const TypeRuleArgs& a) {
 
 std::vector<Type> type_bn_train(const TypeRuleArgs& a) {
   need_row_count(a, 3, "batch_norm_train");
-  need_rank(a, 0, 2, "batch norm's input");
-  need_float(a, 0, "batch norm's input");
+  need_bn_input(a, 0);
   const Type& x = operand(a, 0);
   need_feature_vectors(a, x, 1, 2);
   Type f{x.dtype, Shape{x.shape[1]}};
@@ -287,8 +293,7 @@ std::vector<Type> type_bn_train(const TypeRuleArgs& a) {
 
 std::vector<Type> type_bn_grad(const TypeRuleArgs& a) {
   need_row_count(a, 5, "batch_norm_grad");
-  need_rank(a, 1, 2, "batch norm's input");
-  need_float(a, 1, "batch norm's input");
+  need_bn_input(a, 1);
   const Type& x = operand(a, 1);
   if (operand(a, 0) != x) fail("dy must be {}, got {}", to_string(x), to_string(operand(a, 0)));
   need_feature_vectors(a, x, 2, 4);
@@ -297,8 +302,7 @@ std::vector<Type> type_bn_grad(const TypeRuleArgs& a) {
 }
 
 std::vector<Type> type_bn_eval(const TypeRuleArgs& a) {
-  need_rank(a, 0, 2, "batch norm's input");
-  need_float(a, 0, "batch norm's input");
+  need_bn_input(a, 0);
   need_feature_vectors(a, operand(a, 0), 1, 4);
   return {operand(a, 0)};
 }

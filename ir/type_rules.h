@@ -56,6 +56,13 @@ std::vector<Type> type_bn_train(const TypeRuleArgs&);
 std::vector<Type> type_bn_grad(const TypeRuleArgs&);
 std::vector<Type> type_bn_eval(const TypeRuleArgs&);
 std::vector<Type> type_dropout(const TypeRuleArgs&);
+// type_rules_image.cpp: convolution and pooling over NCHW images.
+std::vector<Type> type_conv2d(const TypeRuleArgs&);
+std::vector<Type> type_conv2d_input_grad(const TypeRuleArgs&);
+std::vector<Type> type_conv2d_weight_grad(const TypeRuleArgs&);
+std::vector<Type> type_pool2d(const TypeRuleArgs&);
+std::vector<Type> type_max_pool2d_grad(const TypeRuleArgs&);
+std::vector<Type> type_avg_pool2d_grad(const TypeRuleArgs&);
 // A fused node's types come from its body (see fused_result_types in graph.h).
 std::vector<Type> type_fused(const TypeRuleArgs&);
 

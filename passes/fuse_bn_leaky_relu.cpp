@@ -29,8 +29,14 @@ class BnFuser {
     std::vector<FusionGroup> groups;
     for (size_t i = 0; i < f_.size(); ++i) {
       std::optional<FusionGroup> g;
-      if (f_.node(i).op == Op::BatchNormTrain) g = forward(i);
-      if (f_.node(i).op == Op::BatchNormGrad) g = backward(i);
+      const ir::Node& n = f_.node(i);
+      bool bn = n.op == Op::BatchNormTrain || n.op == Op::BatchNormGrad;
+      if (bn && f_.type(n.operands[n.op == Op::BatchNormGrad ? 1 : 0]).shape.rank() != 2) {
+        decline(n, "images ([N, C, H, W]): the bn_act kernels walk [N, F] only");
+        continue;
+      }
+      if (n.op == Op::BatchNormTrain) g = forward(i);
+      if (n.op == Op::BatchNormGrad) g = backward(i);
       if (g && merge_all(part, *g)) groups.push_back(std::move(*g));
     }
     return groups;

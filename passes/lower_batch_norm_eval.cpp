@@ -8,7 +8,7 @@
 namespace minigrad::passes {
 namespace {
 
-// Operands of batch_norm_eval: x [B,F], gamma, beta, running_mean, running_var [F].
+// Operands of batch_norm_eval: x [B,F] or [B,F,H,W], gamma, beta, running_mean, running_var [F].
 enum Operand { kX, kGamma, kBeta, kMean, kVar };
 
 // (x - mean) * (gamma * rsqrt(var + eps)) + beta, built before node `pos`.
@@ -17,7 +17,13 @@ ir::ValueId lower(Rewriter& rw, size_t pos) {
   ir::Builder b = rw.before(pos);
   auto in = [&](Operand o) { return n.operands[static_cast<size_t>(o)]; };
   ir::ValueId scale = b.mul(in(kGamma), b.unary(ir::Op::Rsqrt, b.add(in(kVar), n.attrs.f("eps"))));
-  return b.add(b.mul(b.sub(in(kX), in(kMean)), scale), in(kBeta));
+  // Images: the [F] vectors as [F, 1, 1], so that they broadcast along the channels.
+  const ir::Shape& xs = rw.function().type(in(kX)).shape;
+  auto per_channel = [&](ir::ValueId v) { return xs.rank() == 4 ? b.reshape(v, ir::Shape{xs[1], 1, 1}) : v; };
+  ir::ValueId mean = per_channel(in(kMean));
+  ir::ValueId centred = b.sub(in(kX), mean);
+  ir::ValueId scaled = b.mul(centred, per_channel(scale));
+  return b.add(scaled, per_channel(in(kBeta)));
 }
 
 }  // namespace

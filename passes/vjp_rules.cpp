@@ -50,6 +50,17 @@ struct Rule {
   std::vector<ValueId> matmul_rule() const;
   std::vector<ValueId> bn_train_rule() const;
   std::vector<ValueId> bn_eval_rule() const;
+  std::vector<ValueId> conv2d_rule() const;
+  std::vector<ValueId> pool2d_rule() const;
+  // Batch norm of x[N, F] or x[N, C, H, W]: the axes its statistics sum over, the
+  // positions per row S (1 or H W), and a per-feature [F] value shaped to broadcast
+  // against x ([F] or [F, 1, 1]).
+  std::vector<int64_t> stat_axes() const { return type(x(0)).shape.rank() == 4 ? std::vector<int64_t>{0, 2, 3} : std::vector<int64_t>{0}; }
+  int64_t per_row_positions() const { const ir::Shape& s = type(x(0)).shape; return s.numel() / (s[0] * s[1]); }
+  ValueId per_feature(ValueId v) const {
+    const ir::Shape& s = type(x(0)).shape;
+    return s.rank() == 4 ? b.reshape(v, ir::Shape{s[1], 1, 1}) : v;
+  }
   std::vector<ValueId> apply() const;
 };
 
@@ -99,10 +110,16 @@ std::vector<ValueId> Rule::bn_train_rule() const {
   std::vector<ValueId> ops{dy, x(0), x(1), y(1), y(2)};
   if (count != kNone) ops.push_back(count);
   std::vector<ValueId> d = b.emit(Op::BatchNormGrad, ops, {{"eps", attr_f("eps")}});
-  double rows = static_cast<double>(type(x(0)).shape[0]);
+  // N here is the positions that count: rows (or n) times S.
+  double rows = static_cast<double>(type(x(0)).shape[0]), s = static_cast<double>(per_row_positions());
   const ir::Shape& shape = type(x(0)).shape;
-  if (g(1) != kNone) d[0] = b.add(d[0], masked(b.broadcast_to(per_row(g(1), count, rows), shape), count));
-  if (g(2) != kNone) d[0] = b.add(d[0], masked(per_row(b.mul(b.mul(b.sub(x(0), y(1)), g(2)), 2.0), count, rows), count));
+  auto per_position = [&](ValueId v) { return s == 1 ? per_row(v, count, rows) : b.mul(per_row(v, count, rows), 1.0 / s); };
+  if (g(1) != kNone)
+    d[0] = b.add(d[0], masked(b.broadcast_to(per_feature(per_position(g(1))), shape), count));
+  if (g(2) != kNone) {
+    ValueId centred = b.sub(x(0), per_feature(y(1)));
+    d[0] = b.add(d[0], masked(per_position(b.mul(b.mul(centred, per_feature(g(2))), 2.0)), count));
+  }
   d.push_back(kNone);  // the row count
   return d;
 }
@@ -113,12 +130,44 @@ std::vector<ValueId> Rule::bn_train_rule() const {
 std::vector<ValueId> Rule::bn_eval_rule() const {
   ValueId gamma = x(1), rm = x(3), rv = x(4);
   ValueId inv = b.unary(Op::Rsqrt, b.add(rv, attr_f("eps")));
-  ValueId xc = b.sub(x(0), rm);
-  ValueId dbeta = b.reduce_sum(g(), {0});
-  ValueId gxc = b.reduce_sum(b.mul(g(), xc), {0});
+  ValueId xc = b.sub(x(0), per_feature(rm));
+  ValueId dbeta = b.reduce_sum(g(), stat_axes());
+  ValueId gxc = b.reduce_sum(b.mul(g(), xc), stat_axes());
   ValueId gamma_inv = b.mul(gamma, inv);
-  return {b.mul(g(), gamma_inv), b.mul(gxc, inv), dbeta, b.neg(b.mul(dbeta, gamma_inv)),
+  return {b.mul(g(), per_feature(gamma_inv)), b.mul(gxc, inv), dbeta, b.neg(b.mul(dbeta, gamma_inv)),
           b.mul(b.mul(gxc, b.mul(gamma_inv, b.mul(inv, inv))), -0.5)};
+}
+
+// y = conv2d(x, w): dx = conv2d_input_grad(g, w) and dw = conv2d_weight_grad(g, x)
+// with the same window (ir/ops.def states both sums; each is the adjoint of
+// conv2d's map in that operand).
+std::vector<ValueId> Rule::conv2d_rule() const {
+  const ir::Shape &xs = type(x(0)).shape, &ws = type(x(1)).shape;
+  ir::Attrs spatial;
+  for (const char* name : {"stride", "padding", "dilation"}) spatial.set(name, n.attrs.ints(name));
+  spatial.set("groups", n.attrs.i("groups"));
+  ValueId dx = kNone, dw = kNone;
+  if (a.need[0]) {
+    ir::Attrs at{{"input", std::vector<int64_t>{xs[2], xs[3]}}};
+    for (const auto& [k, v] : spatial.items()) at.set(k, v);
+    dx = b.emit1(Op::Conv2dInputGrad, {g(), x(1)}, at);
+  }
+  if (a.need[1]) {
+    ir::Attrs at{{"kernel", std::vector<int64_t>{ws[2], ws[3]}}};
+    for (const auto& [k, v] : spatial.items()) at.set(k, v);
+    dw = b.emit1(Op::Conv2dWeightGrad, {g(), x(0)}, at);
+  }
+  return {dx, dw};
+}
+
+// max_pool2d: g to the element each window chose (max_pool2d_grad recomputes it
+// from x); avg_pool2d: g / (KH KW) to every element of the window.
+std::vector<ValueId> Rule::pool2d_rule() const {
+  if (n.op == Op::MaxPool2d) return {b.emit1(Op::MaxPool2dGrad, {g(), x()}, n.attrs)};
+  const ir::Shape& xs = type(x()).shape;
+  ir::Attrs at{{"input", std::vector<int64_t>{xs[2], xs[3]}}};
+  for (const auto& [k, v] : n.attrs.items()) at.set(k, v);
+  return {b.emit1(Op::AvgPool2dGrad, {g()}, at)};
 }
 
 std::vector<ValueId> Rule::apply() const {
@@ -135,6 +184,10 @@ std::vector<ValueId> Rule::apply() const {
     case Op::Grad:
     case Op::Fused:
     case Op::BatchNormGrad:
+    case Op::Conv2dInputGrad:
+    case Op::Conv2dWeightGrad:
+    case Op::MaxPool2dGrad:
+    case Op::AvgPool2dGrad:
     case Op::AllReduceStart:  // written after autodiff (overlap-all-reduce)
     case Op::AllReduceWait:
       fail("{}: autodiff: {} has no VJP rule, but the loss depends on it", ir::to_string(n.locs), n.info().name);
@@ -195,6 +248,9 @@ std::vector<ValueId> Rule::apply() const {
       return {b.emit1(Op::Slice, {g()}, {{"axis", axis}, {"start", before}, {"end", before + extent}})};
     }
     case Op::Matmul: return matmul_rule();
+    case Op::Conv2d: return conv2d_rule();
+    case Op::MaxPool2d:
+    case Op::AvgPool2d: return pool2d_rule();
     case Op::Softmax: return {b.mul(y(), b.sub(g(), row_sum(b.mul(g(), y()))))};   // y (g - sum(g y))
     case Op::LogSoftmax: {                                                          // g - e^y sum(g)
       ValueId p = b.unary(Op::Exp, y());

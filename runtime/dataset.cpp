@@ -22,9 +22,12 @@ std::filesystem::path find_npy(const std::filesystem::path& dir, const std::stri
   fail("{}: missing {}: neither {} nor {} exists", dir.string(), name, plain.string(), gz.string());
 }
 
+// Rows of features: [N, F], or images [N, C, H, W] (or [N, H, W]) read as rows of
+// their C H W values in C order, which an image model reshapes back (nn::Unflatten).
 Buffer load_features(const std::filesystem::path& path) {
-  NpyArray a = read_npy(path, {2});
+  NpyArray a = read_npy(path, {2, 3, 4});
   if (a.numel() == 0) fail("{}: empty split: data shape {}", path.string(), shape_string(a.shape));
+  if (a.shape.size() > 2) a.shape = {a.shape[0], a.numel() / a.shape[0]};
   Buffer x = to_buffer(a, ir::DType::F32, path.string());
   int64_t f = a.shape[1];
   const float* p = x.as<float>();

@@ -90,6 +90,13 @@ void execute(const ir::Node& node, const Binding& binding, Frame& frame) {
     case Op::MaskRows: return mask_rows(c);
 
     case Op::Matmul: return matmul(c);
+    case Op::Conv2d: return conv2d(c);
+    case Op::Conv2dInputGrad: return conv2d_input_grad(c);
+    case Op::Conv2dWeightGrad: return conv2d_weight_grad(c);
+    case Op::MaxPool2d: return max_pool2d(c);
+    case Op::MaxPool2dGrad: return max_pool2d_grad(c);
+    case Op::AvgPool2d: return avg_pool2d(c);
+    case Op::AvgPool2dGrad: return avg_pool2d_grad(c);
     case Op::Softmax: return softmax(c);
     case Op::LogSoftmax: return log_softmax(c);
 

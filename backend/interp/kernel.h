@@ -158,6 +158,15 @@ void batch_norm_eval(const Call& c);
 // dropout.cpp
 void dropout(const Call& c);
 
+// image.cpp: convolution and pooling over NCHW images
+void conv2d(const Call& c);
+void conv2d_input_grad(const Call& c);
+void conv2d_weight_grad(const Call& c);
+void max_pool2d(const Call& c);
+void max_pool2d_grad(const Call& c);
+void avg_pool2d(const Call& c);
+void avg_pool2d_grad(const Call& c);
+
 // collective.cpp
 void all_reduce(const Call& c);
 void all_reduce_start(const Call& c);

@@ -273,7 +273,8 @@ Value* BodyAtPoint::apply(const ir::Node& n, const Values& a, unsigned lanes, Va
     case Op::Transpose: case Op::Slice: case Op::Pad: case Op::MaskRows: case Op::Matmul: case Op::Softmax: case Op::LogSoftmax:
     case Op::SoftmaxXent: case Op::Nll: case Op::Mse: case Op::OneHot: case Op::Argmax: case Op::Correct:
     case Op::Fused: case Op::BatchNormTrain: case Op::BatchNormGrad: case Op::BatchNormEval: case Op::AllReduce:
-    case Op::AllReduceStart: case Op::AllReduceWait: break;
+    case Op::AllReduceStart: case Op::AllReduceWait: case Op::Conv2d: case Op::Conv2dInputGrad:
+    case Op::Conv2dWeightGrad: case Op::MaxPool2d: case Op::MaxPool2dGrad: case Op::AvgPool2d: case Op::AvgPool2dGrad: break;
   }
   fail("{} at {}: not an elementwise op; a fused elementwise body may hold only elementwise ops and constants",
        ir::op_name(n.op), ir::to_string(n.locs));

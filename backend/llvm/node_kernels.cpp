@@ -7,6 +7,7 @@
 #include <map>
 
 #include "backend/llvm/fused.h"
+#include "backend/llvm/image/image_kernels.h"
 #include "ir/error.h"
 
 namespace minigrad::jit {
@@ -138,6 +139,13 @@ int64_t work_cycles(const ir::Function& f, const ir::Node& n, unsigned lanes) {
     }
     case Op::BatchNormTrain: case Op::BatchNormGrad: return bn_cycles(f, n, lanes);
     case Op::BatchNormEval: return 2 * numel(n.operands[0]) / lanes;
+    case Op::Conv2d: case Op::Conv2dInputGrad: case Op::Conv2dWeightGrad: return conv_cycles(f, n, lanes);
+    case Op::MaxPool2d: case Op::AvgPool2d: case Op::MaxPool2dGrad: case Op::AvgPool2dGrad: {
+      // a few cycles per tap of each window (an output element, or dy's for the VJPs)
+      const std::vector<int64_t>& window = n.attrs.ints("kernel");
+      bool forward = n.op == Op::MaxPool2d || n.op == Op::AvgPool2d;
+      return 2 * (forward ? numel(n.result()) : numel(n.operands[0])) * window[0] * window[1];
+    }
     default: break;
   }
   if (n.op != Op::Fused)
@@ -151,6 +159,8 @@ int64_t kernel_scratch(const ir::Function& f, const ir::Node& n, const TargetInf
     return aligned(matmul_scratch_bytes(f.type(n.operands[0]), f.type(n.operands[1]), n.attrs.b("transpose_a"),
                                         n.attrs.b("transpose_b"), target));
   if (n.op == Op::BatchNormEval) return aligned(int64_t(f.type(n.operands[0]).bytes()) / f.type(n.operands[0]).shape[0]);
+  if (n.op == Op::Conv2d || n.op == Op::Conv2dInputGrad || n.op == Op::Conv2dWeightGrad)
+    return aligned(conv_scratch_bytes(f, n, target));
   if (n.op == Op::Fused) {
     if (std::optional<ir::FusedKind> kind = plan_fused(n)) return aligned(fused_kernel(*kind).scratch_bytes(n, target));
     return frame_bytes(*n.body, assign_homes(*n.body, false, in_place_ok), target);
@@ -191,9 +201,16 @@ void emit_kernel_body(Kernel& k) {
     case Op::OneHot: return emit_one_hot(k);
     case Op::Argmax: return emit_argmax(k);
     case Op::Correct: return emit_correct(k);
-    case Op::BatchNormTrain: return emit_batch_norm_train(k);
-    case Op::BatchNormEval: return emit_batch_norm_eval(k);
-    case Op::BatchNormGrad: return emit_batch_norm_grad(k);
+    case Op::BatchNormTrain: return k.shape(0).rank() == 4 ? emit_batch_norm2d_train(k) : emit_batch_norm_train(k);
+    case Op::BatchNormEval: return k.shape(0).rank() == 4 ? emit_batch_norm2d_eval(k) : emit_batch_norm_eval(k);
+    case Op::BatchNormGrad: return k.shape(1).rank() == 4 ? emit_batch_norm2d_grad(k) : emit_batch_norm_grad(k);
+    case Op::Conv2d: return emit_conv2d(k);
+    case Op::Conv2dInputGrad: return emit_conv2d_input_grad(k);
+    case Op::Conv2dWeightGrad: return emit_conv2d_weight_grad(k);
+    case Op::MaxPool2d: return emit_max_pool2d(k);
+    case Op::MaxPool2dGrad: return emit_max_pool2d_grad(k);
+    case Op::AvgPool2d: return emit_avg_pool2d(k);
+    case Op::AvgPool2dGrad: return emit_avg_pool2d_grad(k);
     case Op::AllReduce: return emit_all_reduce(k);
     case Op::AllReduceStart: return emit_all_reduce_half(k, kAllReduceStartSymbol);
     case Op::AllReduceWait: return emit_all_reduce_half(k, kAllReduceWaitSymbol);

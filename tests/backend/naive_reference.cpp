@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "ir/dropout.h"
+#include "tests/backend/naive_image.h"
 #include "ir/error.h"
 
 namespace minigrad::testing {
@@ -228,6 +229,19 @@ Tensor one_hot(const Tensor& labels, const Shape& out) {
 
 std::vector<Tensor> compute(const ir::Node& n, const std::vector<ir::Type>& results, const std::vector<Tensor>& in);
 
+// Batch norm of [N, C, H, W] (BatchNorm2d) is the rank-2 reference over the rows
+// [N H W, C]: x (and dy) moved there, the first result moved back.
+template <typename F>
+std::vector<Tensor> over_rows(const std::vector<Tensor>& in, std::vector<size_t> images, F rank2) {
+  size_t x = images.back();
+  if (in[x].shape.rank() != 4) return rank2(in);
+  std::vector<Tensor> rows = in;
+  for (size_t i : images) rows[i] = nchw_to_rows(in[i]);
+  std::vector<Tensor> out = rank2(rows);
+  out[0] = rows_to_nchw(out[0], in[x].shape);
+  return out;
+}
+
 // A fused node: the naive reference of each node of its body in turn.
 std::vector<Tensor> fused(const ir::Node& n, const std::vector<Tensor>& in) {
   const ir::Function& body = *n.body;
@@ -363,9 +377,17 @@ std::vector<Tensor> compute_op(const ir::Node& n, const std::vector<ir::Type>& r
     case Op::Argmax: return {argmax(in[0])};
     case Op::Correct: return {correct(in[0], in[1])};
 
-    case Op::BatchNormTrain: return bn_train(n, in);
-    case Op::BatchNormGrad: return bn_grad(n, in);
-    case Op::BatchNormEval: return {bn_eval(n, in)};
+    case Op::BatchNormTrain: return over_rows(in, {0}, [&](const std::vector<Tensor>& r) { return bn_train(n, r); });
+    case Op::BatchNormGrad: return over_rows(in, {0, 1}, [&](const std::vector<Tensor>& r) { return bn_grad(n, r); });
+    case Op::BatchNormEval:
+      return over_rows(in, {0}, [&](const std::vector<Tensor>& r) { return std::vector<Tensor>{bn_eval(n, r)}; });
+    case Op::Conv2d:
+    case Op::Conv2dInputGrad:
+    case Op::Conv2dWeightGrad:
+    case Op::MaxPool2d:
+    case Op::MaxPool2dGrad:
+    case Op::AvgPool2d:
+    case Op::AvgPool2dGrad: return naive_image_op(n, out, in);
     case Op::Dropout: return {dropout(n, in)};
     case Op::AllReduce: return {in[0]};  // one process: the sum over one rank
     case Op::AllReduceStart: case Op::AllReduceWait: return in;  // one process: the values, then their sums

@@ -2,6 +2,7 @@
 #include "tests/support/op_samples.h"
 
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -61,6 +62,65 @@ OpSample fused_sample() {
   return {"elementwise", Op::Fused, {f({3, 4}), f({4})}, {{"kind", std::string("elementwise")}}, body};
 }
 
+}  // namespace
+
+namespace {
+using Ints = std::vector<int64_t>;
+
+// A spatial attribute set: stride, padding (and dilation, groups for convolutions).
+Attrs window(Ints stride, Ints padding, std::optional<Ints> dilation = std::nullopt, int64_t groups = 1) {
+  Attrs a{{"stride", stride}, {"padding", padding}};
+  if (dilation) a.set("dilation", *dilation), a.set("groups", groups);
+  return a;
+}
+Attrs with_first(const char* name, Ints v, Attrs rest) {
+  Attrs a{{name, v}};
+  for (const auto& [k, x] : rest.items()) a.set(k, x);
+  return a;
+}
+
+// Convolutions: 3x3 same padding, stride 2, a rectangular dilated kernel, groups, 1x1.
+std::vector<OpSample> convolutions() {
+  return {{"3x3", Op::Conv2d, {f({2, 3, 6, 5}), f({4, 3, 3, 3})}, window({1, 1}, {1, 1}, Ints{1, 1})},
+          {"stride2", Op::Conv2d, {f({2, 2, 7, 7}), f({3, 2, 3, 3})}, window({2, 2}, {0, 0}, Ints{1, 1})},
+          {"dilated", Op::Conv2d, {f({1, 2, 7, 6}), f({2, 2, 2, 3})}, window({1, 2}, {1, 0}, Ints{2, 1})},
+          {"groups", Op::Conv2d, {f({1, 4, 5, 5}), f({6, 2, 3, 3})}, window({1, 1}, {1, 1}, Ints{1, 1}, 2)},
+          {"1x1", Op::Conv2d, {f({3, 5, 2, 3}), f({2, 5, 1, 1})}, window({1, 1}, {0, 0}, Ints{1, 1})}};
+}
+
+std::vector<OpSample> convolution_grads() {
+  return {{"3x3", Op::Conv2dInputGrad, {f({2, 4, 6, 5}), f({4, 3, 3, 3})},
+           with_first("input", {6, 5}, window({1, 1}, {1, 1}, Ints{1, 1}))},
+          {"stride2", Op::Conv2dInputGrad, {f({2, 3, 3, 3}), f({3, 2, 3, 3})},
+           with_first("input", {7, 7}, window({2, 2}, {0, 0}, Ints{1, 1}))},
+          {"groups", Op::Conv2dInputGrad, {f({1, 6, 5, 5}), f({6, 2, 3, 3})},
+           with_first("input", {5, 5}, window({1, 1}, {1, 1}, Ints{1, 1}, 2))},
+          {"3x3", Op::Conv2dWeightGrad, {f({2, 4, 6, 5}), f({2, 3, 6, 5})},
+           with_first("kernel", {3, 3}, window({1, 1}, {1, 1}, Ints{1, 1}))},
+          {"stride2 dilated", Op::Conv2dWeightGrad, {f({2, 3, 2, 3}), f({2, 2, 7, 7})},
+           with_first("kernel", {3, 2}, window({2, 2}, {0, 0}, Ints{2, 2}))},
+          {"groups", Op::Conv2dWeightGrad, {f({1, 6, 5, 5}), f({1, 4, 5, 5})},
+           with_first("kernel", {3, 3}, window({1, 1}, {1, 1}, Ints{1, 1}, 2))}};
+}
+
+// Pools: 2x2 stride 2, overlapping 3x3 stride 2 with padding, and (max) ties.
+std::vector<OpSample> pools(Op op) {
+  std::vector<OpSample> out{{"2x2", op, {f({2, 3, 6, 6})}, with_first("kernel", {2, 2}, window({2, 2}, {0, 0}))},
+                            {"3x3 pad", op, {f({1, 2, 7, 6})}, with_first("kernel", {3, 3}, window({2, 2}, {1, 1}))}};
+  if (op == Op::MaxPool2d)
+    out.push_back({"ties", op, {constant_f({1, 2, 4, 4}, Gen::Ties)}, with_first("kernel", {2, 2}, window({1, 1}, {0, 0}))});
+  return out;
+}
+
+std::vector<OpSample> pool_grads(Op op) {
+  if (op == Op::MaxPool2dGrad)
+    return {{"2x2", op, {f({2, 3, 3, 3}), f({2, 3, 6, 6})}, with_first("kernel", {2, 2}, window({2, 2}, {0, 0}))},
+            {"3x3 pad", op, {f({1, 2, 4, 3}), f({1, 2, 7, 6})}, with_first("kernel", {3, 3}, window({2, 2}, {1, 1}))},
+            {"ties", op, {f({1, 2, 3, 3}), constant_f({1, 2, 4, 4}, Gen::Ties)},
+             with_first("kernel", {2, 2}, window({1, 1}, {0, 0}))}};
+  Attrs a = with_first("input", {7, 6}, with_first("kernel", {3, 3}, window({2, 2}, {1, 1})));
+  return {{"3x3 pad", op, {f({1, 2, 4, 3})}, a}};
+}
 }  // namespace
 
 std::vector<OpSample> samples_for(Op op) {
@@ -138,12 +198,27 @@ std::vector<OpSample> samples_for(Op op) {
       return {{"", op, {constant_f({6, 3}, Gen::Normal), labels(6, 3)}, {}},
               {"masked", op, {constant_f({6, 3}, Gen::Normal), labels(6, 3), row_count(6)}, {}}};
     case Op::BatchNormTrain:
-      return {{"", op, {f({6, 4}), f({4}), f({4})}, {}}, {"masked", op, {f({6, 4}), f({4}), f({4}), row_count(6)}, {}}};
+      return {{"", op, {f({6, 4}), f({4}), f({4})}, {}}, {"masked", op, {f({6, 4}), f({4}), f({4}), row_count(6)}, {}},
+              {"2d", op, {f({3, 4, 2, 3}), f({4}), f({4})}, {}},
+              {"2d masked", op, {f({3, 4, 2, 3}), f({4}), f({4}), row_count(3)}, {}}};
     case Op::BatchNormGrad:
       return {{"", op, {f({6, 4}), f({6, 4}), f({4}), f({4}), f({4}, Gen::Positive)}, {}},
-              {"masked", op, {f({6, 4}), f({6, 4}), f({4}), f({4}), f({4}, Gen::Positive), row_count(6)}, {}}};
+              {"masked", op, {f({6, 4}), f({6, 4}), f({4}), f({4}), f({4}, Gen::Positive), row_count(6)}, {}},
+              {"2d masked", op, {f({3, 4, 2, 3}), f({3, 4, 2, 3}), f({4}), f({4}), f({4}, Gen::Positive), row_count(3)}, {}}};
     case Op::BatchNormEval:
-      return {{"", op, {f({6, 4}), f({4}), f({4}), f({4}), f({4}, Gen::Positive)}, {{"eps", 1e-3}}}};
+      return {{"", op, {f({6, 4}), f({4}), f({4}), f({4}), f({4}, Gen::Positive)}, {{"eps", 1e-3}}},
+              {"2d", op, {f({2, 4, 3, 2}), f({4}), f({4}), f({4}), f({4}, Gen::Positive)}, {{"eps", 1e-3}}}};
+    case Op::Conv2d: return convolutions();
+    case Op::Conv2dInputGrad:
+    case Op::Conv2dWeightGrad: {
+      std::vector<OpSample> all = convolution_grads(), mine;
+      for (OpSample& x : all) if (x.op == op) mine.push_back(std::move(x));
+      return mine;
+    }
+    case Op::MaxPool2d:
+    case Op::AvgPool2d: return pools(op);
+    case Op::MaxPool2dGrad:
+    case Op::AvgPool2dGrad: return pool_grads(op);
     case Op::Fused: return {fused_sample()};
     case Op::Dropout:
       return {{"", op, {f({5, 7}), i32_scalar(), i32_scalar()}, {{"p", 0.3}, {"salt", int64_t{2}}}},
