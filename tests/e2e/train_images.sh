@@ -2,18 +2,19 @@
 # Convolutional networks end to end (issue 26): lenet trains on the bundled digits
 # to a real accuracy in a short run; --threads 2 gives the bits of 1 thread; a
 # checkpoint loads into the same torch.nn.Sequential and gives minigradc predict's
-# probabilities; cnn (BatchNorm2d) trains, through a masked partial batch; bad
-# image shapes are errors naming the model line.
+# probabilities; one epoch of lenet and of cnn (BatchNorm2d, with a masked partial
+# batch) from PyTorch's initial weights ends where PyTorch's does, within f32
+# noise; bad image shapes are errors naming the model line.
 source "$(dirname "$0")/lib.sh"
 PYTHON="${PYTHON:-/usr/bin/python3}"
-L=(train lenet --data data/mnist10k --scale standard --seed 3)
+L=(train lenet --data data/mnist10k --scale standard --seed 3 --label-smoothing 0 --weight-decay 0)
 
-# 2 epochs of 8,000 rows: 97.5% when written; 95% leaves room for another CPU's
-# rounding, not for a network that did not learn.
+# 2 epochs of 8,000 rows: 94.2% when written (PyTorch: 93.9%); 92% leaves room for
+# another CPU's rounding, not for a network that did not learn.
 expect_ok "$MINIGRADC" "${L[@]}" --epochs 2 --json --save "$TMP/lenet.safetensors"
 acc1="$(grep -oE '"test_accuracy": ?[0-9.]+' <<<"$OUT" | grep -oE '[0-9.]+$')"
-awk -v a="${acc1:-0}" 'BEGIN { exit !(a >= 0.95) }' ||
-  { echo "FAIL: lenet's test accuracy '$acc1' is below 95%"; failures=$((failures + 1)); }
+awk -v a="${acc1:-0}" 'BEGIN { exit !(a >= 0.92) }' ||
+  { echo "FAIL: lenet's test accuracy '$acc1' is below 92%"; failures=$((failures + 1)); }
 loss1="$(grep -oE '"train_loss": ?[0-9.e+-]+' <<<"$OUT" | tail -n1)"
 
 expect_ok "$MINIGRADC" "${L[@]}" --epochs 2 --json --threads 2
@@ -30,12 +31,23 @@ expect_ok "$MINIGRADC" predict --load "$TMP/lenet.safetensors" --input "$TMP/x.n
 expect_ok "$PYTHON" tests/e2e/torch_images.py check lenet "$TMP/lenet.safetensors" "$TMP/x.npy" "$TMP/p.npy"
 echo "$OUT"
 
-# cnn with BatchNorm2d at batch 96: 8,000 rows leave a partial batch of 32 (masked).
-expect_ok "$MINIGRADC" train cnn --data data/mnist10k --scale standard --epochs 1 --batch-size 96 \
-  --set channels=8 --json
-acc="$(grep -oE '"test_accuracy": ?[0-9.]+' <<<"$OUT" | grep -oE '[0-9.]+$')"
-awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 0.90) }' ||
-  { echo "FAIL: cnn's test accuracy '$acc' is below 90%"; failures=$((failures + 1)); }
+# One epoch from PyTorch's initial weights, rows in order, against PyTorch's epoch in
+# float32 and float64 (torch_images.py step). cnn at batch 96: 8,000 rows end in a
+# partial batch of 32 (masked); 92.0% after the epoch when written.
+for m in lenet cnn; do
+  batch=64 set=()
+  [ $m = cnn ] && batch=96 set=(--set channels=8)
+  expect_ok "$PYTHON" tests/e2e/torch_images.py init $m "$TMP/$m.init.safetensors"
+  expect_ok "$MINIGRADC" train $m --data data/mnist10k --scale standard --epochs 1 --batch-size $batch "${set[@]}" \
+    --label-smoothing 0 --weight-decay 0 --no-shuffle --init "$TMP/$m.init.safetensors" \
+    --save "$TMP/$m.trained.safetensors" --json
+  acc="$(grep -oE '"test_accuracy": ?[0-9.]+' <<<"$OUT" | grep -oE '[0-9.]+$')"
+  awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 0.88) }' ||
+    { echo "FAIL: $m's test accuracy after one epoch '$acc' is below 88%"; failures=$((failures + 1)); }
+  expect_ok "$PYTHON" tests/e2e/torch_images.py step $m "$TMP/$m.init.safetensors" "$TMP/$m.trained.safetensors" \
+    data/mnist10k $batch
+  echo "$OUT"
+done
 
 # Bad shapes, each an error naming the model file's line.
 bad() {  # bad NAME BODY PATTERN: a model file whose forward is BODY fails with PATTERN
