@@ -60,6 +60,14 @@ void each_output(Kernel& k, const PoolShape& s, const std::function<void(Value*,
   });
 }
 
+// dx = 0 over the kernel's slice of planes, a plane of vectors at a time.
+void zero_planes(Kernel& k, const PoolShape& s) {
+  Value* zero = k.e.constant(s.d, 0.0);
+  k.e.loop(k.begin ? k.begin : k.e.idx(0), k.end ? k.end : k.e.idx(s.planes), 1, [&](Value* plane) {
+    k.e.fill(s.d, k.e.at(s.d, k.out[0].ptr, k.e.b().CreateMul(plane, k.e.idx(s.h * s.w))), s.h * s.w, zero);
+  });
+}
+
 // The offset max_pool2d chooses in window (plane, p, q) of x, and its value.
 std::pair<Value*, Value*> max_tap(Emitter& e, const PoolShape& s, Value* x, Value* plane, Value* p, Value* q) {
   auto& b = e.b();
@@ -89,14 +97,14 @@ void emit_max_pool2d(Kernel& k) {
 void emit_max_pool2d_grad(Kernel& k) {
   PoolShape s = pool_shape(k.node, k.dtype(1), k.shape(1), k.shape(0));
   auto& b = k.e.b();
-  // Zero this slice's planes of dx, then add each window's dy at its maximum.
-  Value* from = b.CreateMul(k.begin ? k.begin : k.e.idx(0), k.e.idx(s.h * s.w));
-  Value* to = b.CreateMul(k.end ? k.end : k.e.idx(s.planes), k.e.idx(s.h * s.w));
-  k.e.loop(from, to, 1, [&](Value* i) { k.e.store(s.d, k.e.constant(s.d, 0.0), k.out[0].ptr, i); });
+  zero_planes(k, s);  // then each window's dy is added at its maximum
+  // Windows that do not overlap (stride >= kernel) give each element of dx at most
+  // one term: stored, not added, so no store waits for a load of the one before.
+  bool disjoint = s.win.h.stride >= s.win.h.kernel && s.win.w.stride >= s.win.w.kernel;
   each_output(k, s, [&](Value* plane, Value* p, Value* q, Value* out) {
     Value* at = max_tap(k.e, s, k.in[1].ptr, plane, p, q).first;
-    Value* sum = b.CreateFAdd(k.e.load(s.d, 1, k.out[0].ptr, at), k.e.load(s.d, 1, k.in[0].ptr, out));
-    k.e.store(s.d, sum, k.out[0].ptr, at);
+    Value* g = k.e.load(s.d, 1, k.in[0].ptr, out);
+    k.e.store(s.d, disjoint ? g : b.CreateFAdd(k.e.load(s.d, 1, k.out[0].ptr, at), g), k.out[0].ptr, at);
   });
 }
 
@@ -118,9 +126,7 @@ void emit_avg_pool2d_grad(Kernel& k) {
   const ir::Shape& dx = k.out[0].type.shape;
   PoolShape s = pool_shape(k.node, k.dtype(0), dx, k.shape(0));
   auto& b = k.e.b();
-  Value* from = b.CreateMul(k.begin ? k.begin : k.e.idx(0), k.e.idx(s.h * s.w));
-  Value* to = b.CreateMul(k.end ? k.end : k.e.idx(s.planes), k.e.idx(s.h * s.w));
-  k.e.loop(from, to, 1, [&](Value* i) { k.e.store(s.d, k.e.constant(s.d, 0.0), k.out[0].ptr, i); });
+  zero_planes(k, s);
   Value* area = k.e.constant(s.d, double(s.win.h.kernel * s.win.w.kernel));
   each_output(k, s, [&](Value* plane, Value* p, Value* q, Value* out) {
     Value* share = b.CreateFDiv(k.e.load(s.d, 1, k.in[0].ptr, out), area);
