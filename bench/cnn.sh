@@ -2,7 +2,7 @@
 # The image examples beside PyTorch 1.13 eager (issue 26): seconds per epoch of lenet
 # (batch 64) and cnn (batch 128, --set channels=C) on the bundled digits (8,000 rows,
 # standardised), trained by minigradc and by bench/torch_cnn.py, one thread each, run
-# in turn; prints each run's JSON line and the median epoch of each side. PyTorch runs
+# in turn; prints each run's JSON line and each side's mean epoch. PyTorch runs
 # with OpenBLAS's SkylakeX kernels forced and OPENBLAS_L2_SIZE unset (OpenBLAS 0.3.21
 # misdetects these CPUs); its convolutions are oneDNN's (mkldnn).
 #
@@ -26,8 +26,7 @@ echo "pytorch: $theirs"
 "$py" - "$ours" "$theirs" <<'PY'
 import json, statistics, sys
 ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-mine = [e["train_seconds"] for e in ours["epochs"]][1:] or [e["train_seconds"] for e in ours["epochs"]]
-torch = theirs["epoch_seconds"][1:] or theirs["epoch_seconds"]
-m, t = statistics.median(mine), statistics.median(torch)
+m = ours["summary"]["train_seconds"] / ours["summary"]["epochs"]  # the mean epoch, as for PyTorch
+t = statistics.mean(theirs["epoch_seconds"])
 print(f"{theirs['model']}: minigrad {m:.3f} s/epoch, PyTorch eager {t:.3f} s/epoch: {t / m:.2f}x")
 PY

@@ -81,6 +81,14 @@ grep -q 'cpu apple-m1' "$TMP/m1/seed_mlp.h" || { echo "FAIL: the M1 header does 
 # Bad requests name the flag.
 expect_fail "give the data shape: --data DIR, or --features F and --classes C" "$MINIGRADC" compile seed_mlp -o "$TMP/x"
 expect_fail "--output is required" "$MINIGRADC" compile seed_mlp --features 4 --classes 2
+# A convolutional network (issue 26): lenet compiled ahead of time trains an epoch
+# with the same C program to the bits of minigradc train's JIT.
+expect_ok "$MINIGRADC" compile lenet --name seed_mlp --data data/mnist10k -o "$TMP/lenet"
+expect_ok cc -std=c11 -O2 -Wall -Wextra -Werror -I "$TMP/lenet" examples/aot/train.c "$TMP/lenet/libseed_mlp.a" -lm -o "$TMP/train_lenet"
+expect_ok "$TMP/train_lenet" "$TMP/digits" "$TMP/lenet/seed_mlp.prep" 1 7 "$TMP/lenet_c.safetensors"
+expect_ok "$MINIGRADC" train lenet --data data/mnist10k --no-shuffle --epochs 1 --seed 7 --save "$TMP/lenet_ref.safetensors" --quiet
+expect_ok $ST same "$TMP/lenet_c.safetensors" "$TMP/lenet_ref.safetensors"
+echo "$OUT"
 expect_fail "compile --name 2fast: the name prefixes C symbols" "$MINIGRADC" compile seed_mlp --features 4 --classes 2 -o "$TMP/x" --name 2fast
 expect_fail "--target riscv-nope: LLVM cannot generate code for it here" \
   "$MINIGRADC" compile seed_mlp --features 4 --classes 2 -o "$TMP/x" --target riscv-nope
