@@ -53,7 +53,7 @@ nan = x.copy(); nan[7, 2] = np.nan; split(f"{t}/nan", nan, y, tx, ty)
 inf = tx.copy(); inf[1, 0] = np.inf; split(f"{t}/inf", x, y, inf, ty)
 split(f"{t}/feat", x, y, tx[:, :5], ty)
 split(f"{t}/rows", x, y[:299], tx, ty)
-split(f"{t}/rank", x.reshape(300, 2, 4), y, tx, ty)
+split(f"{t}/rank", x.reshape(300, 2, 2, 2, 1), y, tx, ty)  # rank 5: neither rows nor images
 split(f"{t}/empty", x[:0], y[:0], tx, ty)
 split(f"{t}/lab2d", x, np.stack([y, y], 1), tx, ty)
 split(f"{t}/strlab", x, y.astype("U2"), tx, ty)
@@ -198,7 +198,7 @@ expect 1 "nan/train_data.npy: row 7, column 2: value nan is not finite" $TD "$TM
 expect 1 "inf/test_data.npy: row 1, column 0: value inf is not finite" $TD "$TMP/inf"
 expect 1 "feat/test_data.npy: 5 features, but" $TD "$TMP/feat"
 expect 1 "rows/train_label.npy: 299 labels, but" $TD "$TMP/rows"
-expect 1 "rank/train_data.npy: expected an array of rank 2" $TD "$TMP/rank"
+expect 1 "rank/train_data.npy: expected an array of rank 2 or 3 or 4" $TD "$TMP/rank"
 expect 1 "empty/train_data.npy: empty split" $TD "$TMP/empty"
 expect 1 "lab2d/train_label.npy: labels must be shaped (N) or (N, 1)" $TD "$TMP/lab2d"
 expect 1 "strlab/train_label.npy" $TD "$TMP/strlab"

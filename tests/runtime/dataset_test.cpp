@@ -233,13 +233,13 @@ TEST(LoadDataDirErrors, BadLabelShape) {
               HasSubstr("labels must be shaped (N) or (N, 1), got (3, 2)"));
 }
 
-TEST(LoadDataDirErrors, DataMustBeTwoDimensionalAndFinite) {
+TEST(LoadDataDirErrors, DataMustBeRowsOrImagesAndFinite) {
   TempDir dir;
   SmallSet set;
   set.train_x = array<double>({3}, {1, 2, 3});
   set.write(dir);
   EXPECT_THAT(load_error(dir, "train_data.npy"),
-              HasSubstr("expected an array of rank 2, got shape (3,)"));
+              HasSubstr("expected an array of rank 2 or 3 or 4, got shape (3,)"));
   set.train_x = array<double>({3, 2}, {1, 2, 3, std::numeric_limits<double>::infinity(), 5, 6});
   set.write(dir);
   EXPECT_THAT(load_error(dir, "train_data.npy"),
