@@ -14,25 +14,21 @@ the threads torch.get_num_threads() reports (bench/cnn.sh sets OMP_NUM_THREADS).
 import argparse
 import gzip
 import json
+import os
+import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from torch_images import cnn, lenet  # noqa: E402
+
 
 def model(name, classes, channels):
-    if name == "lenet":
-        return nn.Sequential(
-            nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, classes))
-    layers, c_in, side = [nn.Unflatten(1, (1, 28, 28))], 1, 28
-    for b in range(2):
-        out = channels << b
-        layers += [nn.Conv2d(c_in, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2)]
-        c_in, side = out, side // 2
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c_in * side * side, classes))
+    """The same torch.nn.Sequential the end-to-end tests compare with (tests/e2e/torch_images.py)."""
+    return lenet(classes) if name == "lenet" else cnn(classes, channels)
 
 
 def load(data, split):

@@ -83,28 +83,22 @@ std::string Conv2d::describe() const {
   return s + ")";
 }
 
-MaxPool2d::MaxPool2d(Size2 kernel, std::optional<Size2> stride, Size2 padding, Here here)
-    : Module(here), kernel_(kernel), stride_(stride.value_or(kernel)), padding_(padding) {
-  need(here, "MaxPool2d", "kernel", kernel_, 1);
-  need(here, "MaxPool2d", "stride", stride_, 1);
-  need(here, "MaxPool2d", "padding", padding_, 0);
+Pool2d::Pool2d(Kind kind, Size2 kernel, std::optional<Size2> stride, Size2 padding, Here here)
+    : Module(here), kind_(kind), kernel_(kernel), stride_(stride.value_or(kernel)), padding_(padding) {
+  const char* layer = kind == Kind::Max ? "MaxPool2d" : "AvgPool2d";
+  need(here, layer, "kernel", kernel_, 1);
+  need(here, layer, "stride", stride_, 1);
+  need(here, layer, "padding", padding_, 0);
 }
 
-Tensor MaxPool2d::forward(const Tensor& x) { return F::max_pool2d(x, kernel_, stride_, padding_, here_); }
-std::string MaxPool2d::describe() const {
-  return fmt::format("MaxPool2d(kernel_size={}, stride={}, padding={})", text(kernel_), text(stride_), text(padding_));
+Tensor Pool2d::forward(const Tensor& x) {
+  return kind_ == Kind::Max ? F::max_pool2d(x, kernel_, stride_, padding_, here_)
+                            : F::avg_pool2d(x, kernel_, stride_, padding_, here_);
 }
 
-AvgPool2d::AvgPool2d(Size2 kernel, std::optional<Size2> stride, Size2 padding, Here here)
-    : Module(here), kernel_(kernel), stride_(stride.value_or(kernel)), padding_(padding) {
-  need(here, "AvgPool2d", "kernel", kernel_, 1);
-  need(here, "AvgPool2d", "stride", stride_, 1);
-  need(here, "AvgPool2d", "padding", padding_, 0);
-}
-
-Tensor AvgPool2d::forward(const Tensor& x) { return F::avg_pool2d(x, kernel_, stride_, padding_, here_); }
-std::string AvgPool2d::describe() const {
-  return fmt::format("AvgPool2d(kernel_size={}, stride={}, padding={})", text(kernel_), text(stride_), text(padding_));
+std::string Pool2d::describe() const {
+  return fmt::format("{}(kernel_size={}, stride={}, padding={})", kind_ == Kind::Max ? "MaxPool2d" : "AvgPool2d",
+                     text(kernel_), text(stride_), text(padding_));
 }
 
 Tensor Flatten::forward(const Tensor& x) {

@@ -58,27 +58,34 @@ class Conv2d : public Module {
   Conv2dOptions o_;
 };
 
-// Pooling windows; the stride defaults to the kernel, as in PyTorch.
-class MaxPool2d : public Module {
+// Pooling windows; the stride defaults to the kernel, as in PyTorch. Pool2d holds
+// what the two share; MaxPool2d and AvgPool2d only name the kind.
+class Pool2d : public Module {
  public:
-  explicit MaxPool2d(Size2 kernel, std::optional<Size2> stride = std::nullopt, Size2 padding = 0, Here here = {});
-  MaxPool2d(Size2 kernel, Here here) : MaxPool2d(kernel, std::nullopt, 0, here) {}
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
 
+ protected:
+  enum class Kind { Max, Avg };
+  Pool2d(Kind kind, Size2 kernel, std::optional<Size2> stride, Size2 padding, Here here);
+
  private:
+  Kind kind_;
   Size2 kernel_, stride_, padding_;
 };
 
-class AvgPool2d : public Module {
+class MaxPool2d : public Pool2d {
  public:
-  explicit AvgPool2d(Size2 kernel, std::optional<Size2> stride = std::nullopt, Size2 padding = 0, Here here = {});
-  AvgPool2d(Size2 kernel, Here here) : AvgPool2d(kernel, std::nullopt, 0, here) {}
-  Tensor forward(const Tensor& x) override;
-  std::string describe() const override;
+  explicit MaxPool2d(Size2 kernel, std::optional<Size2> stride = std::nullopt, Size2 padding = 0, Here here = {})
+      : Pool2d(Kind::Max, kernel, stride, padding, here) {}
+  MaxPool2d(Size2 kernel, Here here) : MaxPool2d(kernel, std::nullopt, 0, here) {}
+};
 
- private:
-  Size2 kernel_, stride_, padding_;
+class AvgPool2d : public Pool2d {
+ public:
+  explicit AvgPool2d(Size2 kernel, std::optional<Size2> stride = std::nullopt, Size2 padding = 0, Here here = {})
+      : Pool2d(Kind::Avg, kernel, stride, padding, here) {}
+  AvgPool2d(Size2 kernel, Here here) : AvgPool2d(kernel, std::nullopt, 0, here) {}
 };
 
 // [N, d1, d2, ...] -> [N, d1 d2 ...], as torch.nn.Flatten() (start_dim 1).

@@ -3,10 +3,10 @@
 // the index algebra of ir/window.h; sums in Acc<T> (double), each result rounded
 // once. Slow on purpose: these are the reference the JIT is checked against.
 //
-// The VJPs are written as gathers where that is simplest (the weight gradient: one
-// sum per weight over n, p, q) and as scatters otherwise (the input gradient and the
-// pools' gradients: every dy element adds its share to the inputs of its window, in
-// output order), each accumulated in double and rounded once at the end.
+// The convolution and its two VJPs are one walk over the terms of conv2d's sum
+// (each_conv_term), each adding its product to y, to dx or to dw; the pools' VJPs
+// add each dy element to the inputs of its window, in output order. Every sum is
+// accumulated in double and rounded once at the end.
 #include <limits>
 #include <vector>
 
@@ -43,76 +43,59 @@ void store_all(const std::vector<double>& acc, T* out) {
   for (size_t i = 0; i < acc.size(); ++i) out[i] = static_cast<T>(acc[i]);
 }
 
+// Calls term(x_at, w_at, y_at) for every term of conv2d's sum (ir/ops.def), in the
+// order output (n, f, p, q), channel, tap: the offsets in x, in w[F, C/g, KH, KW]
+// and in y of the input element, the weight and the output it adds to. The three
+// kernels below are this walk with a different accumulator.
+template <typename F>
+void each_conv_term(const ir::Window& win, const Image& x, const Image& y, const ir::Shape& ws, F term) {
+  int64_t cg = ws[1], fg = y.c / win.groups;  // channels and filters per group
+  for (int64_t n = 0; n < y.n; ++n)
+    for (int64_t f = 0; f < y.c; ++f)
+      for (int64_t p = 0; p < y.h; ++p)
+        for (int64_t q = 0; q < y.w; ++q)
+          for (int64_t ch = 0; ch < cg; ++ch)
+            each_tap(win, x, p, q, [&](int64_t i, int64_t j, int64_t yy, int64_t xx) {
+              term(x.at(n, f / fg * cg + ch, yy, xx), ((f * cg + ch) * ws[2] + i) * ws[3] + j, y.at(n, f, p, q));
+            });
+}
+
 }  // namespace
 
 void conv2d(const Call& c) {
   const ir::Shape& ws = c.in(1).type().shape;
   ir::Window win = ir::window_of(c.attrs(), ws[2], ws[3]);
-  Image x(c.in(0)), y(c.out());
-  int64_t cg = ws[1], fg = y.c / win.groups;  // channels and filters per group
   with_float(c.node, c.out().type().dtype, [&](auto t) {
     using T = decltype(t);
-    const T *xd = c.in(0).as<T>(), *wd = c.in(1).as<T>();
-    T* out = c.out().as<T>();
-    for (int64_t n = 0; n < y.n; ++n)
-      for (int64_t f = 0; f < y.c; ++f)
-        for (int64_t p = 0; p < y.h; ++p)
-          for (int64_t q = 0; q < y.w; ++q) {
-            Acc<T> sum = 0;
-            int64_t c0 = f / fg * cg;
-            for (int64_t ch = 0; ch < cg; ++ch)
-              each_tap(win, x, p, q, [&](int64_t i, int64_t j, int64_t yy, int64_t xx) {
-                sum += Acc<T>(xd[x.at(n, c0 + ch, yy, xx)]) * Acc<T>(wd[((f * cg + ch) * ws[2] + i) * ws[3] + j]);
-              });
-            out[y.at(n, f, p, q)] = static_cast<T>(sum);
-          }
+    const T *x = c.in(0).as<T>(), *w = c.in(1).as<T>();
+    std::vector<double> acc(size_t(c.out().numel()), 0.0);
+    each_conv_term(win, Image(c.in(0)), Image(c.out()), ws,
+                   [&](int64_t xi, int64_t wi, int64_t yi) { acc[size_t(yi)] += double(x[xi]) * double(w[wi]); });
+    store_all(acc, c.out().as<T>());
   });
 }
 
 void conv2d_input_grad(const Call& c) {
   const ir::Shape& ws = c.in(1).type().shape;
   ir::Window win = ir::window_of(c.attrs(), ws[2], ws[3]);
-  Image dy(c.in(0)), dx(c.out());
-  int64_t cg = ws[1], fg = dy.c / win.groups;
   with_float(c.node, c.out().type().dtype, [&](auto t) {
     using T = decltype(t);
-    const T *g = c.in(0).as<T>(), *wd = c.in(1).as<T>();
+    const T *g = c.in(0).as<T>(), *w = c.in(1).as<T>();
     std::vector<double> acc(size_t(c.out().numel()), 0.0);
-    for (int64_t n = 0; n < dy.n; ++n)
-      for (int64_t f = 0; f < dy.c; ++f)
-        for (int64_t p = 0; p < dy.h; ++p)
-          for (int64_t q = 0; q < dy.w; ++q) {
-            double gv = double(g[dy.at(n, f, p, q)]);
-            int64_t c0 = f / fg * cg;
-            for (int64_t ch = 0; ch < cg; ++ch)
-              each_tap(win, dx, p, q, [&](int64_t i, int64_t j, int64_t yy, int64_t xx) {
-                acc[size_t(dx.at(n, c0 + ch, yy, xx))] += gv * double(wd[((f * cg + ch) * ws[2] + i) * ws[3] + j]);
-              });
-          }
+    each_conv_term(win, Image(c.out()), Image(c.in(0)), ws,
+                   [&](int64_t xi, int64_t wi, int64_t yi) { acc[size_t(xi)] += double(g[yi]) * double(w[wi]); });
     store_all(acc, c.out().as<T>());
   });
 }
 
 void conv2d_weight_grad(const Call& c) {
   ir::Window win = ir::window_of(c.attrs());
-  Image dy(c.in(0)), x(c.in(1));
-  const ir::Shape& ws = c.out().type().shape;
-  int64_t cg = ws[1], fg = dy.c / win.groups;
   with_float(c.node, c.out().type().dtype, [&](auto t) {
     using T = decltype(t);
-    const T *g = c.in(0).as<T>(), *xd = c.in(1).as<T>();
+    const T *g = c.in(0).as<T>(), *x = c.in(1).as<T>();
     std::vector<double> acc(size_t(c.out().numel()), 0.0);
-    for (int64_t n = 0; n < dy.n; ++n)
-      for (int64_t f = 0; f < dy.c; ++f)
-        for (int64_t p = 0; p < dy.h; ++p)
-          for (int64_t q = 0; q < dy.w; ++q) {
-            double gv = double(g[dy.at(n, f, p, q)]);
-            int64_t c0 = f / fg * cg;
-            for (int64_t ch = 0; ch < cg; ++ch)
-              each_tap(win, x, p, q, [&](int64_t i, int64_t j, int64_t yy, int64_t xx) {
-                acc[size_t(((f * cg + ch) * ws[2] + i) * ws[3] + j)] += gv * double(xd[x.at(n, c0 + ch, yy, xx)]);
-              });
-          }
+    each_conv_term(win, Image(c.in(1)), Image(c.in(0)), c.out().type().shape,
+                   [&](int64_t xi, int64_t wi, int64_t yi) { acc[size_t(wi)] += double(g[yi]) * double(x[xi]); });
     store_all(acc, c.out().as<T>());
   });
 }

@@ -73,6 +73,16 @@ def preprocess(x, meta):
     return x.astype(np.float32)
 
 
+def agree(pred_path, p):
+    """minigradc predict's output at pred_path ([class, probabilities...] rows) against
+    PyTorch's probabilities p: the same classes, probabilities within 1e-5; the largest gap."""
+    ours = np.load(pred_path)
+    assert (ours[:, 0] == p.argmax(1)).all(), "classes differ"
+    diff = np.abs(ours[:, 1:] - p).max()
+    assert diff < 1e-5, f"probabilities differ by {diff}"
+    return diff
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "same":
@@ -94,10 +104,7 @@ def main():
         x = preprocess(np.load(x_path), meta)
         with torch.no_grad():
             p = torch.softmax(model(torch.from_numpy(x)), dim=1).numpy()
-        ours = np.load(pred_path)
-        assert (ours[:, 0] == p.argmax(1)).all(), "classes differ"
-        diff = np.abs(ours[:, 1:] - p).max()
-        assert diff < 1e-5, f"probabilities differ by {diff}"
+        diff = agree(pred_path, p)
         print(f"torch-check: strict load_state_dict accepted {len(tensors)} tensors; probabilities agree to {diff:.1e}")
     elif cmd == "torch-write":
         import torch
