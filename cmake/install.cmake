@@ -8,7 +8,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(minigrad_installed_libraries
-  ir frontend passes backend interp jit runtime_data distributed runtime_core runtime_jit runtime)
+  ir frontend passes backend interp jit runtime_data runtime_formats distributed runtime_core runtime_jit runtime)
 foreach(lib ${minigrad_installed_libraries})
   set_target_properties(minigrad_${lib} PROPERTIES EXPORT_NAME ${lib})
   list(APPEND minigrad_install_targets minigrad_${lib})
