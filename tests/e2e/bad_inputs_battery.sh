@@ -245,8 +245,15 @@ expect 1 "abort.cpp crashed (SIGABRT) while building the model" "$MINIGRADC" tra
   "$(model abort 'MINIGRAD_MODEL(args) { std::abort(); }')" $M
 expect 1 "fpe.cpp crashed (SIGFPE) while building the model" "$MINIGRADC" train \
   "$(model fpe 'MINIGRAD_MODEL(args) { std::raise(SIGFPE); return nn::Linear(args.in_features, args.num_classes); }')" $M
-expect 1 "quits.cpp exited with status 3 while building the model" "$MINIGRADC" train \
+expect 1 "quits.cpp ended the process itself (exit status 3) while building the model" "$MINIGRADC" train \
   "$(model quits 'MINIGRAD_MODEL(args) { std::exit(3); }')" $M
+# exit status 0 must only ever mean the work was done (issue 31)
+expect 1 "quits0.cpp ended the process itself (exit status 0) while building the model" "$MINIGRADC" train \
+  "$(model quits0 'MINIGRAD_MODEL(args) { std::exit(0); }')" $M
+expect 1 "static_throw.cpp: cannot load its compiled object: boom in a static initializer" \
+  "$MINIGRADC" train "$(model static_throw '#include <stdexcept>
+static int boom = [] { throw std::runtime_error("boom in a static initializer"); return 0; }();
+MINIGRAD_MODEL(args) { return nn::Linear(args.in_features, args.num_classes); }')" $M
 expect 1 "index.cpp failed while building the model" "$MINIGRADC" train "$(model index '
 #include <vector>
 MINIGRAD_MODEL(args) { std::vector<int64_t> w{4}; return nn::Linear(args.in_features, w.at(5)); }')" $M
@@ -259,6 +266,40 @@ check_nothing_written() {
   else echo "ok: a crashed model file leaves no checkpoint or metrics behind"; fi
 }
 check_nothing_written
+
+# ---- output paths that are not regular files (issue 31) -----------------------------
+# A symlink is written through to its target and stays a link; a FIFO, a device or a
+# directory is refused, naming the flag and the path, before anything is trained.
+check_save_through_symlink() {
+  cases=$((cases + 1))
+  mkdir -p "$TMP/real" && : >"$TMP/real/ckpt.safetensors" && ln -sf "$TMP/real/ckpt.safetensors" "$TMP/link.safetensors"
+  ln -sf "$TMP/real/m.csv" "$TMP/m-link.csv"
+  $T --save "$TMP/link.safetensors" --metrics "$TMP/m-link.csv" >/dev/null 2>&1
+  if [ -L "$TMP/link.safetensors" ] && [ -s "$TMP/real/ckpt.safetensors" ] && [ -L "$TMP/m-link.csv" ] &&
+    [ -s "$TMP/real/m.csv" ] && "$MINIGRADC" eval --data "$D" --load "$TMP/link.safetensors" >/dev/null 2>&1; then
+    echo "ok: --save and --metrics through a symlink write its target and keep the link"
+  else echo "FAIL: --save or --metrics through a symlink did not write its target"; failures=$((failures + 1)); fi
+}
+check_save_through_symlink
+mkfifo "$TMP/fifo.safetensors" "$TMP/fifo.csv"
+mkdir -p "$TMP/dir.safetensors" "$TMP/dir.npy"
+expect 1 "--save $TMP/fifo.safetensors: cannot write: it is a FIFO (named pipe), not a regular file" $T --save "$TMP/fifo.safetensors"
+expect 1 "--save /dev/null: cannot write: it is a character device, not a regular file" $T --save /dev/null
+expect 1 "--save $TMP/dir.safetensors: cannot write: it is a directory, not a regular file" $T --save "$TMP/dir.safetensors"
+ln -sf /dev/null "$TMP/null-link.safetensors"
+expect 1 "it is a character device (the symlink's target /dev/null), not a regular file" $T --save "$TMP/null-link.safetensors"
+expect 1 "--metrics $TMP/fifo.csv: cannot write: it is a FIFO (named pipe), not a regular file" $T --metrics "$TMP/fifo.csv"
+mkfifo "$TMP/fifo.svg"
+expect 1 "--plot $TMP/fifo.svg: cannot write: it is a FIFO (named pipe), not a regular file" $T --plot "$TMP/fifo.svg"
+mkdir -p "$TMP/st" && mkfifo "$TMP/st/c.train.safetensors"
+expect 1 "--save's resume state $TMP/st/c.train.safetensors: cannot write: it is a FIFO" $T --save "$TMP/st/c.safetensors"
+"$MINIGRADC" train mlp --data "$D" --set width=8 --epochs 1 --quiet --save "$TMP/p.safetensors" >/dev/null 2>&1
+expect 1 "--output $TMP/dir.npy: cannot write: it is a directory" "$MINIGRADC" predict --load "$TMP/p.safetensors" \
+  --input "$D/test_data.npy" --output "$TMP/dir.npy"
+mkdir -p "$TMP/aot" && ln -sf /dev/null "$TMP/aot/mlp.h"
+expect 1 "compile -o $TMP/aot/mlp.h: cannot write: it is a character device" "$MINIGRADC" compile mlp --features 8 \
+  --classes 3 --set width=8 -o "$TMP/aot"
+expect 1 "$TMP/dir.npy: cannot write: it is a directory" "$MINIGRADC" dump-ir mlp --features 8 --classes 3 -o "$TMP/dir.npy"
 
 echo "$cases cases"
 if [ "$failures" -ne 0 ]; then echo "$failures case(s) failed"; exit 1; fi
