@@ -270,6 +270,8 @@ check_nothing_written
 # ---- output paths that are not regular files (issue 31) -----------------------------
 # A symlink is written through to its target and stays a link; a FIFO, a device or a
 # directory is refused, naming the flag and the path, before anything is trained.
+# The device is reached only through a symlink: a minigradc without the check would
+# replace the link, not /dev/null (as root it replaced the node itself).
 check_save_through_symlink() {
   cases=$((cases + 1))
   mkdir -p "$TMP/real" && : >"$TMP/real/ckpt.safetensors" && ln -sf "$TMP/real/ckpt.safetensors" "$TMP/link.safetensors"
@@ -284,7 +286,6 @@ check_save_through_symlink
 mkfifo "$TMP/fifo.safetensors" "$TMP/fifo.csv"
 mkdir -p "$TMP/dir.safetensors" "$TMP/dir.npy"
 expect 1 "--save $TMP/fifo.safetensors: cannot write: it is a FIFO (named pipe), not a regular file" $T --save "$TMP/fifo.safetensors"
-expect 1 "--save /dev/null: cannot write: it is a character device, not a regular file" $T --save /dev/null
 expect 1 "--save $TMP/dir.safetensors: cannot write: it is a directory, not a regular file" $T --save "$TMP/dir.safetensors"
 ln -sf /dev/null "$TMP/null-link.safetensors"
 expect 1 "it is a character device (the symlink's target /dev/null), not a regular file" $T --save "$TMP/null-link.safetensors"
