@@ -302,6 +302,15 @@ expect 1 "compile -o $TMP/aot/mlp.h: cannot write: it is a character device" "$M
   --classes 3 --set width=8 -o "$TMP/aot"
 expect 1 "$TMP/dir.npy: cannot write: it is a directory" "$MINIGRADC" dump-ir mlp --features 8 --classes 3 -o "$TMP/dir.npy"
 
+# ---- target features LLVM does not know (issue 31): an error, not LLVM's warning ---------
+DI="$MINIGRADC dump-ir mlp --features 8 --classes 3 --stage asm"
+expect 1 "--target-features +nonsense: 'nonsense' is not a feature LLVM knows for x86_64" $DI --target x86_64-linux-gnu --target-features +nonsense
+expect 1 "--target-features +sve,+nonsense: 'nonsense' is not a feature LLVM knows for aarch64" $DI --target aarch64-linux-gnu --target-features +sve,+nonsense
+expect 1 "--target-features avx2: 'avx2' must be +feature (add) or -feature (remove)" $DI --target x86_64-linux-gnu --target-features avx2
+expect 1 "--target-features -nonsense: 'nonsense' is not a feature LLVM knows" "$MINIGRADC" compile mlp --features 8 --classes 3 \
+  --target x86_64-linux-gnu --target-features -nonsense -o "$TMP/aot-features"
+expect 1 "train --target-features: the JIT runs code on this machine only" $T --target-features +nonsense
+
 echo "$cases cases"
 if [ "$failures" -ne 0 ]; then echo "$failures case(s) failed"; exit 1; fi
 echo "all cases passed"
