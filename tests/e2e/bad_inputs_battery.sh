@@ -311,6 +311,29 @@ expect 1 "--target-features -nonsense: 'nonsense' is not a feature LLVM knows" "
   --target x86_64-linux-gnu --target-features -nonsense -o "$TMP/aot-features"
 expect 1 "train --target-features: the JIT runs code on this machine only" $T --target-features +nonsense
 
+# ---- a damaged object cache heals itself (issue 31) -------------------------------
+# Every entry is truncated or has a byte changed: the run warns once per entry,
+# naming it, compiles again and succeeds with the same result; the next run is silent.
+check_object_cache_heals() {
+  cases=$((cases + 1))
+  local dir="$TMP/heal-cache/jit" first second third n=0 f
+  export MINIGRAD_CACHE_DIR="$TMP/heal-cache"  # this check's own, so every entry is this run's
+  first="$($T --seed 3 2>/dev/null | tail -1)"
+  for f in "$dir"/*.o; do
+    n=$((n + 1))
+    if [ $((n % 2)) -eq 0 ]; then truncate -s 10 "$f"; else printf 'XX' | dd of="$f" bs=1 seek=300 conv=notrunc 2>/dev/null; fi
+  done
+  second="$($T --seed 3 2>"$TMP/heal.err" | tail -1)" && third="$($T --seed 3 2>&1 | tail -1)"
+  if [ "$n" -gt 0 ] && [ "$(grep -c 'warning: object cache entry .*/jit/.*\.o is damaged' "$TMP/heal.err")" -eq "$n" ] &&
+    [ "${second% s training*}" = "${first% s training*}" ] && [ "${third% s training*}" = "${first% s training*}" ]; then
+    echo "ok: $n damaged object cache entries were reported once each, removed and rebuilt"
+  else
+    echo "FAIL: a damaged object cache did not heal ($n entries)"; sed 's/^/    /' "$TMP/heal.err"; failures=$((failures + 1))
+  fi
+  export MINIGRAD_CACHE_DIR="$TMP/cache"
+}
+check_object_cache_heals
+
 echo "$cases cases"
 if [ "$failures" -ne 0 ]; then echo "$failures case(s) failed"; exit 1; fi
 echo "all cases passed"
