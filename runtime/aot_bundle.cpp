@@ -14,6 +14,12 @@
 namespace minigrad::runtime {
 namespace {
 
+#if defined(__APPLE__)
+constexpr const char* kSharedSuffix = ".dylib";
+#else
+constexpr const char* kSharedSuffix = ".so";
+#endif
+
 // The model's name as a C identifier: other characters become '_'.
 std::string c_identifier(const std::string& text) {
   std::string id;
@@ -60,12 +66,11 @@ void link_shared(const AotBundleOptions& o, const std::string& name, std::vector
     fail("compile --shared: the system C compiler links libraries for this machine only; link {}.o with the "
          "target's toolchain instead (or leave out --target)",
          name);
-#if defined(__APPLE__)
-  std::filesystem::path lib = o.out_dir / ("lib" + name + ".dylib");
-#else
-  std::filesystem::path lib = o.out_dir / ("lib" + name + ".so");
-#endif
-  std::string cmd = fmt::format("cc -shared -o {} {} -lm 2>&1", quoted(lib.string()),
+  std::filesystem::path lib = o.out_dir / ("lib" + name + kSharedSuffix);
+  // Linked beside the file the path resolves to, then renamed onto it (atomic_file.h).
+  std::filesystem::path target = resolve_output_path(lib, "compile --shared");
+  std::string tmp = target.string() + fmt::format(".tmp.{}", ::getpid());
+  std::string cmd = fmt::format("cc -shared -o {} {} -lm 2>&1", quoted(std::as_const(tmp)),
                                 quoted((o.out_dir / (name + ".o")).string()));
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) fail("compile --shared: cannot run the system C compiler ({})", cmd);
@@ -73,8 +78,19 @@ void link_shared(const AotBundleOptions& o, const std::string& name, std::vector
   char buf[4096];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) output.append(buf, n);
-  if (::pclose(p) != 0) fail("compile --shared: `{}` failed: {}", cmd, output);
+  std::error_code ec;
+  if (::pclose(p) != 0) std::filesystem::remove(tmp, ec), fail("compile --shared: `{}` failed: {}", cmd, output);
+  std::filesystem::rename(tmp, target, ec);
+  if (ec) fail("compile --shared: {}: cannot write: {}", lib.string(), ec.message());
   files.push_back(lib);
+}
+
+// Every file compile writes, checked before any work (atomic_file.h).
+void check_outputs(const AotBundleOptions& o, const std::string& n, bool prep) {
+  std::vector<std::string> names{n + ".o", "lib" + n + ".a", n + ".h"};
+  if (prep) names.push_back(n + ".prep");
+  if (o.shared) names.push_back("lib" + n + (kSharedSuffix));
+  for (const std::string& file : names) check_output_path(o.out_dir / file, "compile -o");
 }
 
 }  // namespace
@@ -97,6 +113,7 @@ AotBundle write_aot_bundle(const RunConfig& c, int64_t features, int64_t classes
   AotBundle bundle;
   bundle.name = o.name.empty() ? c_identifier(src.name) : o.name;
   check_name(bundle.name);
+  check_outputs(o, bundle.name, prep.has_value());
   probe_model(c, src, features, classes, c.batch);
   ModelParts parts = build_model(c, src, features, classes);
   TraceSpec spec{src.name, c.batch, features, classes, false};

@@ -14,8 +14,49 @@
 #include "ir/error.h"
 
 namespace minigrad::runtime {
+namespace fs = std::filesystem;
 
-AtomicFile::AtomicFile(const std::filesystem::path& target) : target_(target) {
+namespace {
+
+const char* kind_of(fs::file_type t) {
+  switch (t) {
+    case fs::file_type::directory: return "a directory";
+    case fs::file_type::fifo: return "a FIFO (named pipe)";
+    case fs::file_type::character: return "a character device";
+    case fs::file_type::block: return "a block device";
+    case fs::file_type::socket: return "a socket";
+    default: return "not a regular file";
+  }
+}
+
+std::string named(const fs::path& path, std::string_view what) {
+  return what.empty() ? path.string() : fmt::format("{} {}", what, path.string());
+}
+
+}  // namespace
+
+fs::path resolve_output_path(const fs::path& path, std::string_view what) {
+  fs::path at = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    std::error_code ec;
+    fs::file_status st = fs::symlink_status(at, ec);
+    if (st.type() == fs::file_type::not_found) return at;
+    if (ec) fail("{}: cannot write: {}", named(path, what), ec.message());
+    if (st.type() == fs::file_type::regular) return at;
+    if (st.type() != fs::file_type::symlink) {
+      std::string via = at == path ? "" : fmt::format(" (the symlink's target {})", at.string());
+      fail("{}: cannot write: it is {}{}, not a regular file; name a regular file or a new path", named(path, what),
+           kind_of(st.type()), via);
+    }
+    fs::path link = fs::read_symlink(at, ec);
+    if (ec) fail("{}: cannot read the symlink {}: {}", named(path, what), at.string(), ec.message());
+    at = link.is_absolute() ? link : at.parent_path() / link;
+  }
+  fail("{}: cannot write: too many levels of symlinks", named(path, what));
+}
+
+AtomicFile::AtomicFile(const std::filesystem::path& path) : target_(resolve_output_path(path)) {
+  const fs::path& target = target_;
   static std::atomic<unsigned> counter{0};
   for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
     tmp_ = target.string() + fmt::format(".tmp.{}.{}", getpid(), counter++);

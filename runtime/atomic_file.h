@@ -3,6 +3,11 @@
 // sees either the old file or the whole new one, never a torn write (a crash or a
 // full disk midway leaves the target untouched). Every result file of minigrad
 // (.npy, checkpoints, metrics, tables) is written this way.
+//
+// A symlink is written through: the temporary file goes beside the link's final
+// target and is renamed onto it, so the link stays a link. A path that exists and is
+// not a regular file (a directory, a FIFO, a device such as /dev/null, a socket) is
+// refused, never replaced: check_output_path says so before any work is done.
 #pragma once
 
 #include <filesystem>
@@ -33,6 +38,16 @@ class AtomicFile {
   int fd_ = -1;
   bool committed_ = false;
 };
+
+// The file a write to `path` lands on: `path` with every symlink followed (also
+// one whose target does not exist yet). Refuses, naming `what` (the flag) and the
+// path, a path that exists and is not a regular file, or a chain of links too long.
+std::filesystem::path resolve_output_path(const std::filesystem::path& path, std::string_view what = "");
+
+// resolve_output_path for its check alone: called on every output before training.
+inline void check_output_path(const std::filesystem::path& path, std::string_view what) {
+  resolve_output_path(path, what);
+}
 
 // Writes `text` to `path` atomically.
 void write_file_atomic(const std::filesystem::path& path, std::string_view text);

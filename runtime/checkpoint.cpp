@@ -221,7 +221,11 @@ void save_checkpoint(const std::filesystem::path& ckpt, const ir::Module& m, con
     // Keep the training state of the model file on disk until the new model file is
     // written: move it aside if it is the current one (if an earlier save was cut
     // short, the one aside is the match, and stays).
-    if (pairs_with(now, ckpt)) std::filesystem::rename(now, previous);
+    // A state file that is a symlink is kept a link: its target is copied aside.
+    if (pairs_with(now, ckpt) && std::filesystem::is_symlink(now))
+      std::filesystem::copy_file(now, previous, std::filesystem::copy_options::overwrite_existing);
+    else if (pairs_with(now, ckpt))
+      std::filesystem::rename(now, previous);
     write_safetensors(now, train);
   }
   write_safetensors(ckpt, model);

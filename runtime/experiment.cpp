@@ -45,6 +45,7 @@ ModelParts build_model(const RunConfig& config, const ModelSource& src, int64_t 
   args.num_classes = num_classes;
   for (const auto& [name, value] : config.set) args.set(name, value);
   nn::Model model = [&] {
+    ModelCodeScope scope(src.file);
     try {
       return src.build(args);
     } catch (const Error&) {

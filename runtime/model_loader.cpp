@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "ir/error.h"
+#include "runtime/model_probe.h"
 
 #ifndef MINIGRAD_SOURCE_DIR
 #error "MINIGRAD_SOURCE_DIR must name the source tree (for the DSL headers)"
@@ -109,7 +110,19 @@ std::string compile(const std::string& file, bool* compiled_now) {
   return so.string();
 }
 
+// The shared object's static initializers run first in a child (model_probe.h):
+// one that throws, crashes or exits is an error naming the model file.
+void probe_load(const std::string& so, const std::string& file) {
+  ChildReport r = run_contained(file, [&](const std::function<void(const char*)>& phase) {
+    phase("loading its compiled object (running its static initializers)");
+    if (dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL) == nullptr) fail("{}", dlerror());
+  });
+  if (!r.threw.empty()) fail("model file {}: cannot load its compiled object: {}", file, r.threw);
+}
+
 ModelFn load_shared_object(const std::string& so, const std::string& file) {
+  probe_load(so, file);
+  ModelCodeScope scope(file);
   void* handle = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);  // never closed: the model's code lives as long as we do
   if (handle == nullptr) fail("model file {}: cannot load its compiled object: {}", file, dlerror());
   auto* entry = static_cast<const ModelEntry*>(dlsym(handle, "minigrad_model_entry"));

@@ -109,9 +109,10 @@ std::string plot_script(const std::vector<Panel>& panels, const std::string& tit
 
 void plot(const std::filesystem::path& path, const std::string& title, const std::vector<Panel>& panels) {
   check_plot_path(path);
+  const std::filesystem::path target = resolve_output_path(path, "--plot");
   if (run_capture("gnuplot --version").first != 0)
     fail("{}: plotting needs gnuplot, which is not installed (Debian: apt-get install gnuplot-nox)", path.string());
-  std::string tmp = path.string() + fmt::format(".tmp.{}{}", ::getpid(), path.extension().string());
+  std::string tmp = target.string() + fmt::format(".tmp.{}{}", ::getpid(), path.extension().string());
   std::string script_path = tmp + ".gp";
   write_file_atomic(script_path, plot_script(panels, title, terminal_for(path, panels.size()), tmp));
   auto [status, out] = run_capture("gnuplot " + shell_quoted(script_path));
@@ -120,7 +121,7 @@ void plot(const std::filesystem::path& path, const std::string& title, const std
     std::filesystem::remove(tmp);
     fail("{}: gnuplot failed: {}", path.string(), out);
   }
-  std::filesystem::rename(tmp, path);
+  std::filesystem::rename(tmp, target);
 }
 
 std::vector<Panel> training_panels(const std::vector<std::pair<std::string, std::vector<EpochStats>>>& runs) {

@@ -17,6 +17,7 @@
 #include "frontend/tracer.h"
 #include "ir/dot.h"
 #include "ir/error.h"
+#include "runtime/atomic_file.h"
 #include "ir/printer.h"
 #include "backend/llvm/jit_backend.h"
 #include "passes/memory_plan.h"
@@ -75,8 +76,7 @@ void emit(const std::string& text, const DumpFlags& f) {
     fmt::print("{}", text);
     return;
   }
-  std::ofstream out(f.output);
-  if (!(out << text)) fail("{}: cannot write", f.output);
+  runtime::write_file_atomic(f.output, text);
 }
 
 // The memory plan of every function, as comments: with every value after text,
@@ -124,8 +124,7 @@ void write_plan_chart(const ir::Module& shown, const DumpFlags& f) {
   if (!f.plan_chart.ends_with(".svg")) fail("dump-ir: --plan-chart {}: the chart is SVG; name a .svg file", f.plan_chart);
   std::vector<passes::PlannedFunction> planned;
   for (const ir::Function& fn : shown.funcs) planned.push_back({&fn, passes::plan_memory(fn)});
-  std::ofstream out(f.plan_chart);
-  if (!(out << passes::plan_chart_svg("Memory plan of " + shown.name, planned))) fail("{}: cannot write", f.plan_chart);
+  runtime::write_file_atomic(f.plan_chart, passes::plan_chart_svg("Memory plan of " + shown.name, planned));
 }
 
 void run_dump(const DumpFlags& f) {

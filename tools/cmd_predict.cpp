@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "ir/error.h"
+#include "runtime/atomic_file.h"
 #include "runtime/inference.h"
 #include "runtime/npy.h"
 #include "tools/checkpoint_flags.h"
@@ -29,6 +30,7 @@ int64_t class_count(const PredictFlags& f, const runtime::CheckpointInfo& info) 
 
 void run_predict(const PredictFlags& f, const CLI::App* cmd) {
   runtime::check_predictions_path(f.output);
+  runtime::check_output_path(f.output, "--output");
   runtime::CheckpointInfo info = runtime::read_checkpoint_info(f.load);
   runtime::RunConfig c = config_to_use(info, f.run.finish(), given_settings(cmd), f.load);
   int64_t classes = class_count(f, info);

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "ir/error.h"
+#include "runtime/atomic_file.h"
 #include "runtime/distributed/world.h"
 #include "runtime/metrics.h"
 #include "runtime/plot.h"
@@ -53,6 +54,10 @@ void check_outputs(const TrainFlags& f) {
   check_directory(f.save, "--save");
   check_directory(f.metrics, "--metrics");
   check_directory(f.plot, "--plot");
+  if (!f.save.empty()) runtime::check_output_path(f.save, "--save");
+  if (!f.save.empty()) runtime::check_output_path(runtime::training_state_path(f.save), "--save's resume state");
+  if (!f.metrics.empty()) runtime::check_output_path(f.metrics, "--metrics");
+  if (!f.plot.empty()) runtime::check_output_path(f.plot, "--plot");
   if (!f.metrics.empty()) runtime::check_metrics_path(f.metrics);
   if (!f.plot.empty()) runtime::check_plot_path(f.plot);
   if (f.save_every > 0 && f.save.empty()) fail("--save-every needs --save CKPT");

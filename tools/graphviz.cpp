@@ -40,7 +40,8 @@ void render_dot(const std::string& dot_text, const std::string& format, const st
   if (run_capture("command -v dot").first != 0)
     fail("{}: --format {} draws the graph with graphviz's `dot`, which is not installed "
          "(Debian: apt-get install graphviz; or write --format dot and draw it elsewhere)", path, format);
-  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  const std::string target = runtime::resolve_output_path(path).string();
+  std::string tmp = fmt::format("{}.tmp.{}", target, ::getpid());
   runtime::write_file_atomic(tmp + ".dot", dot_text);
   auto [status, out] = run_capture(fmt::format("dot -T{} {} -o {}", format, shell_quoted(tmp + ".dot"),
                                                shell_quoted(tmp + "." + format)));
@@ -50,7 +51,7 @@ void render_dot(const std::string& dot_text, const std::string& format, const st
     std::filesystem::remove(tmp + "." + format, ec);
     fail("{}: graphviz's dot failed (exit {}): {}", path, status, out);
   }
-  std::filesystem::rename(tmp + "." + format, path, ec);
+  std::filesystem::rename(tmp + "." + format, target, ec);
   if (ec) fail("{}: cannot write: {}", path, ec.message());
 }
 

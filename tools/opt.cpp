@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "ir/error.h"
+#include "runtime/atomic_file.h"
 #include "ir/parser.h"
 #include "passes/pass_manager.h"
 #include "passes/registry.h"
@@ -122,8 +123,7 @@ int run_opt(const OptFlags& f) {
     out += piece;
   }
   if (!f.output.empty()) {
-    std::ofstream o(f.output);
-    if (!(o << out)) fail("{}: cannot write", f.output);
+    runtime::write_file_atomic(f.output, out);
   }
   return status;
 }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/xxhash.h>
 
 #include "backend/llvm/jit.h"
 
@@ -44,10 +45,42 @@ DiskObjectCache::DiskObjectCache(const std::string& dir) : dir_(dir) {
 
 std::string DiskObjectCache::path(const std::string& key) const { return dir_ + "/" + key + ".o"; }
 
-bool DiskObjectCache::has(const std::string& key) const {
-  std::error_code ec;
-  return enabled() && fs::is_regular_file(path(key), ec);
+namespace {
+
+// An entry is kMagic, the xxh3 hash of the object as 16 hex digits and a newline,
+// then the object's bytes.
+constexpr std::string_view kMagic = "minigrad-object-1 ";
+constexpr size_t kHeader = kMagic.size() + 16 + 1;
+
+std::string entry_header(llvm::StringRef object) {
+  return fmt::format("{}{:016x}\n", kMagic, llvm::xxh3_64bits(object));
 }
+
+// What is wrong with an entry's bytes, or "" if nothing is.
+std::string damage(llvm::StringRef bytes) {
+  if (bytes.size() < kHeader || !bytes.starts_with(kMagic)) return "no checksum header (truncated or not an entry)";
+  if (bytes.substr(0, kHeader) != entry_header(bytes.drop_front(kHeader))) return "its checksum does not match its bytes";
+  return "";
+}
+
+}  // namespace
+
+// The entry's object, checked against its checksum; a damaged entry is reported,
+// removed (so the object is compiled again and rewritten) and not returned.
+std::unique_ptr<llvm::MemoryBuffer> DiskObjectCache::read(const std::string& key) const {
+  if (!enabled()) return nullptr;
+  auto buf = llvm::MemoryBuffer::getFile(path(key), /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  if (!buf) return nullptr;
+  std::string why = damage((*buf)->getBuffer());
+  if (why.empty()) return llvm::MemoryBuffer::getMemBufferCopy((*buf)->getBuffer().drop_front(kHeader), path(key));
+  std::error_code ec;
+  fs::remove(path(key), ec);
+  fmt::print(stderr, "minigradc: warning: object cache entry {} is damaged ({}); removed, compiling it again\n",
+             path(key), why);
+  return nullptr;
+}
+
+bool DiskObjectCache::has(const std::string& key) const { return read(key) != nullptr; }
 
 void DiskObjectCache::notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBufferRef obj) {
   if (!enabled()) return;
@@ -58,6 +91,7 @@ void DiskObjectCache::notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBu
   std::string tmp = fmt::format("{}.tmp{}.{}", final_path, ::getpid(), writes.fetch_add(1));
   {
     std::ofstream out(tmp, std::ios::binary);
+    out << entry_header(obj.getBuffer());
     out.write(obj.getBufferStart(), static_cast<std::streamsize>(obj.getBufferSize()));
     if (!out) {
       std::error_code ec;
@@ -71,11 +105,7 @@ void DiskObjectCache::notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBu
 }
 
 std::unique_ptr<llvm::MemoryBuffer> DiskObjectCache::getObject(const llvm::Module* m) {
-  if (!enabled()) return nullptr;
-  auto buf = llvm::MemoryBuffer::getFile(path(m->getModuleIdentifier()), /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
-  if (!buf) return nullptr;
-  return std::move(*buf);
+  return read(m->getModuleIdentifier());
 }
 
 }  // namespace minigrad::jit

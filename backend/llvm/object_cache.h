@@ -6,6 +6,9 @@
 // generator's version), so a stale entry is never found, only left unused.
 // Writes go to a temporary file renamed into place, so a reader never sees a
 // partial object and concurrent writers of one key are harmless.
+// Each entry carries an xxh3 checksum of its object: a truncated or corrupted entry
+// is reported once on stderr (a warning naming the file), removed and compiled
+// again, so a damaged cache never stops a run.
 //
 // The directory: JitOptions::cache_dir, else jit/ under $MINIGRAD_CACHE_DIR, else
 // under $XDG_CACHE_HOME/minigrad, else under $HOME/.cache/minigrad (the model
@@ -35,6 +38,7 @@ class DiskObjectCache final : public llvm::ObjectCache {
 
  private:
   std::string path(const std::string& key) const;
+  std::unique_ptr<llvm::MemoryBuffer> read(const std::string& key) const;
   std::string dir_;
 };
 

@@ -111,6 +111,27 @@ void check_cpu(const llvm::Target& target, const TargetSpec& s) {
     fail("--cpu {}: not a CPU LLVM knows for {} (llc-19 -mtriple={} -mcpu=help lists them)", s.cpu, s.triple, s.triple);
 }
 
+// Every entry of --target-features is +name or -name, with a name in the target's
+// own feature table (LLVM would only warn "not a recognized feature" and go on).
+void check_features(const llvm::Target& target, const TargetSpec& s) {
+  if (s.features.empty()) return;
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(target.createMCSubtargetInfo(s.triple, "generic", ""));
+  if (!sti) fail("--target-features {}: LLVM has no subtarget information for {}", s.features, s.triple);
+  llvm::SmallVector<llvm::StringRef, 16> entries;
+  llvm::StringRef(s.features).split(entries, ',');
+  for (llvm::StringRef entry : entries) {
+    entry = entry.trim();
+    if (entry.empty() || (entry[0] != '+' && entry[0] != '-'))
+      fail("--target-features {}: '{}' must be +feature (add) or -feature (remove)", s.features, entry.str());
+    llvm::StringRef name = entry.drop_front();
+    bool known = false;
+    for (const llvm::SubtargetFeatureKV& kv : sti->getAllProcessorFeatures()) known = known || name == kv.Key;
+    if (!known)
+      fail("--target-features {}: '{}' is not a feature LLVM knows for {} (llc-19 -mtriple={} -mattr=help lists them)",
+           s.features, name.str(), s.triple, s.triple);
+  }
+}
+
 }  // namespace
 
 void initialise_targets() {
@@ -188,6 +209,7 @@ Target make_target(const TargetSpec& spec, bool pic) {
   }
   const llvm::Target& target = lookup(t.spec.triple);
   check_cpu(target, t.spec);
+  check_features(target, t.spec);
   llvm::TargetOptions options;
   std::optional<llvm::Reloc::Model> reloc;
   if (pic) reloc = llvm::Reloc::PIC_;

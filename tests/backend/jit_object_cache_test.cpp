@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 #include <unistd.h>
@@ -46,6 +47,31 @@ TEST(JitObjectCache, ASecondCompileLoadsTheCachedObject) {
   EXPECT_FALSE(first.from_cache);
   EXPECT_TRUE(second.from_cache);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+  std::filesystem::remove_all(dir);
+}
+
+// A damaged entry (a byte changed, or cut short) is not loaded: it is dropped and
+// compiled again, and the rewritten entry loads on the next compile.
+TEST(JitObjectCache, ADamagedEntryIsRemovedAndRebuilt) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / fmt::format("minigrad_jit_cache_heal_{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  ir::Module m = ir::parse_module(kCounterModule);
+  ASSERT_EQ(compile_and_run(m, dir), (CounterRun{true, false}));
+  for (bool truncate : {false, true}) {
+    std::filesystem::path entry = std::filesystem::directory_iterator(dir)->path();
+    if (truncate) {
+      std::filesystem::resize_file(entry, 40);
+    } else {
+      std::fstream f(entry, std::ios::in | std::ios::out | std::ios::binary);
+      auto middle = static_cast<std::streamoff>(std::filesystem::file_size(entry) / 2);
+      f.seekg(middle);
+      char c = static_cast<char>(f.get());
+      f.seekp(middle);
+      f.put(static_cast<char>(c ^ 1));
+    }
+    EXPECT_EQ(compile_and_run(m, dir), (CounterRun{true, false})) << "truncated: " << truncate;
+    EXPECT_EQ(compile_and_run(m, dir), (CounterRun{true, true})) << "truncated: " << truncate;
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -245,8 +245,15 @@ expect 1 "abort.cpp crashed (SIGABRT) while building the model" "$MINIGRADC" tra
   "$(model abort 'MINIGRAD_MODEL(args) { std::abort(); }')" $M
 expect 1 "fpe.cpp crashed (SIGFPE) while building the model" "$MINIGRADC" train \
   "$(model fpe 'MINIGRAD_MODEL(args) { std::raise(SIGFPE); return nn::Linear(args.in_features, args.num_classes); }')" $M
-expect 1 "quits.cpp exited with status 3 while building the model" "$MINIGRADC" train \
+expect 1 "quits.cpp ended the process itself (exit status 3) while building the model" "$MINIGRADC" train \
   "$(model quits 'MINIGRAD_MODEL(args) { std::exit(3); }')" $M
+# exit status 0 must only ever mean the work was done (issue 31)
+expect 1 "quits0.cpp ended the process itself (exit status 0) while building the model" "$MINIGRADC" train \
+  "$(model quits0 'MINIGRAD_MODEL(args) { std::exit(0); }')" $M
+expect 1 "static_throw.cpp: cannot load its compiled object: boom in a static initializer" \
+  "$MINIGRADC" train "$(model static_throw '#include <stdexcept>
+static int boom = [] { throw std::runtime_error("boom in a static initializer"); return 0; }();
+MINIGRAD_MODEL(args) { return nn::Linear(args.in_features, args.num_classes); }')" $M
 expect 1 "index.cpp failed while building the model" "$MINIGRADC" train "$(model index '
 #include <vector>
 MINIGRAD_MODEL(args) { std::vector<int64_t> w{4}; return nn::Linear(args.in_features, w.at(5)); }')" $M
@@ -259,6 +266,73 @@ check_nothing_written() {
   else echo "ok: a crashed model file leaves no checkpoint or metrics behind"; fi
 }
 check_nothing_written
+
+# ---- output paths that are not regular files (issue 31) -----------------------------
+# A symlink is written through to its target and stays a link; a FIFO, a device or a
+# directory is refused, naming the flag and the path, before anything is trained.
+# The device is reached only through a symlink: a minigradc without the check would
+# replace the link, not /dev/null (as root it replaced the node itself).
+check_save_through_symlink() {
+  cases=$((cases + 1))
+  mkdir -p "$TMP/real" && : >"$TMP/real/ckpt.safetensors" && ln -sf "$TMP/real/ckpt.safetensors" "$TMP/link.safetensors"
+  ln -sf "$TMP/real/m.csv" "$TMP/m-link.csv"
+  $T --save "$TMP/link.safetensors" --metrics "$TMP/m-link.csv" >/dev/null 2>&1
+  if [ -L "$TMP/link.safetensors" ] && [ -s "$TMP/real/ckpt.safetensors" ] && [ -L "$TMP/m-link.csv" ] &&
+    [ -s "$TMP/real/m.csv" ] && "$MINIGRADC" eval --data "$D" --load "$TMP/link.safetensors" >/dev/null 2>&1; then
+    echo "ok: --save and --metrics through a symlink write its target and keep the link"
+  else echo "FAIL: --save or --metrics through a symlink did not write its target"; failures=$((failures + 1)); fi
+}
+check_save_through_symlink
+mkfifo "$TMP/fifo.safetensors" "$TMP/fifo.csv"
+mkdir -p "$TMP/dir.safetensors" "$TMP/dir.npy"
+expect 1 "--save $TMP/fifo.safetensors: cannot write: it is a FIFO (named pipe), not a regular file" $T --save "$TMP/fifo.safetensors"
+expect 1 "--save $TMP/dir.safetensors: cannot write: it is a directory, not a regular file" $T --save "$TMP/dir.safetensors"
+ln -sf /dev/null "$TMP/null-link.safetensors"
+expect 1 "it is a character device (the symlink's target /dev/null), not a regular file" $T --save "$TMP/null-link.safetensors"
+expect 1 "--metrics $TMP/fifo.csv: cannot write: it is a FIFO (named pipe), not a regular file" $T --metrics "$TMP/fifo.csv"
+mkfifo "$TMP/fifo.svg"
+expect 1 "--plot $TMP/fifo.svg: cannot write: it is a FIFO (named pipe), not a regular file" $T --plot "$TMP/fifo.svg"
+mkdir -p "$TMP/st" && mkfifo "$TMP/st/c.train.safetensors"
+expect 1 "--save's resume state $TMP/st/c.train.safetensors: cannot write: it is a FIFO" $T --save "$TMP/st/c.safetensors"
+"$MINIGRADC" train mlp --data "$D" --set width=8 --epochs 1 --quiet --save "$TMP/p.safetensors" >/dev/null 2>&1
+expect 1 "--output $TMP/dir.npy: cannot write: it is a directory" "$MINIGRADC" predict --load "$TMP/p.safetensors" \
+  --input "$D/test_data.npy" --output "$TMP/dir.npy"
+mkdir -p "$TMP/aot" && ln -sf /dev/null "$TMP/aot/mlp.h"
+expect 1 "compile -o $TMP/aot/mlp.h: cannot write: it is a character device" "$MINIGRADC" compile mlp --features 8 \
+  --classes 3 --set width=8 -o "$TMP/aot"
+expect 1 "$TMP/dir.npy: cannot write: it is a directory" "$MINIGRADC" dump-ir mlp --features 8 --classes 3 -o "$TMP/dir.npy"
+
+# ---- target features LLVM does not know (issue 31): an error, not LLVM's warning ---------
+DI="$MINIGRADC dump-ir mlp --features 8 --classes 3 --stage asm"
+expect 1 "--target-features +nonsense: 'nonsense' is not a feature LLVM knows for x86_64" $DI --target x86_64-linux-gnu --target-features +nonsense
+expect 1 "--target-features +sve,+nonsense: 'nonsense' is not a feature LLVM knows for aarch64" $DI --target aarch64-linux-gnu --target-features +sve,+nonsense
+expect 1 "--target-features avx2: 'avx2' must be +feature (add) or -feature (remove)" $DI --target x86_64-linux-gnu --target-features avx2
+expect 1 "--target-features -nonsense: 'nonsense' is not a feature LLVM knows" "$MINIGRADC" compile mlp --features 8 --classes 3 \
+  --target x86_64-linux-gnu --target-features -nonsense -o "$TMP/aot-features"
+expect 1 "train --target-features: the JIT runs code on this machine only" $T --target-features +nonsense
+
+# ---- a damaged object cache heals itself (issue 31) -------------------------------
+# Every entry is truncated or has a byte changed: the run warns once per entry,
+# naming it, compiles again and succeeds with the same result; the next run is silent.
+check_object_cache_heals() {
+  cases=$((cases + 1))
+  local dir="$TMP/heal-cache/jit" first second third n=0 f
+  export MINIGRAD_CACHE_DIR="$TMP/heal-cache"  # this check's own, so every entry is this run's
+  first="$($T --seed 3 2>/dev/null | tail -1)"
+  for f in "$dir"/*.o; do
+    n=$((n + 1))
+    if [ $((n % 2)) -eq 0 ]; then truncate -s 10 "$f"; else printf 'XX' | dd of="$f" bs=1 seek=300 conv=notrunc 2>/dev/null; fi
+  done
+  second="$($T --seed 3 2>"$TMP/heal.err" | tail -1)" && third="$($T --seed 3 2>&1 | tail -1)"
+  if [ "$n" -gt 0 ] && [ "$(grep -c 'warning: object cache entry .*/jit/.*\.o is damaged' "$TMP/heal.err")" -eq "$n" ] &&
+    [ "${second% s training*}" = "${first% s training*}" ] && [ "${third% s training*}" = "${first% s training*}" ]; then
+    echo "ok: $n damaged object cache entries were reported once each, removed and rebuilt"
+  else
+    echo "FAIL: a damaged object cache did not heal ($n entries)"; sed 's/^/    /' "$TMP/heal.err"; failures=$((failures + 1))
+  fi
+  export MINIGRAD_CACHE_DIR="$TMP/cache"
+}
+check_object_cache_heals
 
 echo "$cases cases"
 if [ "$failures" -ne 0 ]; then echo "$failures case(s) failed"; exit 1; fi
