@@ -37,20 +37,33 @@ bool stores_for(const ir::Node& n, const std::string& p) {
   return name == p || name.compare(0, slot.size(), slot) == 0;
 }
 
-std::vector<const ir::StateDecl*> updated_params(const ir::Module& m, const ir::Function& f) {
-  std::vector<const ir::StateDecl*> params;
-  for (const ir::StateDecl& s : m.states) {
-    if (s.role != ir::StateRole::Param) continue;
-    for (size_t i = 0; i < f.size(); ++i)
-      if (stores_for(f.node(i), s.name)) {
-        params.push_back(&s);
-        break;
-      }
+std::map<std::string, std::vector<size_t>> stores_by_param(const ir::Function& f) {
+  std::map<std::string, std::vector<size_t>> by;
+  const std::string optim = "optim.";
+  for (size_t i = 0; i < f.size(); ++i) {
+    const ir::Node& n = f.node(i);
+    if (n.op != ir::Op::StoreState) continue;
+    const std::string& name = n.attrs.s("name");
+    std::vector<std::string> keys{name};
+    if (name.compare(0, optim.size(), optim) == 0)
+      for (size_t dot = name.find('.', optim.size()); dot != std::string::npos; dot = name.find('.', dot + 1))
+        keys.push_back(name.substr(optim.size(), dot - optim.size()));
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    for (const std::string& k : keys) by[k].push_back(i);
   }
+  return by;
+}
+
+std::vector<const ir::StateDecl*> updated_params(const ir::Module& m, const ir::Function& f) {
+  std::map<std::string, std::vector<size_t>> stores = stores_by_param(f);
+  std::vector<const ir::StateDecl*> params;
+  for (const ir::StateDecl& s : m.states)
+    if (s.role == ir::StateRole::Param && stores.count(s.name) != 0) params.push_back(&s);
   return params;
 }
 
-std::vector<size_t> update_cone(const ir::Function& f, const std::vector<int>& defs, const std::string& p,
+std::vector<size_t> update_cone(const ir::Function& f, const std::vector<int>& defs, const std::vector<size_t>& stores,
                                 const ir::Shape& shape, const std::vector<bool>& claimed) {
   std::set<size_t> cone;
   std::vector<size_t> stack;
@@ -60,8 +73,7 @@ std::vector<size_t> update_cone(const ir::Function& f, const std::vector<int>& d
     const ir::Node& n = f.node(static_cast<size_t>(d));
     if (is_loop_node(f, n) && f.type(n.result()).shape == shape) stack.push_back(static_cast<size_t>(d));
   };
-  for (size_t i = 0; i < f.size(); ++i)
-    if (stores_for(f.node(i), p)) push(f.node(i).operands[0]);
+  for (size_t i : stores) push(f.node(i).operands[0]);
   while (!stack.empty()) {
     size_t i = stack.back();
     stack.pop_back();
@@ -94,63 +106,84 @@ std::optional<size_t> breaks_convexity(const ir::Function& f, const std::vector<
   return std::nullopt;
 }
 
-Partition::Partition(const ir::Function& f) : f_(&f), defs_(def_index(f)), item_(f.size()) {
-  for (size_t i = 0; i < f.size(); ++i) item_[i] = static_cast<int>(i);
+Partition::Partition(const ir::Function& f) : f_(&f), item_(f.size()), nodes_(f.size()) {
+  auto u = std::make_shared<std::vector<std::vector<size_t>>>(f.size());
+  std::vector<int> defs = def_index(f);
+  for (size_t i = 0; i < f.size(); ++i) {
+    item_[i] = static_cast<int>(i);
+    nodes_[i] = {i};
+    for (ir::ValueId v : f.node(i).operands) {
+      int d = defs[static_cast<size_t>(v)];
+      if (d >= 0) (*u)[static_cast<size_t>(d)].push_back(i);
+    }
+  }
+  users_ = std::move(u);
 }
 
-std::vector<size_t> Partition::members(size_t node) const {
-  std::vector<size_t> m;
-  for (size_t i = 0; i < item_.size(); ++i)
-    if (item_[i] == item_[node]) m.push_back(i);
-  return m;
-}
+std::vector<size_t> Partition::members(size_t node) const { return nodes_[static_cast<size_t>(item_[node])]; }
 
 std::vector<std::vector<size_t>> Partition::groups(size_t min_size) const {
-  std::map<int, std::vector<size_t>> by_item;
-  for (size_t i = 0; i < item_.size(); ++i) by_item[item_[i]].push_back(i);
+  // Labels are first nodes, so walking them in order gives the groups by first node.
   std::vector<std::vector<size_t>> out;
-  for (auto& [item, nodes] : by_item)
-    if (nodes.size() >= min_size) out.push_back(std::move(nodes));
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a[0] < b[0]; });
+  for (const std::vector<size_t>& nodes : nodes_)
+    if (!nodes.empty() && nodes.size() >= min_size) out.push_back(nodes);
   return out;
 }
 
-// With x and y taken as one item M: is there a path M -> s -> ... -> M through an
-// item s outside M? (The graph of items is acyclic before the merge.)
-bool Partition::cycle_if_merged(int x, int y) const {
-  size_t n = item_.size();
-  std::vector<std::vector<int>> succ(n);
-  for (size_t i = 0; i < n; ++i)
-    for (ir::ValueId v : f_->node(i).operands) {
-      int d = defs_[static_cast<size_t>(v)];
-      if (d >= 0 && item_[static_cast<size_t>(d)] != item_[i]) succ[static_cast<size_t>(item_[static_cast<size_t>(d)])].push_back(item_[i]);
-    }
-  auto in_m = [&](int it) { return it == x || it == y; };
-  std::vector<bool> seen(n, false);
+// With the items m taken as one item M: is there a path M -> s -> ... -> M through
+// an item s outside M? (The graph of items is acyclic before the merge.) The search
+// starts from M's users and walks whole items, so it costs what M reaches.
+bool Partition::cycle_if_merged(const std::vector<int>& m) const {
+  auto in_m = [&](int it) { return std::binary_search(m.begin(), m.end(), it); };
   std::vector<int> stack;
-  for (int m : {x, y})
-    for (int s : succ[static_cast<size_t>(m)])
-      if (!in_m(s)) stack.push_back(s);
+  std::set<int> seen;
+  auto push_users_of = [&](int it) {
+    for (size_t n : nodes_[static_cast<size_t>(it)])
+      for (size_t u : (*users_)[n]) stack.push_back(item_[u]);
+  };
+  for (int it : m) push_users_of(it);
+  std::vector<int> outside;  // the first step must leave M
+  for (int it : stack)
+    if (!in_m(it)) outside.push_back(it);
+  stack = std::move(outside);
   while (!stack.empty()) {
     int it = stack.back();
     stack.pop_back();
-    if (seen[static_cast<size_t>(it)]) continue;
-    seen[static_cast<size_t>(it)] = true;
-    for (int s : succ[static_cast<size_t>(it)]) {
-      if (in_m(s)) return true;
-      stack.push_back(s);
-    }
+    if (in_m(it)) return true;
+    if (!seen.insert(it).second) continue;
+    push_users_of(it);
   }
   return false;
+}
+
+void Partition::relabel(const std::vector<int>& m) {
+  std::vector<size_t>& keep = nodes_[static_cast<size_t>(m[0])];
+  for (size_t k = 1; k < m.size(); ++k) {
+    std::vector<size_t>& drop = nodes_[static_cast<size_t>(m[k])];
+    for (size_t n : drop) item_[n] = m[0];
+    keep.insert(keep.end(), drop.begin(), drop.end());
+    std::vector<size_t>().swap(drop);
+  }
+  std::sort(keep.begin(), keep.end());
 }
 
 bool Partition::merge(size_t a, size_t b) {
   int x = item_[a], y = item_[b];
   if (x == y) return true;
-  if (cycle_if_merged(x, y)) return false;
-  int keep = std::min(x, y), drop = std::max(x, y);
-  for (int& it : item_)
-    if (it == drop) it = keep;
+  std::vector<int> m{std::min(x, y), std::max(x, y)};
+  if (cycle_if_merged(m)) return false;
+  relabel(m);
+  return true;
+}
+
+bool Partition::merge_all(const std::vector<size_t>& nodes) {
+  std::vector<int> m;
+  for (size_t n : nodes) m.push_back(item_[n]);
+  std::sort(m.begin(), m.end());
+  m.erase(std::unique(m.begin(), m.end()), m.end());
+  if (m.size() < 2) return true;
+  if (cycle_if_merged(m)) return false;
+  relabel(m);
   return true;
 }
 
