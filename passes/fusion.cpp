@@ -106,7 +106,8 @@ std::optional<size_t> breaks_convexity(const ir::Function& f, const std::vector<
   return std::nullopt;
 }
 
-Partition::Partition(const ir::Function& f) : f_(&f), item_(f.size()), nodes_(f.size()) {
+Partition::Partition(const ir::Function& f)
+    : f_(&f), item_(f.size()), nodes_(f.size()), firsts_(f.size() + 1), lasts_(f.size() + 1) {
   auto u = std::make_shared<std::vector<std::vector<size_t>>>(f.size());
   std::vector<int> defs = def_index(f);
   for (size_t i = 0; i < f.size(); ++i) {
@@ -130,11 +131,41 @@ std::vector<std::vector<size_t>> Partition::groups(size_t min_size) const {
   return out;
 }
 
+void Partition::add(std::vector<int>& fen, size_t pos, int d) {
+  for (size_t i = pos + 1; i < fen.size(); i += i & (~i + 1)) fen[i] += d;
+}
+
+int Partition::below(const std::vector<int>& fen, size_t end) {
+  int sum = 0;
+  for (size_t i = end; i > 0; i -= i & (~i + 1)) sum += fen[i];
+  return sum;
+}
+
+void Partition::track(const std::vector<size_t>& nodes, int sign) {
+  if (nodes.size() < 2) return;
+  add(firsts_, nodes.front(), sign);
+  add(lasts_, nodes.back(), sign);
+}
+
+// Items whose first node is before p and whose last is after: those with first < p,
+// less those with last <= p (whose first is before p too).
+int Partition::spanning(size_t p) const { return below(firsts_, p) - below(lasts_, p + 1); }
+
 // With the items m taken as one item M: is there a path M -> s -> ... -> M through
 // an item s outside M? (The graph of items is acyclic before the merge.) The search
 // starts from M's users and walks whole items, so it costs what M reaches.
+//
+// Early stop: let p be M's last node. An item t whose first node is after p cannot
+// lead back to M unless some item spans p (first < p < last): node edges go
+// forward, so every node a walk from t lands on is after p, and only an item with
+// nodes on both sides of p can step back to one before it. M's own items end at or
+// before p, so they never span it. Without such an item, items after p are skipped.
 bool Partition::cycle_if_merged(const std::vector<int>& m) const {
   auto in_m = [&](int it) { return std::binary_search(m.begin(), m.end(), it); };
+  size_t p = 0;
+  for (int it : m) p = std::max(p, nodes_[static_cast<size_t>(it)].back());
+  bool prune = spanning(p) == 0;
+  auto beyond = [&](int it) { return prune && nodes_[static_cast<size_t>(it)].front() > p; };
   std::vector<int> stack;
   std::set<int> seen;
   auto push_users_of = [&](int it) {
@@ -144,13 +175,13 @@ bool Partition::cycle_if_merged(const std::vector<int>& m) const {
   for (int it : m) push_users_of(it);
   std::vector<int> outside;  // the first step must leave M
   for (int it : stack)
-    if (!in_m(it)) outside.push_back(it);
+    if (!in_m(it) && !beyond(it)) outside.push_back(it);
   stack = std::move(outside);
   while (!stack.empty()) {
     int it = stack.back();
     stack.pop_back();
     if (in_m(it)) return true;
-    if (!seen.insert(it).second) continue;
+    if (beyond(it) || !seen.insert(it).second) continue;
     push_users_of(it);
   }
   return false;
@@ -158,13 +189,30 @@ bool Partition::cycle_if_merged(const std::vector<int>& m) const {
 
 void Partition::relabel(const std::vector<int>& m) {
   std::vector<size_t>& keep = nodes_[static_cast<size_t>(m[0])];
+  track(keep, -1);
   for (size_t k = 1; k < m.size(); ++k) {
     std::vector<size_t>& drop = nodes_[static_cast<size_t>(m[k])];
+    if (journaling_) journal_.push_back({m[0], m[k], keep, drop});
+    track(drop, -1);
     for (size_t n : drop) item_[n] = m[0];
     keep.insert(keep.end(), drop.begin(), drop.end());
     std::vector<size_t>().swap(drop);
+    if (journaling_) std::sort(keep.begin(), keep.end());  // the next undo restores a sorted list
   }
   std::sort(keep.begin(), keep.end());
+  track(keep, +1);
+}
+
+void Partition::rollback() {
+  for (auto u = journal_.rbegin(); u != journal_.rend(); ++u) {
+    track(nodes_[static_cast<size_t>(u->keep)], -1);
+    track(u->keep_nodes, +1);
+    track(u->drop_nodes, +1);
+    for (size_t n : u->drop_nodes) item_[n] = u->drop;
+    nodes_[static_cast<size_t>(u->keep)] = std::move(u->keep_nodes);
+    nodes_[static_cast<size_t>(u->drop)] = std::move(u->drop_nodes);
+  }
+  commit();
 }
 
 bool Partition::merge(size_t a, size_t b) {

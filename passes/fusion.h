@@ -55,6 +55,11 @@ class Partition {
   // at step i runs through an item outside the final set, as node edges only go
   // forward), so a caller may name the culprit by retrying one by one.
   bool merge_all(const std::vector<size_t>& nodes);
+  // A trial without a copy: merges after begin_trial() are undone by rollback()
+  // (kept by commit()), at the cost of the items they touched, not of the function.
+  void begin_trial() { journal_.clear(), journaling_ = true; }
+  void commit() { journal_.clear(), journaling_ = false; }
+  void rollback();
   // The nodes of node's item, in order.
   std::vector<size_t> members(size_t node) const;
   // The items of at least `min_size` nodes, each as its node indices in order,
@@ -73,6 +78,20 @@ class Partition {
   std::shared_ptr<const std::vector<std::vector<size_t>>> users_;
   std::vector<int> item_;                  // per node; an item's label is its first node
   std::vector<std::vector<size_t>> nodes_;  // per label, in order; empty when merged away
+  // Items of several nodes as intervals [first, last] of positions, in two Fenwick
+  // trees (their firsts, their lasts), so that a search can ask in O(log n) whether
+  // any item spans a position. See cycle_if_merged for why that lets it stop early.
+  std::vector<int> firsts_, lasts_;
+  void track(const std::vector<size_t>& nodes, int sign);
+  static void add(std::vector<int>& fen, size_t pos, int d);
+  static int below(const std::vector<int>& fen, size_t end);  // the sum over positions < end
+  int spanning(size_t p) const;                               // items with first < p < last
+  struct Undo {
+    int keep, drop;
+    std::vector<size_t> keep_nodes, drop_nodes;  // before the merge
+  };
+  std::vector<Undo> journal_;
+  bool journaling_ = false;
 };
 
 // Replaces each group by one fused node. The body takes the values the members use
