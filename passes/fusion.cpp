@@ -9,10 +9,12 @@
 #include "ir/builder.h"
 #include "ir/error.h"
 #include "ir/printer.h"
+#include "ir/work.h"
 
 namespace minigrad::passes {
 
 std::vector<int> def_index(const ir::Function& f) {
+  ir::count_visits(f.size());
   std::vector<int> def(static_cast<size_t>(f.num_values()), -1);
   for (size_t i = 0; i < f.size(); ++i)
     for (ir::ValueId r : f.node(i).results) def[static_cast<size_t>(r)] = static_cast<int>(i);
@@ -20,6 +22,7 @@ std::vector<int> def_index(const ir::Function& f) {
 }
 
 std::vector<std::vector<size_t>> users(const ir::Function& f) {
+  ir::count_visits(f.size());
   std::vector<std::vector<size_t>> u(static_cast<size_t>(f.num_values()));
   for (size_t i = 0; i < f.size(); ++i)
     for (ir::ValueId v : f.node(i).operands) u[static_cast<size_t>(v)].push_back(i);
@@ -38,6 +41,7 @@ bool stores_for(const ir::Node& n, const std::string& p) {
 }
 
 std::map<std::string, std::vector<size_t>> stores_by_param(const ir::Function& f) {
+  ir::count_visits(f.size());
   std::map<std::string, std::vector<size_t>> by;
   const std::string optim = "optim.";
   for (size_t i = 0; i < f.size(); ++i) {
@@ -77,6 +81,7 @@ std::vector<size_t> update_cone(const ir::Function& f, const std::vector<int>& d
   while (!stack.empty()) {
     size_t i = stack.back();
     stack.pop_back();
+    ir::count_visits(1);
     if (!cone.insert(i).second) continue;
     for (ir::ValueId v : f.node(i).operands) push(v);
   }
@@ -92,6 +97,7 @@ bool is_loop_node(const ir::Function& f, const ir::Node& n) {
 
 std::optional<size_t> breaks_convexity(const ir::Function& f, const std::vector<int>& defs,
                                        const std::vector<bool>& in_group) {
+  ir::count_visits(f.size());
   // tainted: outside nodes that depend on a member. A member using a tainted
   // node's result closes a path group -> outside -> group.
   std::vector<bool> tainted(f.size(), false);
@@ -108,6 +114,7 @@ std::optional<size_t> breaks_convexity(const ir::Function& f, const std::vector<
 
 Partition::Partition(const ir::Function& f)
     : f_(&f), item_(f.size()), nodes_(f.size()), firsts_(f.size() + 1), lasts_(f.size() + 1) {
+  ir::count_visits(f.size());
   auto u = std::make_shared<std::vector<std::vector<size_t>>>(f.size());
   std::vector<int> defs = def_index(f);
   for (size_t i = 0; i < f.size(); ++i) {
@@ -169,6 +176,7 @@ bool Partition::cycle_if_merged(const std::vector<int>& m) const {
   std::vector<int> stack;
   std::set<int> seen;
   auto push_users_of = [&](int it) {
+    ir::count_visits(nodes_[static_cast<size_t>(it)].size());
     for (size_t n : nodes_[static_cast<size_t>(it)])
       for (size_t u : (*users_)[n]) stack.push_back(item_[u]);
   };
@@ -452,24 +460,62 @@ ir::Function rebuild(const ir::Function& f, const std::vector<Item>& order, cons
   return out;
 }
 
+// Whether the graph of groups and lone nodes has no cycle (Kahn's algorithm: a
+// cycle leaves some item that never runs out of predecessors).
+bool acyclic_quotient(const ir::Function& f, const std::vector<int>& defs, const std::vector<int>& group_of,
+                      size_t num_groups) {
+  size_t n = f.size();
+  ir::count_visits(n);
+  auto item = [&](size_t i) { return group_of[i] >= 0 ? n + static_cast<size_t>(group_of[i]) : i; };
+  std::vector<std::vector<size_t>> succ(n + num_groups);
+  std::vector<int> preds(n + num_groups, 0);
+  for (size_t i = 0; i < n; ++i)
+    for (ir::ValueId v : f.node(i).operands) {
+      int d = defs[static_cast<size_t>(v)];
+      if (d < 0 || item(static_cast<size_t>(d)) == item(i)) continue;
+      succ[item(static_cast<size_t>(d))].push_back(item(i));
+      ++preds[item(i)];
+    }
+  std::vector<size_t> ready;
+  for (size_t it = 0; it < n + num_groups; ++it)
+    if (preds[it] == 0) ready.push_back(it);
+  size_t done = 0;
+  while (!ready.empty()) {
+    size_t it = ready.back();
+    ready.pop_back();
+    ++done;
+    for (size_t s : succ[it])
+      if (--preds[s] == 0) ready.push_back(s);
+  }
+  return done == n + num_groups;
+}
+
 }  // namespace
 
 void fuse_groups(ir::Function& f, const std::vector<FusionGroup>& groups) {
+  ir::count_visits(f.size());
   if (groups.empty()) return;
   std::vector<int> defs = def_index(f);
   std::vector<std::vector<size_t>> uses = users(f);
   std::vector<int> group_of(f.size(), -1);
-  std::vector<Built> built;
-  for (size_t g = 0; g < groups.size(); ++g) {
-    std::vector<bool> in_group(f.size(), false);
+  for (size_t g = 0; g < groups.size(); ++g)
     for (size_t m : groups[g].members) {
       if (group_of[m] >= 0) fail("fusion: {} is in two groups", describe(f, f.node(m)));
-      group_of[m] = static_cast<int>(g), in_group[m] = true;
+      group_of[m] = static_cast<int>(g);
     }
-    if (std::optional<size_t> bad = breaks_convexity(f, defs, in_group))
-      fail("fusion ({}): the group is not convex: {} depends on it and feeds it", ir::fused_kind_name(groups[g].kind),
-           describe(f, f.node(*bad)));
+  // One check for all groups: a group that is not convex closes a cycle among the
+  // groups and the other nodes, so when there is none, none needs its own scan.
+  bool convex = acyclic_quotient(f, defs, group_of, groups.size());
+  std::vector<Built> built;
+  std::vector<bool> in_group(f.size(), false);  // the members of group g only
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (size_t m : groups[g].members) in_group[m] = true;
+    if (!convex)
+      if (std::optional<size_t> bad = breaks_convexity(f, defs, in_group))
+        fail("fusion ({}): the group is not convex: {} depends on it and feeds it", ir::fused_kind_name(groups[g].kind),
+             describe(f, f.node(*bad)));
     built.push_back(BodyBuilder(f, defs, in_group).build(groups[g], uses));
+    for (size_t m : groups[g].members) in_group[m] = false;
   }
   std::vector<Item> order = Reorder(f, group_of, built).order();
   f = rebuild(f, order, groups, built);
@@ -477,6 +523,7 @@ void fuse_groups(ir::Function& f, const std::vector<FusionGroup>& groups) {
 }
 
 void remove_unused_constants(ir::Function& f) {
+  ir::count_visits(f.size());
   std::vector<int> uses = f.use_counts();
   std::vector<bool> keep(f.size(), true);
   bool any = false;
@@ -489,6 +536,7 @@ void remove_unused_constants(ir::Function& f) {
 }
 
 size_t remove_dead_nodes(ir::Function& f) {
+  ir::count_visits(f.size());
   std::vector<int> uses = f.use_counts();
   std::vector<bool> keep(f.size(), true);
   size_t removed = 0;

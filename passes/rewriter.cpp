@@ -2,6 +2,7 @@
 #include "passes/rewriter.h"
 
 #include "ir/error.h"
+#include "ir/work.h"
 #include "passes/fusion.h"
 
 namespace minigrad::passes {
@@ -35,6 +36,7 @@ void Rewriter::resolve(ir::Node& n) const {
 }
 
 bool Rewriter::finish() {
+  ir::count_visits(f_.size());
   for (size_t i = 0; i < f_.size() && !deferred_.empty(); ++i) resolve(f_.node(i));
   deferred_.clear();
   if (!erased_.empty()) {
