@@ -1,6 +1,8 @@
 // Functions and modules: node storage, value bookkeeping and simple edits.
 #include "ir/graph.h"
 
+#include "ir/work.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -58,6 +60,7 @@ std::vector<Type> fused_result_types(const Function& body, const std::vector<Typ
 
 Node& Function::insert(size_t pos, Op op, std::vector<ValueId> operands, Attrs attrs, Locs locs,
                        std::vector<Type> declared, std::shared_ptr<const Function> body) {
+  if (pos < nodes_.size()) count_visits(nodes_.size() - pos);  // the nodes moved up
   const OpInfo& info = op_info(op);
   attrs = with_defaults(info, std::move(attrs));
   std::vector<Type> in;
@@ -93,6 +96,7 @@ Node& Function::insert(size_t pos, Op op, std::vector<ValueId> operands, Attrs a
 }
 
 void Function::replace_all_uses(ValueId from, ValueId to, size_t first) {
+  if (first < nodes_.size()) count_visits(nodes_.size() - first);
   for (size_t i = first; i < nodes_.size(); ++i)
     for (ValueId& v : nodes_[i]->operands)
       if (v == from) v = to;

@@ -48,10 +48,11 @@ bool cse_function(ir::Function& f) {
   Rewriter rw(f);
   std::map<Key, const ir::Node*> seen;
   for (size_t i = 0; i < f.size(); ++i) {
+    rw.resolve(f.node(i));  // earlier merges, applied as the walk reaches each use
     const ir::Node& n = f.node(i);
     if (!mergeable(n)) continue;
     auto [it, fresh] = seen.emplace(key_of(f, n), &n);
-    if (!fresh) rw.replace(n, it->second->results);
+    if (!fresh) rw.replace_deferred(n, it->second->results);
   }
   return rw.finish();
 }

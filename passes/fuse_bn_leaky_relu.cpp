@@ -144,13 +144,14 @@ class BnFuser {
   }
 
   bool merge_all(Partition& part, const FusionGroup& g) {
-    Partition trial = part;
+    part.begin_trial();
     for (size_t i : g.members)
-      if (!trial.merge(g.members[0], i)) {
+      if (!part.merge(g.members[0], i)) {
+        part.rollback();
         decline(f_.node(g.members.back()), "the fused node would depend on itself");
         return false;
       }
-    part = trial;
+    part.commit();
     return true;
   }
 

@@ -12,24 +12,28 @@ namespace {
 class UpdateInGemm {
  public:
   UpdateInGemm(ir::Function& f, std::vector<std::string>& notes)
-      : f_(f), defs_(def_index(f)), uses_(users(f)), part_(f), claimed_(f.size(), false), notes_(notes) {}
+      : f_(f), defs_(def_index(f)), uses_(users(f)), stores_(stores_by_param(f)), part_(f), claimed_(f.size(), false), notes_(notes) {}
 
   // The group of parameter `p` (its gradient's matmul first), or nothing, with a
   // note saying why.
   std::optional<FusionGroup> group(const std::string& p, const ir::Shape& shape) {
-    std::vector<size_t> cone = update_cone(f_, defs_, p, shape, claimed_);
+    std::vector<size_t> cone = update_cone(f_, defs_, stores_[p], shape, claimed_);
     std::set<size_t> in_cone(cone.begin(), cone.end());
     std::optional<size_t> mm = gradient_matmul(p, cone, in_cone, shape);
     if (!mm || !fits(p, *mm, cone, in_cone)) return std::nullopt;
-    Partition trial = part_;
-    for (size_t i : cone)
-      if (!trial.merge(*mm, i)) {
-        decline(p, fmt::format("the fused node would depend on itself through {}", describe(f_, f_.node(i))));
-        return std::nullopt;
-      }
-    part_ = trial;
     std::vector<size_t> members{*mm};
     members.insert(members.end(), cone.begin(), cone.end());  // the matmul first: nothing in the cone feeds it
+    // One search for the group; only a refusal retries node by node, to name the
+    // node that closes the cycle (the same answer: Partition::merge_all).
+    if (!part_.merge_all(members)) {
+      Partition trial = part_;
+      for (size_t i : cone)
+        if (!trial.merge(*mm, i)) {
+          decline(p, fmt::format("the fused node would depend on itself through {}", describe(f_, f_.node(i))));
+          break;
+        }
+      return std::nullopt;
+    }
     for (size_t i : members) claimed_[i] = true;
     const ir::Node& m = f_.node(*mm);
     return FusionGroup{members, ir::FusedKind::MatmulUpdate, {m.operands[0], m.operands[1]}, {}};
@@ -98,6 +102,7 @@ class UpdateInGemm {
   ir::Function& f_;
   std::vector<int> defs_;
   std::vector<std::vector<size_t>> uses_;
+  std::map<std::string, std::vector<size_t>> stores_;
   Partition part_;
   std::vector<bool> claimed_;
   std::vector<std::string>& notes_;

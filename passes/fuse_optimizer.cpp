@@ -9,23 +9,25 @@ namespace {
 class UpdateFuser {
  public:
   UpdateFuser(ir::Function& f, std::vector<std::string>& notes)
-      : f_(f), defs_(def_index(f)), part_(f), claimed_(f.size(), false), notes_(notes) {}
+      : f_(f), defs_(def_index(f)), stores_(stores_by_param(f)), part_(f), claimed_(f.size(), false), notes_(notes) {}
 
   // The group of parameter `p`, or nothing (with a note saying why).
   std::optional<FusionGroup> group(const std::string& p, const ir::Shape& shape) {
-    std::vector<size_t> members = update_cone(f_, defs_, p, shape, claimed_);
+    std::vector<size_t> members = update_cone(f_, defs_, stores_[p], shape, claimed_);
     if (members.size() < 2) {
       notes_.push_back(fmt::format("'{}': {} elementwise node(s) of its shape in its update", p, members.size()));
       return std::nullopt;
     }
-    Partition trial = part_;
-    for (size_t i = 1; i < members.size(); ++i)
-      if (!trial.merge(members[0], members[i])) {
-        notes_.push_back(fmt::format("'{}': its update would depend on itself through {}", p,
-                                     describe(f_, f_.node(members[i]))));
-        return std::nullopt;
-      }
-    part_ = trial;
+    // One search for the whole cone; only a refusal retries node by node, to name
+    // the node that closes the cycle (the same answer: Partition::merge_all).
+    if (!part_.merge_all(members)) {
+      Partition trial = part_;
+      size_t i = 1;
+      while (i + 1 < members.size() && trial.merge(members[0], members[i])) ++i;
+      notes_.push_back(fmt::format("'{}': its update would depend on itself through {}", p,
+                                   describe(f_, f_.node(members[i]))));
+      return std::nullopt;
+    }
     for (size_t i : members) claimed_[i] = true;
     return FusionGroup{members, ir::FusedKind::Elementwise, {}, {}};
   }
@@ -33,6 +35,7 @@ class UpdateFuser {
  private:
   ir::Function& f_;
   std::vector<int> defs_;
+  std::map<std::string, std::vector<size_t>> stores_;
   Partition part_;
   std::vector<bool> claimed_;
   std::vector<std::string>& notes_;

@@ -9,10 +9,12 @@
 #include "ir/builder.h"
 #include "ir/error.h"
 #include "ir/printer.h"
+#include "ir/work.h"
 
 namespace minigrad::passes {
 
 std::vector<int> def_index(const ir::Function& f) {
+  ir::count_visits(f.size());
   std::vector<int> def(static_cast<size_t>(f.num_values()), -1);
   for (size_t i = 0; i < f.size(); ++i)
     for (ir::ValueId r : f.node(i).results) def[static_cast<size_t>(r)] = static_cast<int>(i);
@@ -20,6 +22,7 @@ std::vector<int> def_index(const ir::Function& f) {
 }
 
 std::vector<std::vector<size_t>> users(const ir::Function& f) {
+  ir::count_visits(f.size());
   std::vector<std::vector<size_t>> u(static_cast<size_t>(f.num_values()));
   for (size_t i = 0; i < f.size(); ++i)
     for (ir::ValueId v : f.node(i).operands) u[static_cast<size_t>(v)].push_back(i);
@@ -37,20 +40,34 @@ bool stores_for(const ir::Node& n, const std::string& p) {
   return name == p || name.compare(0, slot.size(), slot) == 0;
 }
 
-std::vector<const ir::StateDecl*> updated_params(const ir::Module& m, const ir::Function& f) {
-  std::vector<const ir::StateDecl*> params;
-  for (const ir::StateDecl& s : m.states) {
-    if (s.role != ir::StateRole::Param) continue;
-    for (size_t i = 0; i < f.size(); ++i)
-      if (stores_for(f.node(i), s.name)) {
-        params.push_back(&s);
-        break;
-      }
+std::map<std::string, std::vector<size_t>> stores_by_param(const ir::Function& f) {
+  ir::count_visits(f.size());
+  std::map<std::string, std::vector<size_t>> by;
+  const std::string optim = "optim.";
+  for (size_t i = 0; i < f.size(); ++i) {
+    const ir::Node& n = f.node(i);
+    if (n.op != ir::Op::StoreState) continue;
+    const std::string& name = n.attrs.s("name");
+    std::vector<std::string> keys{name};
+    if (name.compare(0, optim.size(), optim) == 0)
+      for (size_t dot = name.find('.', optim.size()); dot != std::string::npos; dot = name.find('.', dot + 1))
+        keys.push_back(name.substr(optim.size(), dot - optim.size()));
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    for (const std::string& k : keys) by[k].push_back(i);
   }
+  return by;
+}
+
+std::vector<const ir::StateDecl*> updated_params(const ir::Module& m, const ir::Function& f) {
+  std::map<std::string, std::vector<size_t>> stores = stores_by_param(f);
+  std::vector<const ir::StateDecl*> params;
+  for (const ir::StateDecl& s : m.states)
+    if (s.role == ir::StateRole::Param && stores.count(s.name) != 0) params.push_back(&s);
   return params;
 }
 
-std::vector<size_t> update_cone(const ir::Function& f, const std::vector<int>& defs, const std::string& p,
+std::vector<size_t> update_cone(const ir::Function& f, const std::vector<int>& defs, const std::vector<size_t>& stores,
                                 const ir::Shape& shape, const std::vector<bool>& claimed) {
   std::set<size_t> cone;
   std::vector<size_t> stack;
@@ -60,11 +77,11 @@ std::vector<size_t> update_cone(const ir::Function& f, const std::vector<int>& d
     const ir::Node& n = f.node(static_cast<size_t>(d));
     if (is_loop_node(f, n) && f.type(n.result()).shape == shape) stack.push_back(static_cast<size_t>(d));
   };
-  for (size_t i = 0; i < f.size(); ++i)
-    if (stores_for(f.node(i), p)) push(f.node(i).operands[0]);
+  for (size_t i : stores) push(f.node(i).operands[0]);
   while (!stack.empty()) {
     size_t i = stack.back();
     stack.pop_back();
+    ir::count_visits(1);
     if (!cone.insert(i).second) continue;
     for (ir::ValueId v : f.node(i).operands) push(v);
   }
@@ -80,6 +97,7 @@ bool is_loop_node(const ir::Function& f, const ir::Node& n) {
 
 std::optional<size_t> breaks_convexity(const ir::Function& f, const std::vector<int>& defs,
                                        const std::vector<bool>& in_group) {
+  ir::count_visits(f.size());
   // tainted: outside nodes that depend on a member. A member using a tainted
   // node's result closes a path group -> outside -> group.
   std::vector<bool> tainted(f.size(), false);
@@ -94,63 +112,134 @@ std::optional<size_t> breaks_convexity(const ir::Function& f, const std::vector<
   return std::nullopt;
 }
 
-Partition::Partition(const ir::Function& f) : f_(&f), defs_(def_index(f)), item_(f.size()) {
-  for (size_t i = 0; i < f.size(); ++i) item_[i] = static_cast<int>(i);
+Partition::Partition(const ir::Function& f)
+    : f_(&f), item_(f.size()), nodes_(f.size()), firsts_(f.size() + 1), lasts_(f.size() + 1) {
+  ir::count_visits(f.size());
+  auto u = std::make_shared<std::vector<std::vector<size_t>>>(f.size());
+  std::vector<int> defs = def_index(f);
+  for (size_t i = 0; i < f.size(); ++i) {
+    item_[i] = static_cast<int>(i);
+    nodes_[i] = {i};
+    for (ir::ValueId v : f.node(i).operands) {
+      int d = defs[static_cast<size_t>(v)];
+      if (d >= 0) (*u)[static_cast<size_t>(d)].push_back(i);
+    }
+  }
+  users_ = std::move(u);
 }
 
-std::vector<size_t> Partition::members(size_t node) const {
-  std::vector<size_t> m;
-  for (size_t i = 0; i < item_.size(); ++i)
-    if (item_[i] == item_[node]) m.push_back(i);
-  return m;
-}
+std::vector<size_t> Partition::members(size_t node) const { return nodes_[static_cast<size_t>(item_[node])]; }
 
 std::vector<std::vector<size_t>> Partition::groups(size_t min_size) const {
-  std::map<int, std::vector<size_t>> by_item;
-  for (size_t i = 0; i < item_.size(); ++i) by_item[item_[i]].push_back(i);
+  // Labels are first nodes, so walking them in order gives the groups by first node.
   std::vector<std::vector<size_t>> out;
-  for (auto& [item, nodes] : by_item)
-    if (nodes.size() >= min_size) out.push_back(std::move(nodes));
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a[0] < b[0]; });
+  for (const std::vector<size_t>& nodes : nodes_)
+    if (!nodes.empty() && nodes.size() >= min_size) out.push_back(nodes);
   return out;
 }
 
-// With x and y taken as one item M: is there a path M -> s -> ... -> M through an
-// item s outside M? (The graph of items is acyclic before the merge.)
-bool Partition::cycle_if_merged(int x, int y) const {
-  size_t n = item_.size();
-  std::vector<std::vector<int>> succ(n);
-  for (size_t i = 0; i < n; ++i)
-    for (ir::ValueId v : f_->node(i).operands) {
-      int d = defs_[static_cast<size_t>(v)];
-      if (d >= 0 && item_[static_cast<size_t>(d)] != item_[i]) succ[static_cast<size_t>(item_[static_cast<size_t>(d)])].push_back(item_[i]);
-    }
-  auto in_m = [&](int it) { return it == x || it == y; };
-  std::vector<bool> seen(n, false);
+void Partition::add(std::vector<int>& fen, size_t pos, int d) {
+  for (size_t i = pos + 1; i < fen.size(); i += i & (~i + 1)) fen[i] += d;
+}
+
+int Partition::below(const std::vector<int>& fen, size_t end) {
+  int sum = 0;
+  for (size_t i = end; i > 0; i -= i & (~i + 1)) sum += fen[i];
+  return sum;
+}
+
+void Partition::track(const std::vector<size_t>& nodes, int sign) {
+  if (nodes.size() < 2) return;
+  add(firsts_, nodes.front(), sign);
+  add(lasts_, nodes.back(), sign);
+}
+
+// Items whose first node is before p and whose last is after: those with first < p,
+// less those with last <= p (whose first is before p too).
+int Partition::spanning(size_t p) const { return below(firsts_, p) - below(lasts_, p + 1); }
+
+// With the items m taken as one item M: is there a path M -> s -> ... -> M through
+// an item s outside M? (The graph of items is acyclic before the merge.) The search
+// starts from M's users and walks whole items, so it costs what M reaches.
+//
+// Early stop: let p be M's last node. An item t whose first node is after p cannot
+// lead back to M unless some item spans p (first < p < last): node edges go
+// forward, so every node a walk from t lands on is after p, and only an item with
+// nodes on both sides of p can step back to one before it. M's own items end at or
+// before p, so they never span it. Without such an item, items after p are skipped.
+bool Partition::cycle_if_merged(const std::vector<int>& m) const {
+  auto in_m = [&](int it) { return std::binary_search(m.begin(), m.end(), it); };
+  size_t p = 0;
+  for (int it : m) p = std::max(p, nodes_[static_cast<size_t>(it)].back());
+  bool prune = spanning(p) == 0;
+  auto beyond = [&](int it) { return prune && nodes_[static_cast<size_t>(it)].front() > p; };
   std::vector<int> stack;
-  for (int m : {x, y})
-    for (int s : succ[static_cast<size_t>(m)])
-      if (!in_m(s)) stack.push_back(s);
+  std::set<int> seen;
+  auto push_users_of = [&](int it) {
+    ir::count_visits(nodes_[static_cast<size_t>(it)].size());
+    for (size_t n : nodes_[static_cast<size_t>(it)])
+      for (size_t u : (*users_)[n]) stack.push_back(item_[u]);
+  };
+  for (int it : m) push_users_of(it);
+  std::vector<int> outside;  // the first step must leave M
+  for (int it : stack)
+    if (!in_m(it) && !beyond(it)) outside.push_back(it);
+  stack = std::move(outside);
   while (!stack.empty()) {
     int it = stack.back();
     stack.pop_back();
-    if (seen[static_cast<size_t>(it)]) continue;
-    seen[static_cast<size_t>(it)] = true;
-    for (int s : succ[static_cast<size_t>(it)]) {
-      if (in_m(s)) return true;
-      stack.push_back(s);
-    }
+    if (in_m(it)) return true;
+    if (beyond(it) || !seen.insert(it).second) continue;
+    push_users_of(it);
   }
   return false;
+}
+
+void Partition::relabel(const std::vector<int>& m) {
+  std::vector<size_t>& keep = nodes_[static_cast<size_t>(m[0])];
+  track(keep, -1);
+  for (size_t k = 1; k < m.size(); ++k) {
+    std::vector<size_t>& drop = nodes_[static_cast<size_t>(m[k])];
+    if (journaling_) journal_.push_back({m[0], m[k], keep, drop});
+    track(drop, -1);
+    for (size_t n : drop) item_[n] = m[0];
+    keep.insert(keep.end(), drop.begin(), drop.end());
+    std::vector<size_t>().swap(drop);
+    if (journaling_) std::sort(keep.begin(), keep.end());  // the next undo restores a sorted list
+  }
+  std::sort(keep.begin(), keep.end());
+  track(keep, +1);
+}
+
+void Partition::rollback() {
+  for (auto u = journal_.rbegin(); u != journal_.rend(); ++u) {
+    track(nodes_[static_cast<size_t>(u->keep)], -1);
+    track(u->keep_nodes, +1);
+    track(u->drop_nodes, +1);
+    for (size_t n : u->drop_nodes) item_[n] = u->drop;
+    nodes_[static_cast<size_t>(u->keep)] = std::move(u->keep_nodes);
+    nodes_[static_cast<size_t>(u->drop)] = std::move(u->drop_nodes);
+  }
+  commit();
 }
 
 bool Partition::merge(size_t a, size_t b) {
   int x = item_[a], y = item_[b];
   if (x == y) return true;
-  if (cycle_if_merged(x, y)) return false;
-  int keep = std::min(x, y), drop = std::max(x, y);
-  for (int& it : item_)
-    if (it == drop) it = keep;
+  std::vector<int> m{std::min(x, y), std::max(x, y)};
+  if (cycle_if_merged(m)) return false;
+  relabel(m);
+  return true;
+}
+
+bool Partition::merge_all(const std::vector<size_t>& nodes) {
+  std::vector<int> m;
+  for (size_t n : nodes) m.push_back(item_[n]);
+  std::sort(m.begin(), m.end());
+  m.erase(std::unique(m.begin(), m.end()), m.end());
+  if (m.size() < 2) return true;
+  if (cycle_if_merged(m)) return false;
+  relabel(m);
   return true;
 }
 
@@ -371,24 +460,62 @@ ir::Function rebuild(const ir::Function& f, const std::vector<Item>& order, cons
   return out;
 }
 
+// Whether the graph of groups and lone nodes has no cycle (Kahn's algorithm: a
+// cycle leaves some item that never runs out of predecessors).
+bool acyclic_quotient(const ir::Function& f, const std::vector<int>& defs, const std::vector<int>& group_of,
+                      size_t num_groups) {
+  size_t n = f.size();
+  ir::count_visits(n);
+  auto item = [&](size_t i) { return group_of[i] >= 0 ? n + static_cast<size_t>(group_of[i]) : i; };
+  std::vector<std::vector<size_t>> succ(n + num_groups);
+  std::vector<int> preds(n + num_groups, 0);
+  for (size_t i = 0; i < n; ++i)
+    for (ir::ValueId v : f.node(i).operands) {
+      int d = defs[static_cast<size_t>(v)];
+      if (d < 0 || item(static_cast<size_t>(d)) == item(i)) continue;
+      succ[item(static_cast<size_t>(d))].push_back(item(i));
+      ++preds[item(i)];
+    }
+  std::vector<size_t> ready;
+  for (size_t it = 0; it < n + num_groups; ++it)
+    if (preds[it] == 0) ready.push_back(it);
+  size_t done = 0;
+  while (!ready.empty()) {
+    size_t it = ready.back();
+    ready.pop_back();
+    ++done;
+    for (size_t s : succ[it])
+      if (--preds[s] == 0) ready.push_back(s);
+  }
+  return done == n + num_groups;
+}
+
 }  // namespace
 
 void fuse_groups(ir::Function& f, const std::vector<FusionGroup>& groups) {
+  ir::count_visits(f.size());
   if (groups.empty()) return;
   std::vector<int> defs = def_index(f);
   std::vector<std::vector<size_t>> uses = users(f);
   std::vector<int> group_of(f.size(), -1);
-  std::vector<Built> built;
-  for (size_t g = 0; g < groups.size(); ++g) {
-    std::vector<bool> in_group(f.size(), false);
+  for (size_t g = 0; g < groups.size(); ++g)
     for (size_t m : groups[g].members) {
       if (group_of[m] >= 0) fail("fusion: {} is in two groups", describe(f, f.node(m)));
-      group_of[m] = static_cast<int>(g), in_group[m] = true;
+      group_of[m] = static_cast<int>(g);
     }
-    if (std::optional<size_t> bad = breaks_convexity(f, defs, in_group))
-      fail("fusion ({}): the group is not convex: {} depends on it and feeds it", ir::fused_kind_name(groups[g].kind),
-           describe(f, f.node(*bad)));
+  // One check for all groups: a group that is not convex closes a cycle among the
+  // groups and the other nodes, so when there is none, none needs its own scan.
+  bool convex = acyclic_quotient(f, defs, group_of, groups.size());
+  std::vector<Built> built;
+  std::vector<bool> in_group(f.size(), false);  // the members of group g only
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (size_t m : groups[g].members) in_group[m] = true;
+    if (!convex)
+      if (std::optional<size_t> bad = breaks_convexity(f, defs, in_group))
+        fail("fusion ({}): the group is not convex: {} depends on it and feeds it", ir::fused_kind_name(groups[g].kind),
+             describe(f, f.node(*bad)));
     built.push_back(BodyBuilder(f, defs, in_group).build(groups[g], uses));
+    for (size_t m : groups[g].members) in_group[m] = false;
   }
   std::vector<Item> order = Reorder(f, group_of, built).order();
   f = rebuild(f, order, groups, built);
@@ -396,6 +523,7 @@ void fuse_groups(ir::Function& f, const std::vector<FusionGroup>& groups) {
 }
 
 void remove_unused_constants(ir::Function& f) {
+  ir::count_visits(f.size());
   std::vector<int> uses = f.use_counts();
   std::vector<bool> keep(f.size(), true);
   bool any = false;
@@ -408,6 +536,7 @@ void remove_unused_constants(ir::Function& f) {
 }
 
 size_t remove_dead_nodes(ir::Function& f) {
+  ir::count_visits(f.size());
   std::vector<int> uses = f.use_counts();
   std::vector<bool> keep(f.size(), true);
   size_t removed = 0;

@@ -8,6 +8,7 @@
 
 #include "ir/error.h"
 #include "ir/verifier.h"
+#include "ir/work.h"
 #include "passes/fusion_contract.h"
 #include "passes/registry.h"
 
@@ -57,6 +58,12 @@ std::string full(const OpCounts& c) {
 
 }  // namespace
 
+namespace {
+thread_local std::vector<PassRecord> latest;
+}  // namespace
+
+const std::vector<PassRecord>& last_records() { return latest; }
+
 PassManager::PassManager(PipelineOptions options) : options_(std::move(options)) {
   ctx_.debug = options_.debug_fusion;
   ctx_.log = options_.log != nullptr ? options_.log : stderr;
@@ -98,12 +105,14 @@ const std::vector<PassRecord>& PassManager::run(ir::Module& m) {
       continue;
     }
     auto start = std::chrono::steady_clock::now();
+    uint64_t visits = ir::node_visit_count;
     try {
       r.changed = p.run(m);
     } catch (const Error& e) {
       throw Error(fmt::format("pass {}: {}", p.name(), e.what()));
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.visits = ir::node_visit_count - visits;
     r.ran = true;
     try {
       ir::verify(m);
@@ -115,6 +124,7 @@ const std::vector<PassRecord>& PassManager::run(ir::Module& m) {
     after_pass(p, m, r, i + 1);
     records_.push_back(std::move(r));
   }
+  latest = records_;
   if (options_.time_passes) print_timing();
   if (options_.stats) print_stats(input);
   return records_;

@@ -28,8 +28,13 @@ struct PassRecord {
   bool ran = false;  // false: disabled
   bool changed = false;
   double seconds = 0;
+  uint64_t visits = 0;  // node visits during the pass (ir::node_visit_count): its work
   std::map<std::string, OpCounts> counts;  // per function, after the pass
 };
+
+class PassManager;
+// The records of the latest PassManager::run on this thread.
+const std::vector<PassRecord>& last_records();
 
 class PassManager {
  public:
@@ -37,6 +42,7 @@ class PassManager {
 
   void add(std::unique_ptr<Pass> pass);
   // Runs every pass in order (skipping disabled ones) and returns the records;
+  // last_records() keeps the records of the latest run on this thread (run_pipeline's);
   // prints what the options ask for as it goes, and the timing and statistics
   // tables at the end.
   const std::vector<PassRecord>& run(ir::Module& m);

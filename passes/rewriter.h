@@ -5,6 +5,7 @@
 #pragma once
 
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "ir/builder.h"
@@ -26,6 +27,11 @@ class Rewriter {
   // by finish().
   void replace(const ir::Node& n, const std::vector<ir::ValueId>& with);
   void replace(const ir::Node& n, ir::ValueId with) { replace(n, std::vector<ir::ValueId>{with}); }
+  // The same, deferred: the uses are rewritten as resolve() reaches each node, or by
+  // finish(), not by a scan of the whole function now (linear for a walk in order).
+  void replace_deferred(const ir::Node& n, const std::vector<ir::ValueId>& with);
+  // Rewrites n's operands that a deferred replacement names.
+  void resolve(ir::Node& n) const;
   bool erased(const ir::Node& n) const { return erased_.count(&n) != 0; }
   bool changed() const { return changed_; }
   void mark_changed() { changed_ = true; }
@@ -35,7 +41,10 @@ class Rewriter {
 
  private:
   ir::Function& f_;
+  void check_types(const ir::Node& n, const std::vector<ir::ValueId>& with) const;
+
   std::set<const ir::Node*> erased_;
+  std::unordered_map<ir::ValueId, ir::ValueId> deferred_;  // from -> to
   bool changed_ = false;
 };
 
